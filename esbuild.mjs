@@ -1,0 +1,44 @@
+// Two bundles: the extension (vscode is provided by the host) and the registry CLI,
+// which runs as its own process and must never import vscode.
+import * as esbuild from 'esbuild';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** @type {esbuild.BuildOptions} */
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const builds = [
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  {
+    ...common,
+    entryPoints: ['src/server/cli.ts'],
+    outfile: 'dist/registry.js',
+    banner: { js: '#!/usr/bin/env node' },
+    // The registry must stay vscode-free; fail the build if anything pulls it in.
+    plugins: [{
+      name: 'no-vscode',
+      setup(b) {
+        b.onResolve({ filter: /^vscode$/ }, (a) => ({ errors: [{ text: `vscode imported by ${a.importer}: the registry must not depend on vscode` }] }));
+      },
+    }],
+  },
+];
+
+if (watch) {
+  for (const options of builds) {
+    const ctx = await esbuild.context(options);
+    await ctx.watch();
+  }
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

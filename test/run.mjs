@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// The one test runner: `node test/run.mjs <tier|all>`. Tiers run in order; each reports
+// its counts, and the last line is always the total: "N passed, M failed".
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  return r.status ?? 1;
+}
+
+/** A check that is one test: passes when the command exits 0. */
+function check(cmd, args) {
+  return () => (run(cmd, args) === 0 ? { passes: 1, failures: 0 } : { passes: 0, failures: 1 });
+}
+
+function mocha(glob, extra = []) {
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-stats-'));
+    const statsFile = join(dir, 'stats.json');
+    try {
+      const code = run(process.execPath, [
+        '--import', 'tsx', bin('mocha').replace(/\.bin\/mocha$/, 'mocha/bin/mocha.js'),
+        '--reporter', join(root, 'test/support/statsReporter.cjs'),
+        ...extra, glob,
+      ], { BERTH_STATS_FILE: statsFile });
+      if (!existsSync(statsFile)) return { passes: 0, failures: 1, note: `mocha exited ${code} before reporting` };
+      const s = JSON.parse(readFileSync(statsFile, 'utf8'));
+      // A crash after the report (or a hook failure mocha did not count) still fails the tier.
+      if (code !== 0 && s.failures === 0) s.failures = 1;
+      return s;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** The end-to-end tier drives a real code-server; its runner writes the same stats file. */
+function e2e() {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-stats-'));
+  const statsFile = join(dir, 'stats.json');
+  try {
+    const code = run(process.execPath, ['--import', 'tsx', 'test/e2e/run.ts'], { BERTH_STATS_FILE: statsFile });
+    if (!existsSync(statsFile)) return { passes: 0, failures: 1, note: `e2e runner exited ${code} before reporting` };
+    const s = JSON.parse(readFileSync(statsFile, 'utf8'));
+    if (code !== 0 && s.failures === 0) s.failures = 1;
+    return s;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const build = () => (run(process.execPath, ['esbuild.mjs']) === 0 ? { passes: 1, failures: 0 } : { passes: 0, failures: 1 });
+
+const tiers = {
+  typecheck: check(bin('tsc'), ['--noEmit', '-p', '.']),
+  lint: check(bin('eslint'), ['--no-error-on-unmatched-pattern', 'src', 'test', 'bench']),
+  unit: mocha('test/unit/**/*.test.ts', ['--timeout', '10000']),
+  build,
+  integration: mocha('test/integration/**/*.test.ts', ['--timeout', '180000', '--slow', '5000']),
+  e2e,
+};
+const order = ['typecheck', 'lint', 'unit', 'build', 'integration', 'e2e'];
+
+const wanted = process.argv[2] ?? 'all';
+const selected = wanted === 'all' ? order
+  : wanted === 'integration' || wanted === 'e2e' ? ['build', wanted]
+    : [wanted];
+if (!selected.every((t) => t in tiers)) {
+  console.error(`unknown tier "${wanted}"; use one of: all, ${order.join(', ')}`);
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+const lines = [];
+for (const name of selected) {
+  console.log(`\n=== ${name} ===`);
+  const s = tiers[name]();
+  passed += s.passes;
+  failed += s.failures;
+  lines.push(`${name}: ${s.passes} passed, ${s.failures} failed${s.pending ? `, ${s.pending} pending` : ''}${s.note ? ` (${s.note})` : ''}`);
+}
+console.log('\n' + lines.join('\n'));
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
