@@ -1,0 +1,70 @@
+/**
+ * Debian's `docker-registry` (distribution 2.8), the reference registry, started per test
+ * on 127.0.0.1 with a config of the test's choosing.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort, removeDir, startProcess, stopAndWait, tempDir, waitFor } from './proc';
+
+export interface DistributionOptions {
+  /** Storage root; a fresh temp dir by default. */
+  root?: string;
+  /** Extra top-level config merged over the defaults (auth, http.tls, proxy, notifications…). */
+  config?: Record<string, unknown>;
+  /** `storage.delete.enabled`; on by default so tests can exercise deletion. */
+  deleteEnabled?: boolean;
+}
+
+export interface Distribution {
+  url: string;
+  host: string;
+  port: number;
+  root: string;
+  pid: number;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+export async function startDistribution(opts: DistributionOptions = {}): Promise<Distribution> {
+  const dir = tempDir('distribution');
+  const root = opts.root ?? join(dir, 'data');
+  const port = await freePort();
+  const debugPort = await freePort();
+  const tls = (opts.config?.['http'] as { tls?: unknown } | undefined)?.tls;
+  const config: Record<string, unknown> = {
+    version: 0.1,
+    log: { level: 'info', accesslog: { disabled: true } },
+    storage: {
+      filesystem: { rootdirectory: root },
+      delete: { enabled: opts.deleteEnabled ?? true },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    ...opts.config,
+    http: {
+      addr: `127.0.0.1:${port}`,
+      secret: 'berth-test-secret',
+      debug: { addr: `127.0.0.1:${debugPort}` },
+      ...(opts.config?.['http'] as Record<string, unknown> | undefined),
+    },
+  };
+  const configPath = join(dir, 'config.yml');
+  writeFileSync(configPath, stringify(config));
+  const started = await startProcess('docker-registry', ['serve', configPath], /listening on/, { cwd: dir });
+  const scheme = tls ? 'https' : 'http';
+  const url = `${scheme}://127.0.0.1:${port}`;
+  if (!tls) await waitFor('distribution /v2/', async () => ((await fetch(`${url}/v2/`)).status > 0 ? true : undefined), 10_000);
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    port,
+    root,
+    pid: started.pid,
+    output: started.output,
+    async stop() {
+      await stopAndWait(started.pid);
+      if (!opts.root) removeDir(dir);
+      else removeDir(configPath.replace(/config\.yml$/, ''));
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/** Test images without the internet: built FROM scratch with Debian's static busybox, or assembled in code. */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './proc';
+
+export const BUSYBOX = '/bin/busybox';
+
+/**
+ * A build context for a multi-layer image: busybox, its applet links, and `layers` small files,
+ * each in its own layer. No base image, so nothing is pulled from anywhere.
+ */
+export function busyboxContext(layers = 2, label = 'berth-test'): string {
+  const dir = tempDir('ctx');
+  copyFileSync(BUSYBOX, join(dir, 'busybox'));
+  const lines = ['FROM scratch', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]'];
+  mkdirSync(join(dir, 'files'));
+  for (let i = 0; i < layers; i++) {
+    writeFileSync(join(dir, 'files', `f${i}.txt`), `${label} layer ${i}\n`);
+    lines.push(`COPY files/f${i}.txt /data/f${i}.txt`);
+  }
+  lines.push(`LABEL org.opencontainers.image.title="${label}"`, 'CMD ["/bin/sh", "-c", "cat /data/*.txt"]');
+  writeFileSync(join(dir, 'Dockerfile'), lines.join('\n') + '\n');
+  return dir;
+}

@@ -1,0 +1,120 @@
+/**
+ * Starting and stopping the real servers tests depend on. Every server binds 127.0.0.1,
+ * is started by the test, and is stopped by its pid; every wait is bounded.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `berth-${prefix}-`));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A free loopback port, for servers that cannot take port 0 and report it back. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns a value, at most `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export interface Started {
+  child: ChildProcess;
+  pid: number;
+  /** Everything the process wrote, for error messages. */
+  output(): string;
+}
+
+/**
+ * Spawns a command in its own process group and resolves once a line of its output matches `ready`.
+ * Rejects with the process's output if it exits first or the wait times out.
+ */
+export function startProcess(cmd: string, args: string[], ready: RegExp, opts: SpawnOptions & { timeoutMs?: number } = {}): Promise<Started & { match: RegExpMatchArray }> {
+  const { timeoutMs = 30_000, ...spawnOpts } = opts;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOpts });
+    let out = '';
+    let done = false;
+    const finish = (err?: Error, match?: RegExpMatchArray): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) {
+        stopPid(child.pid);
+        reject(err);
+      } else resolve({ child, pid: child.pid ?? -1, output: () => out, match: match as RegExpMatchArray });
+    };
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      if (out.length > 1_000_000) out = out.slice(-500_000);
+      const m = out.match(ready);
+      if (m) finish(undefined, m);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', (e) => finish(new Error(`${cmd} failed to start: ${e.message}`)));
+    child.once('exit', (code, sig) => finish(new Error(`${cmd} exited (${code ?? sig}) before it was ready:\n${out.slice(-4000)}`)));
+    const timer = setTimeout(() => finish(new Error(`${cmd} not ready after ${timeoutMs} ms:\n${out.slice(-4000)}`)), timeoutMs);
+  });
+}
+
+/** Signals a process group (falling back to the process) and ignores processes that are gone. */
+export function stopPid(pid: number | undefined, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (!pid || pid <= 0) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL. */
+export async function stopAndWait(pid: number | undefined, graceMs = 10_000): Promise<void> {
+  if (!pid || pid <= 0) return;
+  stopPid(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && isAlive(pid)) await sleep(50);
+  if (isAlive(pid)) stopPid(pid, 'SIGKILL');
+}
