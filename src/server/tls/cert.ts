@@ -26,10 +26,14 @@ export interface CertOptions {
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
+// The WebCrypto types as @peculiar/x509 declares them (this project's lib has no DOM types).
+type X509Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1]>;
+type X509KeyPair = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
+
 export async function generateSelfSignedCert(opts: CertOptions): Promise<GeneratedCert> {
-  const crypto = webcrypto as unknown as Crypto;
+  const crypto = webcrypto as unknown as X509Crypto;
   const hosts = [...new Set([...opts.hosts, '127.0.0.1', 'localhost'])];
-  const keys = (await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as X509KeyPair;
   const now = opts.now ?? new Date();
   const notAfter = new Date(now.getTime() + (opts.validDays ?? 365) * 86_400_000);
   const primary = opts.hosts[0] ?? 'localhost';
