@@ -191,9 +191,9 @@ export class DockerCredentialStore {
     const config = await this.readConfig();
     const resolved = this.helperFor(server, config);
     if (resolved) {
-      const keys = new Set([configKeyFor(server)]);
-      for (const url of Object.keys(await resolved.helper.list())) if (sameServer(url, server)) keys.add(url);
-      for (const key of keys) await resolved.helper.erase(key);
+      const listed = Object.keys(await resolved.helper.list()).filter((url) => sameServer(url, server));
+      // Some helpers (ecr-login) list nothing yet hold credentials: then erase under the CLI's own key.
+      for (const key of listed.length ? listed : [configKeyFor(server)]) await resolved.helper.erase(key);
     }
     if (Object.keys(config.auths ?? {}).some((k) => sameServer(k, server))) {
       await updateDockerConfig(this.configPath, (c) => {

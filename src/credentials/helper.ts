@@ -14,8 +14,8 @@ import { spawn } from 'node:child_process';
 /** The username helpers store when the secret is an identity (refresh) token rather than a password. */
 export const IDENTITY_TOKEN_USERNAME = '<token>';
 
-/** What helpers print when they hold nothing for a server. */
-const NOT_FOUND_MESSAGE = /credentials not found/i;
+/** What helpers print when they hold nothing for a server (pass words it its own way on erase). */
+const NOT_FOUND_MESSAGE = /credentials not found|is not in the password store/i;
 
 export const DEFAULT_HELPER_TIMEOUT_MS = 15_000;
 
@@ -77,6 +77,8 @@ export class CredentialHelper {
     if (!isRecord(parsed) || typeof parsed['Username'] !== 'string' || typeof parsed['Secret'] !== 'string') {
       throw this.badOutput('get', 'expected {"ServerURL","Username","Secret"}');
     }
+    // Some helpers (docker-credential-pass before 0.7) answer an unknown server with empty fields and exit 0.
+    if (!parsed['Username'] && !parsed['Secret']) return undefined;
     return {
       serverUrl: typeof parsed['ServerURL'] === 'string' && parsed['ServerURL'] ? parsed['ServerURL'] : serverUrl,
       username: parsed['Username'],

@@ -1,37 +1,31 @@
 /**
  * Server keys as the docker CLI writes them into config.json and hands them to credential helpers.
  *
- * Docker Hub goes by four names (`https://index.docker.io/v1/`, `docker.io`, `index.docker.io`,
+ * Docker Hub goes by several names (`https://index.docker.io/v1/`, `docker.io`, `index.docker.io`,
  * `registry-1.docker.io`) and the CLI always stores it under the legacy v1 URL; every other registry
  * is stored under its bare `host[:port]`, though older files hold `https://host/v1/`-style keys too.
+ * The names themselves come from src/oci/reference.ts; this adds the leniency a config file needs
+ * (any case, spaces, paths) and the comparison between keys.
  */
+import { DOCKER_HUB, DOCKER_HUB_CONFIG_KEY, dockerConfigKey, registryFromConfigKey } from '../oci/reference';
 
-/** The key the docker CLI uses for Docker Hub in `auths` and with credential helpers. */
-export const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
-
-const DOCKER_HUB_HOSTS: readonly string[] = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+export { DOCKER_HUB_CONFIG_KEY };
 
 /**
  * `host[:port]`, lowercased, of a server written any way a person or a tool writes it:
  * with or without a scheme, with a path, with a trailing slash. Docker Hub's names all become `docker.io`.
  */
 export function serverHost(server: string): string {
-  let s = server.trim();
-  s = s.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  const slash = s.indexOf('/');
-  if (slash >= 0) s = s.slice(0, slash);
-  s = s.toLowerCase();
-  return DOCKER_HUB_HOSTS.includes(s) ? 'docker.io' : s;
+  return registryFromConfigKey(server.trim().toLowerCase());
 }
 
 export function isDockerHub(server: string): boolean {
-  return serverHost(server) === 'docker.io';
+  return serverHost(server) === DOCKER_HUB;
 }
 
 /** The key under which the docker CLI would store credentials for `server`. */
 export function configKeyFor(server: string): string {
-  const host = serverHost(server);
-  return host === 'docker.io' ? DOCKER_HUB_CONFIG_KEY : host;
+  return dockerConfigKey(serverHost(server));
 }
 
 /** True when two keys name the same registry (so `ghcr.io` finds an entry stored as `https://ghcr.io`). */

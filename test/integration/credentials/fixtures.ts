@@ -1,0 +1,80 @@
+/**
+ * Real things the credential and engine tests share: a `pass` store with a throwaway GnuPG key for
+ * docker-credential-pass, a docker-registry that wants htpasswd logins, and stand-in helper programs
+ * that misbehave in the ways real ones do.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import bcrypt from 'bcryptjs';
+import { startDistribution, type Distribution } from '../../support/distribution';
+import { removeDir, tempDir } from '../../support/proc';
+
+const run = promisify(execFile);
+
+export interface PassStore {
+  /** process.env plus GNUPGHOME and PASSWORD_STORE_DIR pointing into the temp dir. */
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  cleanup(): Promise<void>;
+}
+
+/** An initialised `pass` store whose GnuPG key has no passphrase, so nothing ever prompts. */
+export async function startPassStore(): Promise<PassStore> {
+  const dir = tempDir('pass');
+  const gnupgHome = join(dir, 'gnupg');
+  mkdirSync(gnupgHome, { mode: 0o700 });
+  const env: NodeJS.ProcessEnv = { ...process.env, GNUPGHOME: gnupgHome, PASSWORD_STORE_DIR: join(dir, 'store') };
+  await run('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'Berth Test <berth-test@example.invalid>', 'default', 'default', 'never'], { env });
+  const { stdout } = await run('gpg', ['--list-keys', '--with-colons'], { env });
+  const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(stdout)?.[1];
+  if (!fingerprint) throw new Error(`no key fingerprint in gpg output:\n${stdout}`);
+  await run('pass', ['init', fingerprint], { env });
+  return {
+    env,
+    dir,
+    async cleanup() {
+      // gpg starts an agent per GNUPGHOME; stop ours so nothing outlives the test.
+      await run('gpgconf', ['--kill', 'all'], { env }).catch(() => undefined);
+      removeDir(dir);
+    },
+  };
+}
+
+export interface HtpasswdRegistry extends Distribution {
+  username: string;
+  password: string;
+}
+
+/** docker-registry with htpasswd auth and one user; the password contains ':' on purpose. */
+export async function startHtpasswdRegistry(username = 'berth', password = 'pa:ss-word'): Promise<HtpasswdRegistry> {
+  const dir = tempDir('htpasswd');
+  const file = join(dir, 'htpasswd');
+  writeFileSync(file, `${username}:${bcrypt.hashSync(password, 6)}\n`);
+  const registry = await startDistribution({ config: { auth: { htpasswd: { realm: 'berth-test', path: file } } } });
+  return {
+    ...registry,
+    username,
+    password,
+    async stop() {
+      await registry.stop();
+      removeDir(dir);
+    },
+  };
+}
+
+/**
+ * A folder with `docker-credential-<name>` scripts that behave like broken or odd helpers, for PATH.
+ * Returns the PATH value to use.
+ */
+export function fakeHelpersPath(dir: string, scripts: Record<string, string>): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  for (const [name, body] of Object.entries(scripts)) {
+    const file = join(bin, `docker-credential-${name}`);
+    writeFileSync(file, `#!/bin/sh\n${body}\n`);
+    chmodSync(file, 0o755);
+  }
+  return `${bin}:${process.env['PATH'] ?? ''}`;
+}
