@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { digestOf } from '../../src/oci/digest';
 import type { Dockerd } from './dockerd';
 import { BUSYBOX, busyboxContext } from './images';
 import { removeDir, tempDir } from './proc';
@@ -168,8 +169,11 @@ export async function buildahScratch(tools: ContainerTools, ref: string, opts: S
   }
 }
 
-/** The manifest digest of `ref` in a registry, as skopeo computes it from the raw bytes. */
+/**
+ * The digest of the manifest bytes skopeo fetches for `ref`. `inspect --raw` rather than `{{.Digest}}`
+ * because plain `inspect` also parses the config, which fails for artifacts (empty config).
+ */
 export async function skopeoDigest(tools: ContainerTools, ref: string): Promise<string> {
-  const out = await tools.skopeo(['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`]);
-  return out.stdout.trim();
+  const out = await tools.skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+  return digestOf(out.stdout);
 }

@@ -4,6 +4,8 @@
  * `subject`; pushed to and read from any registry over plain HTTP with fetch.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { digestOf } from '../../src/oci/digest';
 import { MediaType } from '../../src/oci/mediaTypes';
@@ -232,6 +234,35 @@ export function buildArtifact(opts: ArtifactOptions): BuiltImage {
     format: 'oci', config: EMPTY_CONFIG, layers, subject: opts.subject, artifactType: opts.artifactType,
     ...(opts.annotations ? { annotations: opts.annotations } : {}),
   });
+}
+
+/** Every blob and manifest of `built` (children first), each once. */
+export function contentOf(built: Built): BlobContent[] {
+  const seen = new Map<string, BlobContent>();
+  const add = (c: BlobContent): void => void (seen.has(c.descriptor.digest) || seen.set(c.descriptor.digest, c));
+  const visit = (b: Built): void => {
+    if (b.kind === 'index') b.images.forEach(visit);
+    else [b.config, ...b.layers].forEach(add);
+    add({ bytes: b.bytes, descriptor: b.descriptor });
+  };
+  visit(built);
+  return [...seen.values()];
+}
+
+/**
+ * Writes `built` as an OCI image layout (`oci-layout`, `index.json`, `blobs/`) under `dir`, its top
+ * manifest named `refName` (`org.opencontainers.image.ref.name`), for `skopeo copy oci:DIR:REF`.
+ */
+export function writeOciLayout(dir: string, built: Built, refName: string): void {
+  for (const c of contentOf(built)) {
+    const [algorithm, hex] = c.descriptor.digest.split(':') as [string, string];
+    mkdirSync(join(dir, 'blobs', algorithm), { recursive: true });
+    writeFileSync(join(dir, 'blobs', algorithm, hex), c.bytes);
+  }
+  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const top: Descriptor = { ...built.descriptor, annotations: { 'org.opencontainers.image.ref.name': refName } };
+  delete top.platform;
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [top] }));
 }
 
 // ---------------------------------------------------------------------------------------------

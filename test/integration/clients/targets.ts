@@ -1,0 +1,63 @@
+/**
+ * The registries every client test runs against with the same body: Berth's embedded registry and
+ * Debian's docker-registry (distribution 2.8), which proves a test checks the protocol rather than our
+ * own reading of it.
+ */
+import { startBerthRegistry } from '../../support/berthRegistry';
+import { startDistribution } from '../../support/distribution';
+
+export interface RunningRegistry {
+  url: string;
+  /** `127.0.0.1:port`, for image references. */
+  host: string;
+  root: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface RegistryTarget {
+  name: 'berth' | 'distribution';
+  /** Serves the referrers API (distribution 2.8 predates it). */
+  referrersApi: boolean;
+  /** Starts on `root` when given (the caller then owns the folder), else on a fresh temp root. */
+  start(root?: string): Promise<RunningRegistry>;
+}
+
+export const berth: RegistryTarget = {
+  name: 'berth',
+  referrersApi: true,
+  start: (root) => startBerthRegistry(root ? { root } : {}),
+};
+
+export const distribution: RegistryTarget = {
+  name: 'distribution',
+  referrersApi: false,
+  start: (root) => startDistribution(root ? { root } : {}),
+};
+
+export const TARGETS: readonly RegistryTarget[] = [berth, distribution];
+
+/** Every target running at once, for copies between them; `stopAll` in an `after` hook. */
+export class RunningTargets {
+  private readonly running = new Map<string, RunningRegistry>();
+
+  async startAll(): Promise<void> {
+    for (const target of TARGETS) this.running.set(target.name, await target.start());
+  }
+
+  get(target: RegistryTarget): RunningRegistry {
+    const r = this.running.get(target.name);
+    if (!r) throw new Error(`${target.name} is not running; did the before hook fail?`);
+    return r;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const r of this.running.values()) await r.stop();
+    this.running.clear();
+  }
+}
+
+/** Ordered pairs of different targets: each direction of a copy. */
+export function targetPairs(): { source: RegistryTarget; dest: RegistryTarget }[] {
+  return TARGETS.flatMap((source) => TARGETS.filter((t) => t !== source).map((dest) => ({ source, dest })));
+}
