@@ -1,3 +1,177 @@
-// The registry CLI entry point (bundled to dist/registry.js).
-console.error('berth-registry: not implemented yet');
-process.exit(2);
+// The registry CLI entry point (bundled to dist/registry.js): `berth-registry serve | gc`.
+import './features';
+import { ConfigError, loadConfig, type LoadedConfig } from './config';
+import { runGc } from './gc';
+import { RegistryHandler } from './handler';
+import { defaultHooks, registeredPlugins } from './hooks';
+import { Layout } from './layout';
+import { LockedError, acquireRootLock, type RootLock } from './lock';
+import { createLogger, requestLogger } from './log';
+import { startServer } from './server';
+import { FsStorage, type Storage } from './storage';
+
+const USAGE = `Usage:
+  berth-registry serve [--listen HOST:PORT] [--root DIR] [--config FILE.yml]
+      Serves an OCI registry (distribution spec v1.1.1) from DIR, in distribution's storage layout.
+      --listen   address to bind (default 127.0.0.1:5000; port 0 picks a free port)
+      --root     storage root (default ~/.berth/registry)
+      --config   YAML file with listen, root, log, storage and feature sections
+      Prints "listening on http://HOST:PORT" when ready; logs go to stderr. SIGTERM/SIGINT stop it.
+
+  berth-registry gc [--root DIR] [--config FILE.yml] [--dry-run] [--delete-untagged]
+      Removes blobs no manifest references (mark and sweep). Refuses while a server uses the root.
+      --dry-run          print what would be removed, remove nothing
+      --delete-untagged  also remove manifests no tag reaches (directly or through an index)
+
+  berth-registry --help
+`;
+
+class UsageError extends Error {}
+
+interface ParsedArgs {
+  command: string;
+  values: Map<string, string>;
+  switches: Set<string>;
+}
+
+function parseArgs(argv: string[], valueFlags: readonly string[], switchFlags: readonly string[]): ParsedArgs {
+  const [command = '', ...rest] = argv;
+  const values = new Map<string, string>();
+  const switches = new Set<string>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (valueFlags.includes(flag)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : rest[++i];
+      if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
+      values.set(flag, value);
+    } else if (switchFlags.includes(flag) && eq < 0) {
+      switches.add(flag);
+    } else if (flag === '--help' || flag === '-h') {
+      switches.add('--help');
+    } else {
+      throw new UsageError(`unknown argument "${arg}" for ${command}`);
+    }
+  }
+  return { command, values, switches };
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`berth-registry: ${message}\n`);
+  process.exit(code);
+}
+
+function configFrom(args: ParsedArgs): LoadedConfig {
+  return loadConfig(args.values.get('--config'), { listen: args.values.get('--listen'), root: args.values.get('--root') });
+}
+
+async function serve(args: ParsedArgs): Promise<void> {
+  const config = configFrom(args);
+  const { core } = config;
+  const log = createLogger(core.log.level);
+  const layout = new Layout(core.root);
+  let lock: RootLock;
+  try {
+    lock = acquireRootLock(core.root, layout.lockFile, 'server');
+  } catch (e) {
+    if (e instanceof LockedError) fail(e.message, 1);
+    throw e;
+  }
+  const fsStorage = new FsStorage(core.root);
+  await fsStorage.init();
+  const hooks = defaultHooks();
+  for (const plugin of registeredPlugins()) await plugin({ sections: config.sections, hooks, root: core.root, log });
+  if (core.log.requests) hooks.requestLog.push(requestLogger(log));
+  const storage = hooks.storageWrappers.reduce<Storage>((s, wrap) => wrap(s), fsStorage);
+  const handler = new RegistryHandler({
+    storage, hooks, deleteEnabled: core.storage.deleteEnabled, maxManifestBytes: core.storage.maxManifestBytes,
+    onServerError: (error, requestId) => log('error', 'request failed', { requestId, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+  });
+  const running = await startServer(core.listen, handler, hooks);
+
+  let purgeTimer: NodeJS.Timeout | undefined;
+  if (core.storage.uploadPurging.enabled) {
+    const { maxAgeSeconds, intervalSeconds } = core.storage.uploadPurging;
+    const purge = (): void => {
+      fsStorage.purgeUploads(maxAgeSeconds * 1000)
+        .then((n) => n > 0 && log('info', 'purged abandoned uploads', { count: n, maxAgeSeconds }))
+        .catch((e: unknown) => log('warn', 'upload purge failed', { error: String(e) }));
+    };
+    purge();
+    purgeTimer = setInterval(purge, intervalSeconds * 1000);
+    purgeTimer.unref();
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'shutting down', { signal });
+    if (purgeTimer) clearInterval(purgeTimer);
+    void (async () => {
+      try {
+        await running.close();
+        for (const hook of hooks.onClose) await hook();
+      } catch (e) {
+        log('error', 'shutdown failed', { error: String(e) });
+      } finally {
+        lock.release();
+        process.exit(0);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('exit', () => lock.release());
+  log('info', 'registry started', { url: running.url, root: core.root, deleteEnabled: core.storage.deleteEnabled });
+  process.stdout.write(`listening on ${running.url}\n`);
+}
+
+async function gc(args: ParsedArgs): Promise<void> {
+  const config = configFrom(args);
+  const root = config.core.root;
+  const layout = new Layout(root);
+  let lock: RootLock;
+  try {
+    lock = acquireRootLock(root, layout.lockFile, 'gc');
+  } catch (e) {
+    if (e instanceof LockedError) fail(e.message, 1);
+    throw e;
+  }
+  try {
+    await runGc(root, {
+      dryRun: args.switches.has('--dry-run'),
+      deleteUntagged: args.switches.has('--delete-untagged'),
+      print: (line) => process.stdout.write(line + '\n'),
+    });
+  } finally {
+    lock.release();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0];
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    if (command === undefined) process.exitCode = 2;
+    return;
+  }
+  if (command === 'serve') {
+    const args = parseArgs(argv, ['--listen', '--root', '--config'], []);
+    if (args.switches.has('--help')) return void process.stdout.write(USAGE);
+    return serve(args);
+  }
+  if (command === 'gc') {
+    const args = parseArgs(argv, ['--root', '--config'], ['--dry-run', '--delete-untagged']);
+    if (args.switches.has('--help')) return void process.stdout.write(USAGE);
+    return gc(args);
+  }
+  throw new UsageError(`unknown command "${command}"; use serve or gc (see --help)`);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof UsageError) fail(`${e.message}\n${USAGE}`, 2);
+  if (e instanceof ConfigError) fail(`config: ${e.message}`, 2);
+  fail(e instanceof Error ? e.message : String(e), 1);
+});

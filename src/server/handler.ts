@@ -1,0 +1,630 @@
+/**
+ * The registry API (OCI distribution spec v1.1.1, end-1 … end-13, plus `_catalog`) as a handler over
+ * node:http's request and response: routing, validation, access checks, and the spec's JSON errors.
+ * Storage does the I/O; server.ts does listening and shutdown.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { digestOf, parseDigest, type DigestAlgorithm, type ParsedDigest } from '../oci/digest';
+import { MediaType } from '../oci/mediaTypes';
+import { MAX_NAME_WITH_HOST, REPOSITORY_NAME, TAG } from '../oci/names';
+import { RegistryError, RegistryErrors } from './errors';
+import type { Access, EventTarget, RegistryEvent, RequestRecord, ServerHooks } from './hooks';
+import { isUploadId } from './layout';
+import { parseManifest } from './manifest';
+import type { ManifestRef, Storage } from './storage';
+
+export interface HandlerOptions {
+  storage: Storage;
+  hooks: ServerHooks;
+  /** DELETE of manifests, tags and blobs (distribution's `storage.delete.enabled`). */
+  deleteEnabled: boolean;
+  maxManifestBytes: number;
+  /** Called for failures that are the server's fault (5xx), with the request id. */
+  onServerError?: (error: unknown, requestId: string) => void;
+}
+
+/** Larger pages are cut here and continued through `Link`, as the spec allows. */
+const MAX_PAGE_ENTRIES = 10_000;
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  id: string;
+  method: string;
+  query: URLSearchParams;
+  route: string;
+  repository?: string;
+  user?: string;
+}
+
+type RouteHandler = (ctx: Ctx, params: string[]) => Promise<void>;
+
+interface Route {
+  name: string;
+  pattern: RegExp;
+  /** Which path groups are repository names (validated before the handler runs). */
+  methods: Partial<Record<string, RouteHandler>>;
+}
+
+/** Lexical order as the spec words it ("case-insensitive alphanumeric"), ties broken by byte order so it is total. */
+export function lexicalCompare(a: string, b: string): number {
+  const la = a.toLowerCase();
+  const lb = b.toLowerCase();
+  if (la !== lb) return la < lb ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One page of a sorted list: entries after `last`, at most `n`, and whether more follow. */
+export function pageOf(sorted: string[], n: number | undefined, last: string | undefined): { items: string[]; more: boolean } {
+  let start = 0;
+  if (last !== undefined) {
+    start = sorted.findIndex((t) => lexicalCompare(t, last) > 0);
+    if (start < 0) start = sorted.length;
+  }
+  const limit = n === undefined ? Math.max(sorted.length - start, 0) : Math.min(n, MAX_PAGE_ENTRIES);
+  const items = sorted.slice(start, start + limit);
+  return { items, more: limit > 0 && start + limit < sorted.length };
+}
+
+/** `Range: bytes=…` for a blob of `size` bytes: one range, or undefined to send it whole. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // Multiple ranges or other units: RFC 9110 lets a server ignore Range and send everything.
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  const [, a = '', b = ''] = m;
+  let start: number;
+  let end: number;
+  if (a === '') {
+    const suffix = Number(b);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+    if (b !== '' && Number(b) < start) return undefined;
+  }
+  if (start >= size || !Number.isSafeInteger(start)) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** `Content-Range` of an upload chunk: `<start>-<end>` inclusive (some clients prefix `bytes `). */
+export function parseContentRange(header: string | undefined): { start: number; end: number } | undefined | 'invalid' {
+  if (header === undefined) return undefined;
+  const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  if (!m) return 'invalid';
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return 'invalid';
+  return { start, end };
+}
+
+/** Validates a repository name from a request path: the spec's regex, ≤ 255 characters with the host. */
+export function checkName(name: string, host = ''): void {
+  if (!REPOSITORY_NAME.test(name)) {
+    throw new RegistryError('NAME_INVALID', `"${name.slice(0, 300)}" is not a valid repository name: use lowercase letters, digits and separators (. _ __ -), with / between components`, { name: name.slice(0, 300) });
+  }
+  if (name.length + (host ? host.length + 1 : 0) > MAX_NAME_WITH_HOST) {
+    throw new RegistryError('NAME_INVALID', `repository name is too long: with the host it must be at most ${MAX_NAME_WITH_HOST} characters`, { name });
+  }
+}
+
+export function checkDigest(value: string | null | undefined, what = 'digest'): ParsedDigest {
+  if (!value) throw new RegistryError('DIGEST_INVALID', `the ${what} is missing`);
+  const d = parseDigest(value);
+  if ('problem' in d) {
+    const why = d.problem === 'unsupported-algorithm' ? 'only sha256 and sha512 are supported'
+      : d.problem === 'bad-length' ? 'the hex part has the wrong length or is not lowercase hex'
+        : 'expected algorithm:hex';
+    throw new RegistryError('DIGEST_INVALID', `invalid ${what} "${value.slice(0, 200)}": ${why}`, { digest: value.slice(0, 200) });
+  }
+  return d;
+}
+
+export function parseReference(ref: string): ManifestRef {
+  if (ref.includes(':')) return { digest: checkDigest(ref, 'manifest digest') };
+  if (!TAG.test(ref)) {
+    throw new RegistryError('MANIFEST_INVALID', `"${ref.slice(0, 200)}" is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with . or -`, { tag: ref.slice(0, 200) });
+  }
+  return { tag: ref };
+}
+
+function parsePageSize(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (!/^\d+$/.test(value)) throw new RegistryError('UNSUPPORTED', `n must be a non-negative integer, not "${value.slice(0, 50)}"`, undefined, 400);
+  return Number(value);
+}
+
+const ANY = (name: string): Access => ({ type: 'repository', name, actions: ['pull'] });
+const PUSH = (name: string): Access => ({ type: 'repository', name, actions: ['pull', 'push'] });
+const DELETE = (name: string): Access => ({ type: 'repository', name, actions: ['delete'] });
+
+export class RegistryHandler {
+  private readonly routes: Route[];
+
+  constructor(private readonly opts: HandlerOptions) {
+    this.routes = [
+      { name: 'base', pattern: /^\/v2\/?$/, methods: { GET: (c) => this.base(c), HEAD: (c) => this.base(c) } },
+      { name: 'catalog', pattern: /^\/v2\/_catalog$/, methods: { GET: (c) => this.catalog(c) } },
+      { name: 'tags.list', pattern: /^\/v2\/(.+)\/tags\/list$/, methods: { GET: (c, p) => this.tags(c, p) } },
+      {
+        name: 'manifests', pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
+        methods: { GET: (c, p) => this.getManifest(c, p), HEAD: (c, p) => this.getManifest(c, p), PUT: (c, p) => this.putManifest(c, p), DELETE: (c, p) => this.deleteManifest(c, p) },
+      },
+      { name: 'blobs.uploads', pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: (c, p) => this.startUpload(c, p) } },
+      {
+        name: 'blobs.upload', pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/,
+        methods: { GET: (c, p) => this.uploadStatus(c, p), PATCH: (c, p) => this.patchUpload(c, p), PUT: (c, p) => this.putUpload(c, p), DELETE: (c, p) => this.cancelUpload(c, p) },
+      },
+      {
+        name: 'blobs', pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/,
+        methods: { GET: (c, p) => this.getBlob(c, p), HEAD: (c, p) => this.getBlob(c, p), DELETE: (c, p) => this.deleteBlob(c, p) },
+      },
+      { name: 'referrers', pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: { GET: (c, p) => this.referrers(c, p) } },
+    ];
+  }
+
+  private get storage(): Storage {
+    return this.opts.storage;
+  }
+
+  /** Handles one request; never throws, never leaves a request unanswered. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const socket = req.socket;
+    const readAtStart = socket.bytesRead;
+    const writtenAtStart = socket.bytesWritten;
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const ctx: Ctx = {
+      req, res, id: randomUUID(), method: req.method ?? 'GET',
+      query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)), route: 'unknown',
+    };
+    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    let errorCode: string | undefined;
+    res.once('finish', () => {
+      const record: RequestRecord = {
+        id: ctx.id, route: ctx.route, method: ctx.method, path: rawPath.slice(0, 1024), status: res.statusCode,
+        bytesIn: bodyBytes(req) ?? Math.max(0, socket.bytesRead - readAtStart), bytesOut: Math.max(0, socket.bytesWritten - writtenAtStart),
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        remoteAddr: socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200),
+        ...(ctx.repository ? { repository: ctx.repository } : {}),
+        ...(ctx.user ? { user: ctx.user } : {}),
+        ...(errorCode ? { errorCode } : {}),
+      };
+      for (const m of this.opts.hooks.metrics) safely(() => m.observe(record));
+      for (const l of this.opts.hooks.requestLog) safely(() => l.log(record));
+    });
+    try {
+      await this.dispatch(ctx, rawPath);
+    } catch (e) {
+      const err = e instanceof RegistryError ? e : undefined;
+      if (!err) {
+        if (isClientGone(req, res)) return;
+        this.opts.onServerError?.(e, ctx.id);
+      }
+      errorCode = err?.code;
+      this.sendError(res, err ?? new RegistryError('UNSUPPORTED', 'internal error; see the registry log', { requestId: ctx.id }, 500));
+    }
+  }
+
+  private sendError(res: ServerResponse, err: RegistryError): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = JSON.stringify(err.body());
+    res.statusCode = err.status;
+    for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+  }
+
+  private async dispatch(ctx: Ctx, rawPath: string): Promise<void> {
+    for (const extra of this.opts.hooks.extraRoutes) {
+      const hit = typeof extra.path === 'string' ? extra.path === rawPath : extra.path.test(rawPath);
+      if (hit && (!extra.method || extra.method === ctx.method)) {
+        ctx.route = `extra:${extra.name ?? String(extra.path)}`;
+        await extra.handle(ctx.req, ctx.res);
+        return;
+      }
+    }
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      throw new RegistryError('NAME_INVALID', 'the request path is not valid percent-encoding', undefined, 400);
+    }
+    if (path.includes('\0') || path.includes('\\')) throw new RegistryError('NAME_INVALID', 'the request path holds a forbidden character', undefined, 400);
+    if (!path.startsWith('/v2/') && path !== '/v2') throw new RegistryError('UNSUPPORTED', `no such endpoint: ${path.slice(0, 200)}; the registry API lives under /v2/`, undefined, 404);
+    for (const route of this.routes) {
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      ctx.route = route.name;
+      const params = m.slice(1).map((p) => p ?? '');
+      const fn = route.methods[ctx.method];
+      if (!fn) {
+        ctx.res.setHeader('Allow', Object.keys(route.methods).join(', '));
+        throw new RegistryError('UNSUPPORTED', `${ctx.method} is not supported on ${route.name}`, undefined, 405);
+      }
+      const name = params[0];
+      if (route.name !== 'base' && route.name !== 'catalog' && name !== undefined) {
+        checkName(name, hostOf(ctx.req));
+        ctx.repository = name;
+      }
+      await fn(ctx, params);
+      return;
+    }
+    throw new RegistryError('NAME_UNKNOWN', `no such endpoint: ${path.slice(0, 200)}`, undefined, 404);
+  }
+
+  private async authorize(ctx: Ctx, access: Access[]): Promise<void> {
+    const decision = await this.opts.hooks.access.authorize(ctx.req, access);
+    if (decision.allowed) {
+      if (decision.user) ctx.user = decision.user;
+      return;
+    }
+    if (decision.status === 401) {
+      throw new RegistryError('UNAUTHORIZED', decision.message ?? 'authentication required', access.map((a) => ({ Type: a.type, Name: a.name, Action: a.actions.join(',') })),
+        401, { 'WWW-Authenticate': decision.challenge });
+    }
+    throw new RegistryError('DENIED', decision.message ?? 'requested access to the resource is denied', undefined, 403);
+  }
+
+  /** True when `access` is granted, without failing the request (optional accesses such as a mount's source). */
+  private async mayAccess(ctx: Ctx, access: Access[]): Promise<boolean> {
+    return (await this.opts.hooks.access.authorize(ctx.req, access)).allowed;
+  }
+
+  private emit(ctx: Ctx, action: RegistryEvent['action'], target: Omit<EventTarget, 'repository' | 'url'>, extra: Partial<RegistryEvent> = {}): void {
+    const sinks = this.opts.hooks.events;
+    if (sinks.length === 0 || !ctx.repository) return;
+    const host = hostOf(ctx.req);
+    const kind = target.mediaType === 'application/octet-stream' ? 'blobs' : 'manifests';
+    const event: RegistryEvent = {
+      id: randomUUID(), timestamp: new Date().toISOString(), action, repository: ctx.repository,
+      target: { ...target, repository: ctx.repository, url: `http://${host}/v2/${ctx.repository}/${kind}/${target.digest}` },
+      request: { id: ctx.id, addr: ctx.req.socket.remoteAddress ?? '', host, method: ctx.method, useragent: String(ctx.req.headers['user-agent'] ?? '') },
+      actor: ctx.user ? { name: ctx.user } : {},
+      ...extra,
+    };
+    for (const sink of sinks) safely(() => sink.onEvent(event));
+  }
+
+  private send(ctx: Ctx, status: number, headers: Record<string, string | number>, body?: string | Buffer): void {
+    const { res } = ctx;
+    res.statusCode = status;
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    if (body === undefined) {
+      if (!res.hasHeader('Content-Length') && status !== 204 && status !== 304) res.setHeader('Content-Length', 0);
+      res.end();
+    } else {
+      if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(ctx.method === 'HEAD' ? undefined : body);
+    }
+  }
+
+  private sendJson(ctx: Ctx, status: number, value: unknown, headers: Record<string, string> = {}): void {
+    this.send(ctx, status, { 'Content-Type': 'application/json', ...headers }, JSON.stringify(value));
+  }
+
+  // ---- end-1 ----
+
+  private async base(ctx: Ctx): Promise<void> {
+    await this.authorize(ctx, []);
+    this.sendJson(ctx, 200, {});
+  }
+
+  // ---- discovery ----
+
+  private pageLink(path: string, n: number, last: string): string {
+    return `<${path}?n=${n}&last=${encodeURIComponent(last)}>; rel="next"`;
+  }
+
+  private async catalog(ctx: Ctx): Promise<void> {
+    await this.authorize(ctx, [{ type: 'registry', name: 'catalog', actions: ['*'] }]);
+    const n = parsePageSize(ctx.query.get('n'));
+    const repos = (await this.storage.listRepositories()).sort(lexicalCompare);
+    const page = pageOf(repos, n, ctx.query.get('last') ?? undefined);
+    const lastItem = page.items[page.items.length - 1];
+    const headers: Record<string, string> = page.more && n !== undefined && lastItem !== undefined ? { Link: this.pageLink('/v2/_catalog', page.items.length, lastItem) } : {};
+    this.sendJson(ctx, 200, { repositories: page.items }, headers);
+  }
+
+  private async tags(ctx: Ctx, [name = '']: string[]): Promise<void> {
+    await this.authorize(ctx, [ANY(name)]);
+    const n = parsePageSize(ctx.query.get('n'));
+    const tags = await this.storage.listTags(name);
+    if (!tags) throw new RegistryError('NAME_UNKNOWN', `repository "${name}" is not known to this registry`, { name });
+    tags.sort(lexicalCompare);
+    const page = pageOf(tags, n, ctx.query.get('last') ?? undefined);
+    const lastItem = page.items[page.items.length - 1];
+    const headers: Record<string, string> = page.more && n !== undefined && lastItem !== undefined ? { Link: this.pageLink(`/v2/${name}/tags/list`, page.items.length, lastItem) } : {};
+    this.sendJson(ctx, 200, { name, tags: page.items }, headers);
+  }
+
+  private async referrers(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    await this.authorize(ctx, [ANY(name)]);
+    const subject = checkDigest(ref, 'subject digest');
+    let manifests = await this.storage.referrers(name, subject);
+    const headers: Record<string, string> = {};
+    const artifactType = ctx.query.get('artifactType');
+    if (artifactType) {
+      manifests = manifests.filter((m) => m.artifactType === artifactType);
+      headers['OCI-Filters-Applied'] = 'artifactType';
+    }
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
+    this.send(ctx, 200, { ...headers, 'Content-Type': MediaType.ociIndex }, body);
+  }
+
+  // ---- manifests ----
+
+  private async getManifest(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    const reference = parseReference(ref);
+    await this.authorize(ctx, [ANY(name)]);
+    const m = await this.storage.getManifest(name, reference);
+    if (!m) {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${ref} is not in repository ${name}`, 'tag' in reference ? { tag: reference.tag } : { digest: reference.digest.digest });
+    }
+    const etag = `"${m.digest}"`;
+    const common = { 'Docker-Content-Digest': m.digest, ETag: etag };
+    if (matchesEtag(ctx.req.headers['if-none-match'], etag)) {
+      this.send(ctx, 304, common);
+      return;
+    }
+    this.send(ctx, 200, { ...common, 'Content-Type': m.mediaType, 'Content-Length': m.size }, m.bytes);
+    if (ctx.method === 'GET') this.emit(ctx, 'pull', { mediaType: m.mediaType, digest: m.digest, size: m.size, ...('tag' in reference ? { tag: reference.tag } : {}) });
+  }
+
+  private async readManifestBody(ctx: Ctx): Promise<Buffer> {
+    const max = this.opts.maxManifestBytes;
+    const tooLarge = (size: string): RegistryError => new RegistryError('MANIFEST_INVALID', `manifest is ${size} bytes; this registry accepts at most ${max} (storage.maxManifestBytes)`, { limit: max }, 413);
+    const declared = Number(ctx.req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > max) {
+      ctx.res.setHeader('Connection', 'close');
+      throw tooLarge(String(declared));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of ctx.req) {
+      size += (chunk as Buffer).length;
+      if (size > max) {
+        ctx.res.setHeader('Connection', 'close');
+        throw tooLarge(`more than ${max}`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks, size);
+  }
+
+  private async putManifest(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    const reference = parseReference(ref);
+    await this.authorize(ctx, [PUSH(name)]);
+    const bytes = await this.readManifestBody(ctx);
+    const parsed = parseManifest(bytes, ctx.req.headers['content-type']);
+    const algorithm: DigestAlgorithm = 'digest' in reference ? reference.digest.algorithm : 'sha256';
+    const digest = checkDigest(digestOf(bytes, algorithm));
+    if ('digest' in reference && reference.digest.digest !== digest.digest) {
+      throw new RegistryError('DIGEST_INVALID', `the manifest's digest is ${digest.digest}, not ${reference.digest.digest}`, { digest: reference.digest.digest });
+    }
+    const missing: RegistryError[] = [];
+    await Promise.all([
+      ...parsed.blobs.map(async (b) => {
+        if (!(await this.storage.statBlob(name, b))) missing.push(new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${b.digest} is not in repository ${name}; push it before the manifest`, { digest: b.digest }));
+      }),
+      ...parsed.manifests.map(async (c) => {
+        if (!(await this.storage.hasManifest(name, c))) missing.push(new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest ${c.digest} is not in repository ${name}; push it before the index`, { digest: c.digest }));
+      }),
+    ]);
+    if (missing.length > 0) throw new RegistryErrors(missing);
+    const tag = 'tag' in reference ? reference.tag : undefined;
+    const stored = await this.storage.putManifest(name, digest, bytes, parsed.mediaType, tag);
+    this.send(ctx, 201, {
+      Location: `/v2/${name}/manifests/${stored.digest}`,
+      'Docker-Content-Digest': stored.digest,
+      ...(parsed.subject ? { 'OCI-Subject': parsed.subject.digest } : {}),
+    });
+    this.emit(ctx, 'push', { mediaType: stored.mediaType, digest: stored.digest, size: stored.size, ...(tag ? { tag } : {}) });
+  }
+
+  private checkDeleteEnabled(): void {
+    if (!this.opts.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deletion is disabled on this registry (storage.delete.enabled: false)', undefined, 405);
+  }
+
+  private async deleteManifest(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    const reference = parseReference(ref);
+    await this.authorize(ctx, [DELETE(name)]);
+    this.checkDeleteEnabled();
+    if ('tag' in reference) {
+      const m = await this.storage.getManifest(name, reference);
+      if (!m || !(await this.storage.deleteTag(name, reference.tag))) throw new RegistryError('MANIFEST_UNKNOWN', `tag ${reference.tag} is not in repository ${name}`, { tag: reference.tag });
+      this.send(ctx, 202, {});
+      this.emit(ctx, 'delete', { mediaType: m.mediaType, digest: m.digest, size: m.size, tag: reference.tag });
+      return;
+    }
+    const m = await this.storage.getManifest(name, reference);
+    if (!m || !(await this.storage.deleteManifest(name, reference.digest))) {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference.digest.digest} is not in repository ${name}`, { digest: reference.digest.digest });
+    }
+    this.send(ctx, 202, {});
+    this.emit(ctx, 'delete', { mediaType: m.mediaType, digest: m.digest, size: m.size });
+  }
+
+  // ---- blobs ----
+
+  private async getBlob(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    const digest = checkDigest(ref);
+    await this.authorize(ctx, [ANY(name)]);
+    const info = await this.storage.statBlob(name, digest);
+    if (!info) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest.digest} is not in repository ${name}`, { digest: digest.digest });
+    const etag = `"${info.digest}"`;
+    const common: Record<string, string | number> = { 'Docker-Content-Digest': info.digest, ETag: etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'max-age=31536000' };
+    if (matchesEtag(ctx.req.headers['if-none-match'], etag)) {
+      this.send(ctx, 304, common);
+      return;
+    }
+    const range = parseRange(ctx.req.headers.range, info.size);
+    if (range === 'unsatisfiable') {
+      throw new RegistryError('SIZE_INVALID', `requested range is outside the blob's ${info.size} bytes`, { size: info.size }, 416, { 'Content-Range': `bytes */${info.size}` });
+    }
+    const res = ctx.res;
+    res.statusCode = range ? 206 : 200;
+    for (const [k, v] of Object.entries(common)) res.setHeader(k, v);
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Length', range ? range.end - range.start + 1 : info.size);
+    if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
+    if (ctx.method === 'HEAD' || info.size === 0) {
+      res.end();
+      return;
+    }
+    const stream = await this.storage.readBlob(digest, range);
+    await pipeline(stream, res);
+    this.emit(ctx, 'pull', { mediaType: 'application/octet-stream', digest: info.digest, size: info.size });
+  }
+
+  private async deleteBlob(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    const digest = checkDigest(ref);
+    await this.authorize(ctx, [DELETE(name)]);
+    this.checkDeleteEnabled();
+    const info = await this.storage.statBlob(name, digest);
+    if (!(await this.storage.deleteBlob(name, digest))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest.digest} is not in repository ${name}`, { digest: digest.digest });
+    this.send(ctx, 202, {});
+    this.emit(ctx, 'delete', { mediaType: 'application/octet-stream', digest: digest.digest, size: info?.size ?? 0 });
+  }
+
+  // ---- uploads ----
+
+  private uploadHeaders(name: string, id: string, offset: number): Record<string, string> {
+    return {
+      Location: `/v2/${name}/blobs/uploads/${id}`,
+      // distribution's convention: 0-0 for an empty upload, so clients parse it the same way.
+      Range: `0-${Math.max(0, offset - 1)}`,
+      'Docker-Upload-UUID': id,
+    };
+  }
+
+  private blobCreated(ctx: Ctx, name: string, digest: string): void {
+    this.send(ctx, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+  }
+
+  private async startUpload(ctx: Ctx, [name = '']: string[]): Promise<void> {
+    await this.authorize(ctx, [PUSH(name)]);
+    const mount = ctx.query.get('mount');
+    if (mount !== null) {
+      const digest = checkDigest(mount, 'mount digest');
+      const from = ctx.query.get('from') ?? undefined;
+      if (from !== undefined) checkName(from, hostOf(ctx.req));
+      // A source the caller may not read is treated as absent: the client uploads instead.
+      const readable = from === undefined || (await this.mayAccess(ctx, [ANY(from)]));
+      const mounted = readable ? await this.storage.mountBlob(name, digest, from) : undefined;
+      if (mounted) {
+        this.blobCreated(ctx, name, mounted.digest);
+        this.emit(ctx, 'mount', { mediaType: 'application/octet-stream', digest: mounted.digest, size: mounted.size }, from ? { fromRepository: from } : {});
+        return;
+      }
+    }
+    const digestParam = ctx.query.get('digest');
+    if (digestParam !== null) {
+      const digest = checkDigest(digestParam);
+      const upload = await this.storage.startUpload(name);
+      try {
+        const blob = await this.storage.finishUpload(name, upload.id, digest, ctx.req);
+        this.blobCreated(ctx, name, blob.digest);
+        this.emit(ctx, 'push', { mediaType: 'application/octet-stream', digest: blob.digest, size: blob.size });
+      } finally {
+        await this.storage.cancelUpload(name, upload.id).catch(() => undefined);
+      }
+      return;
+    }
+    const upload = await this.storage.startUpload(name);
+    this.send(ctx, 202, this.uploadHeaders(name, upload.id, 0));
+  }
+
+  private uploadId(id: string): string {
+    if (!isUploadId(id)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id.slice(0, 100)} is unknown`, { uuid: id.slice(0, 100) });
+    return id;
+  }
+
+  private async uploadStatus(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
+    const id = this.uploadId(rawId);
+    await this.authorize(ctx, [PUSH(name)]);
+    const status = await this.storage.uploadStatus(name, id);
+    if (!status) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`, { uuid: id });
+    this.send(ctx, 204, this.uploadHeaders(name, id, status.offset));
+  }
+
+  /** The start of a chunk from `Content-Range`, after checking it against `Content-Length`. */
+  private chunkStart(ctx: Ctx): number | undefined {
+    const range = parseContentRange(ctx.req.headers['content-range']);
+    if (range === undefined) return undefined;
+    if (range === 'invalid') throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range must be <start>-<end>, inclusive byte offsets', undefined, 400);
+    if (range.end < range.start) throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range ends before it starts', undefined, 416);
+    const length = ctx.req.headers['content-length'];
+    if (length !== undefined && Number(length) !== range.end - range.start + 1) {
+      throw new RegistryError('SIZE_INVALID', `Content-Range covers ${range.end - range.start + 1} bytes but Content-Length is ${length}`);
+    }
+    return range.start;
+  }
+
+  private async patchUpload(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
+    const id = this.uploadId(rawId);
+    await this.authorize(ctx, [PUSH(name)]);
+    const start = this.chunkStart(ctx);
+    const status = await this.storage.appendUpload(name, id, ctx.req, start);
+    this.send(ctx, 202, this.uploadHeaders(name, id, status.offset));
+  }
+
+  private async putUpload(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
+    const id = this.uploadId(rawId);
+    await this.authorize(ctx, [PUSH(name)]);
+    const digest = checkDigest(ctx.query.get('digest'));
+    const start = this.chunkStart(ctx);
+    const length = ctx.req.headers['content-length'];
+    const hasBody = (length !== undefined && Number(length) > 0) || ctx.req.headers['transfer-encoding'] !== undefined;
+    const blob = await this.storage.finishUpload(name, id, digest, hasBody ? ctx.req : undefined, start);
+    this.blobCreated(ctx, name, blob.digest);
+    this.emit(ctx, 'push', { mediaType: 'application/octet-stream', digest: blob.digest, size: blob.size });
+  }
+
+  private async cancelUpload(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
+    const id = this.uploadId(rawId);
+    await this.authorize(ctx, [PUSH(name)]);
+    if (!(await this.storage.cancelUpload(name, id))) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`, { uuid: id });
+    this.send(ctx, 204, {});
+  }
+}
+
+/** The body size a request declared; the socket counter covers chunked bodies. */
+function bodyBytes(req: IncomingMessage): number | undefined {
+  const n = Number(req.headers['content-length']);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+function hostOf(req: IncomingMessage): string {
+  return String(req.headers.host ?? '').slice(0, 255);
+}
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const v = t.trim().replace(/^W\//, '');
+    return v === '*' || v === etag;
+  });
+}
+
+function isClientGone(req: IncomingMessage, res: ServerResponse): boolean {
+  return (req.destroyed && !req.complete) || res.destroyed;
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* a failing hook never fails a request */
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Paths of distribution's filesystem storage driver, so that a root written by Berth is served by
+ * distribution 2.8 and the other way round. Observed from distribution 2.8 itself:
+ *
+ *   <root>/docker/registry/v2/blobs/<alg>/<2 hex>/<hex>/data
+ *   <root>/docker/registry/v2/repositories/<name>/_layers/<alg>/<hex>/link                 "alg:hex"
+ *   <root>/docker/registry/v2/repositories/<name>/_manifests/revisions/<alg>/<hex>/link
+ *   <root>/docker/registry/v2/repositories/<name>/_manifests/tags/<tag>/current/link
+ *   <root>/docker/registry/v2/repositories/<name>/_manifests/tags/<tag>/index/<alg>/<hex>/link
+ *   <root>/docker/registry/v2/repositories/<name>/_uploads/<uuid>/{data,startedat,hashstates/…}
+ *
+ * Berth-only data (rebuildable from the above) lives under `<root>/.berth/`.
+ *
+ * Every function here takes names, tags and digests that the caller has already validated; the
+ * validators below are the single gate, so that no request can name a path outside the root.
+ */
+import { join } from 'node:path';
+import { parseDigest, type ParsedDigest } from '../oci/digest';
+import { isRepositoryName, isTag } from '../oci/names';
+
+export const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export class Layout {
+  readonly v2: string;
+  readonly berth: string;
+
+  constructor(readonly root: string) {
+    this.v2 = join(root, 'docker', 'registry', 'v2');
+    this.berth = join(root, '.berth');
+  }
+
+  get blobsDir(): string {
+    return join(this.v2, 'blobs');
+  }
+
+  get repositoriesDir(): string {
+    return join(this.v2, 'repositories');
+  }
+
+  blobDir(d: ParsedDigest): string {
+    return join(this.v2, 'blobs', d.algorithm, d.hex.slice(0, 2), d.hex);
+  }
+
+  blobData(d: ParsedDigest): string {
+    return join(this.blobDir(d), 'data');
+  }
+
+  repoDir(name: string): string {
+    return join(this.repositoriesDir, ...name.split('/'));
+  }
+
+  layerLink(name: string, d: ParsedDigest): string {
+    return join(this.repoDir(name), '_layers', d.algorithm, d.hex, 'link');
+  }
+
+  layersDir(name: string): string {
+    return join(this.repoDir(name), '_layers');
+  }
+
+  manifestsDir(name: string): string {
+    return join(this.repoDir(name), '_manifests');
+  }
+
+  revisionsDir(name: string): string {
+    return join(this.manifestsDir(name), 'revisions');
+  }
+
+  revisionLink(name: string, d: ParsedDigest): string {
+    return join(this.revisionsDir(name), d.algorithm, d.hex, 'link');
+  }
+
+  tagsDir(name: string): string {
+    return join(this.manifestsDir(name), 'tags');
+  }
+
+  tagDir(name: string, tag: string): string {
+    return join(this.tagsDir(name), tag);
+  }
+
+  tagCurrentLink(name: string, tag: string): string {
+    return join(this.tagDir(name, tag), 'current', 'link');
+  }
+
+  tagIndexLink(name: string, tag: string, d: ParsedDigest): string {
+    return join(this.tagDir(name, tag), 'index', d.algorithm, d.hex, 'link');
+  }
+
+  uploadsDir(name: string): string {
+    return join(this.repoDir(name), '_uploads');
+  }
+
+  uploadDir(name: string, id: string): string {
+    return join(this.uploadsDir(name), id);
+  }
+
+  uploadData(name: string, id: string): string {
+    return join(this.uploadDir(name, id), 'data');
+  }
+
+  uploadStartedAt(name: string, id: string): string {
+    return join(this.uploadDir(name, id), 'startedat');
+  }
+
+  /** Berth's referrers index: one small JSON descriptor per referrer, under the subject's digest. */
+  referrersDir(name: string, subject: ParsedDigest): string {
+    // `_subjects` cannot be a repository path component, so it never collides with a nested repository.
+    return join(this.berth, 'referrers', ...name.split('/'), '_subjects', `${subject.algorithm}-${subject.hex}`);
+  }
+
+  referrerEntry(name: string, subject: ParsedDigest, referrer: ParsedDigest): string {
+    return join(this.referrersDir(name, subject), `${referrer.algorithm}-${referrer.hex}.json`);
+  }
+
+  /** Marks that the referrers index of a repository has been built from its manifests. */
+  referrersComplete(name: string): string {
+    return join(this.berth, 'referrers', ...name.split('/'), '_complete');
+  }
+
+  referrersRepoDir(name: string): string {
+    return join(this.berth, 'referrers', ...name.split('/'));
+  }
+
+  /** Media types of manifests that carry no `mediaType` field, as the client declared them. */
+  manifestTypeFile(d: ParsedDigest): string {
+    return join(this.berth, 'manifest-types', d.algorithm, d.hex);
+  }
+
+  get lockFile(): string {
+    return join(this.berth, 'lock');
+  }
+
+  get tmpDir(): string {
+    return join(this.berth, 'tmp');
+  }
+}
+
+/** The contents of a link file: the digest it points at. */
+export function linkContent(d: ParsedDigest): string {
+  return d.digest;
+}
+
+export function parseLink(content: string): ParsedDigest | undefined {
+  const d = parseDigest(content.trim());
+  return 'problem' in d ? undefined : d;
+}
+
+/** Gates for every path component that comes from a request. */
+export const isSafeName = (name: string): boolean => isRepositoryName(name) && name.length <= 255;
+export const isSafeTag = (tag: string): boolean => isTag(tag);
+export const isUploadId = (id: string): boolean => UPLOAD_ID.test(id);

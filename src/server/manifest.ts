@@ -1,0 +1,138 @@
+/**
+ * Parsing and checking pushed manifests (pure: no I/O). The registry stores the bytes as they came;
+ * this only reads what it needs to check references and index referrers.
+ */
+import { parseDigest, type ParsedDigest } from '../oci/digest';
+import { MediaType } from '../oci/mediaTypes';
+import type { Descriptor } from '../oci/types';
+import { RegistryError } from './errors';
+
+/** Manifest types the registry accepts. */
+export const ACCEPTED_MANIFEST_TYPES: readonly string[] = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList];
+
+export interface ParsedManifest {
+  mediaType: string;
+  kind: 'image' | 'index';
+  /** Blobs the repository must hold (config and layers, minus foreign layers that carry `urls`). */
+  blobs: ParsedDigest[];
+  /** Manifests the repository must hold (the children of an index). */
+  manifests: ParsedDigest[];
+  subject?: ParsedDigest;
+  /** The referrers API's artifactType: the manifest's own, else (image manifests) the config's media type. */
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+function invalid(message: string, detail?: unknown): RegistryError {
+  return new RegistryError('MANIFEST_INVALID', message, detail);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The media type from a `Content-Type` header, without parameters. */
+export function bareMediaType(header: string | undefined): string | undefined {
+  const t = header?.split(';')[0]?.trim().toLowerCase();
+  return t ? t : undefined;
+}
+
+function checkDescriptor(v: unknown, where: string): Descriptor & { parsed: ParsedDigest } {
+  if (!isRecord(v)) throw invalid(`${where} is not a descriptor object`);
+  const { mediaType, digest, size } = v;
+  if (typeof mediaType !== 'string' || mediaType === '') throw invalid(`${where}.mediaType is missing`);
+  if (typeof digest !== 'string') throw invalid(`${where}.digest is missing`);
+  const parsed = parseDigest(digest);
+  if ('problem' in parsed) throw invalid(`${where}.digest "${digest}" is not a valid digest (${parsed.problem})`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid(`${where}.size must be a non-negative integer`);
+  if (v['urls'] !== undefined && !(Array.isArray(v['urls']) && v['urls'].every((u) => typeof u === 'string'))) throw invalid(`${where}.urls must be a list of strings`);
+  return { ...(v as unknown as Descriptor), parsed };
+}
+
+/** Infers the type of a manifest without `mediaType` the way distribution does: by its shape. */
+export function inferMediaType(doc: Record<string, unknown>): string {
+  return Array.isArray(doc['manifests']) ? MediaType.ociIndex : MediaType.ociManifest;
+}
+
+/**
+ * Parses a pushed manifest. `contentType` is the request's `Content-Type`; when both it and the
+ * manifest's `mediaType` field are present they must agree (the spec requires clients to send the
+ * field's value), and the type must be one the registry serves.
+ */
+export function parseManifest(bytes: Uint8Array, contentType: string | undefined): ParsedManifest {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (e) {
+    throw invalid(`manifest is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isRecord(doc)) throw invalid('manifest is not a JSON object');
+  const header = bareMediaType(contentType);
+  const field = doc['mediaType'];
+  if (field !== undefined && typeof field !== 'string') throw invalid('mediaType must be a string');
+  if (header === MediaType.dockerSchema1 || header === MediaType.dockerSchema1Signed || doc['schemaVersion'] === 1) {
+    throw invalid('Docker schema 1 manifests are not supported; push a schema 2 or OCI manifest');
+  }
+  if (doc['schemaVersion'] !== 2) throw invalid('schemaVersion must be 2');
+  const headerIsManifestType = header !== undefined && ACCEPTED_MANIFEST_TYPES.includes(header);
+  if (field && header && headerIsManifestType && field !== header) {
+    throw invalid(`Content-Type "${header}" does not match the manifest's mediaType "${field}"`);
+  }
+  const mediaType = field || (headerIsManifestType ? header : undefined) || inferMediaType(doc);
+  if (!ACCEPTED_MANIFEST_TYPES.includes(mediaType)) throw invalid(`unsupported manifest media type "${mediaType}"`);
+
+  const artifactTypeField = doc['artifactType'];
+  if (artifactTypeField !== undefined && typeof artifactTypeField !== 'string') throw invalid('artifactType must be a string');
+  const annotations = doc['annotations'];
+  if (annotations !== undefined && !(isRecord(annotations) && Object.values(annotations).every((a) => typeof a === 'string'))) {
+    throw invalid('annotations must map strings to strings');
+  }
+  const subject = doc['subject'] === undefined ? undefined : checkDescriptor(doc['subject'], 'subject').parsed;
+  const common = {
+    mediaType,
+    ...(subject ? { subject } : {}),
+    ...(annotations ? { annotations: annotations as Record<string, string> } : {}),
+  };
+
+  if (mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList) {
+    const list = doc['manifests'];
+    if (!Array.isArray(list)) throw invalid('an index needs a manifests list');
+    const manifests = list.map((m, i) => checkDescriptor(m, `manifests[${i}]`).parsed);
+    return { ...common, kind: 'index', blobs: [], manifests, ...(artifactTypeField ? { artifactType: artifactTypeField } : {}) };
+  }
+  const config = checkDescriptor(doc['config'], 'config');
+  const layersField = doc['layers'];
+  if (!Array.isArray(layersField)) throw invalid('an image manifest needs a layers list');
+  const layers = layersField.map((l, i) => checkDescriptor(l, `layers[${i}]`));
+  // Foreign layers (with urls) live elsewhere by design; the registry need not hold them.
+  const blobs = [config.parsed, ...layers.filter((l) => !(l.urls && l.urls.length > 0)).map((l) => l.parsed)];
+  return { ...common, kind: 'image', blobs, manifests: [], artifactType: artifactTypeField || config.mediaType };
+}
+
+/** The media type a stored manifest is served with: its own field, else what was recorded, else its shape. */
+export function storedMediaType(bytes: Uint8Array, recorded: string | undefined): string {
+  try {
+    const doc: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    if (isRecord(doc)) {
+      const field = doc['mediaType'];
+      if (typeof field === 'string' && field) return field;
+      if (recorded) return recorded;
+      if (doc['schemaVersion'] === 1) return doc['signatures'] ? MediaType.dockerSchema1Signed : MediaType.dockerSchema1;
+      return inferMediaType(doc);
+    }
+  } catch {
+    /* served as it is, with the recorded or a neutral type */
+  }
+  return recorded ?? 'application/octet-stream';
+}
+
+/** The referrers-API descriptor of a manifest. */
+export function referrerDescriptor(m: ParsedManifest, digest: string, size: number): Descriptor {
+  return {
+    mediaType: m.mediaType,
+    digest,
+    size,
+    ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
+  };
+}

@@ -1,0 +1,539 @@
+/**
+ * The registry's storage in distribution's filesystem layout (see layout.ts), behind an interface
+ * so that a pull-through proxy or a read-only view can wrap it.
+ *
+ * Crash safety: blob and manifest bytes are written to a file outside the served tree (an upload's
+ * `data`, or `.berth/tmp`), fsynced, and renamed into place; links are written the same way. A kill
+ * at any moment leaves either the old state or the new one, plus at worst an upload folder that the
+ * purge removes later.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Digester, parseDigest, type DigestAlgorithm, type ParsedDigest } from '../oci/digest';
+import type { Descriptor } from '../oci/types';
+import { RegistryError } from './errors';
+import {
+  exists, fsyncFile, hashFile, isNotFound, readTextOrUndefined, readdirOrEmpty, removeTree, renameMakingDir,
+  statOrUndefined, writeFileAtomic,
+} from './fsutil';
+import { Layout, parseLink } from './layout';
+import { parseManifest, referrerDescriptor, storedMediaType } from './manifest';
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  bytes: Buffer;
+}
+
+export interface UploadStatus {
+  id: string;
+  repository: string;
+  /** Bytes received so far. */
+  offset: number;
+}
+
+export interface ByteRange {
+  /** Inclusive. */
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+export type ManifestRef = { tag: string } | { digest: ParsedDigest };
+
+export interface Storage {
+  /** A blob as `repository` sees it (linked there), or undefined. */
+  statBlob(repository: string, digest: ParsedDigest): Promise<BlobInfo | undefined>;
+  /** Streams a blob the caller has just `statBlob`-ed. */
+  readBlob(digest: ParsedDigest, range?: ByteRange): Promise<Readable>;
+  /** Unlinks a blob from a repository; false when it was not linked. */
+  deleteBlob(repository: string, digest: ParsedDigest): Promise<boolean>;
+  /** Links a blob held elsewhere into `repository`: from `from` when given, else from anywhere in the registry. */
+  mountBlob(repository: string, digest: ParsedDigest, from?: string): Promise<BlobInfo | undefined>;
+
+  startUpload(repository: string): Promise<UploadStatus>;
+  uploadStatus(repository: string, id: string): Promise<UploadStatus | undefined>;
+  /** Appends a chunk. With `start`, it must equal the current offset, else 416. */
+  appendUpload(repository: string, id: string, body: Readable, start?: number): Promise<UploadStatus>;
+  /** Appends an optional last chunk, verifies the digest and moves the blob into place. */
+  finishUpload(repository: string, id: string, digest: ParsedDigest, body?: Readable, start?: number): Promise<BlobInfo>;
+  cancelUpload(repository: string, id: string): Promise<boolean>;
+
+  getManifest(repository: string, ref: ManifestRef): Promise<StoredManifest | undefined>;
+  hasManifest(repository: string, digest: ParsedDigest): Promise<boolean>;
+  /** Stores a manifest the caller has validated and hashed, under `digest` and optionally a tag. */
+  putManifest(repository: string, digest: ParsedDigest, bytes: Buffer, mediaType: string, tag?: string): Promise<StoredManifest>;
+  /** Removes a manifest revision and the tags pointing at it; false when it was not there. */
+  deleteManifest(repository: string, digest: ParsedDigest): Promise<boolean>;
+  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Tags, unsorted; undefined when the repository is unknown. */
+  listTags(repository: string): Promise<string[] | undefined>;
+  /** Repositories holding manifests, unsorted. */
+  listRepositories(): Promise<string[]>;
+  /** Manifests in `repository` whose subject is `subject`. */
+  referrers(repository: string, subject: ParsedDigest): Promise<Descriptor[]>;
+  repositoryExists(repository: string): Promise<boolean>;
+  /** Removes uploads started more than `maxAgeMs` ago; returns how many. */
+  purgeUploads(maxAgeMs: number): Promise<number>;
+}
+
+interface UploadState {
+  offset: number;
+  /** The running sha256 of everything appended; dropped when a chunk failed midway. */
+  digester?: Digester;
+}
+
+/** Runs one task at a time per key (upload sessions), without blocking other keys. */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  isBusy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const next = prev.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await next;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+/** A size-bounded map that forgets its oldest entries first. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  private weight = 0;
+  constructor(private readonly maxWeight: number, private readonly weigh: (v: V) => number = () => 1) {}
+
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, v: V): void {
+    this.delete(key);
+    const w = this.weigh(v);
+    if (w > this.maxWeight) return;
+    this.map.set(key, v);
+    this.weight += w;
+    for (const [k, old] of this.map) {
+      if (this.weight <= this.maxWeight) break;
+      this.map.delete(k);
+      this.weight -= this.weigh(old);
+    }
+  }
+
+  delete(key: string): void {
+    const old = this.map.get(key);
+    if (old !== undefined) {
+      this.map.delete(key);
+      this.weight -= this.weigh(old);
+    }
+  }
+
+  deleteWhere(pred: (key: string) => boolean): void {
+    for (const k of [...this.map.keys()]) if (pred(k)) this.delete(k);
+  }
+}
+
+const BLOB_READ_CHUNK_BYTES = 512 * 1024;
+
+export interface FsStorageOptions {
+  /** Bytes of manifests kept in memory. Safe because only this process writes the root (the lock). */
+  manifestCacheBytes?: number;
+}
+
+/** Distribution-compatible filesystem storage. Only one process may write a root at a time (see lock.ts). */
+export class FsStorage implements Storage {
+  readonly layout: Layout;
+  private readonly uploads = new Map<string, UploadState>();
+  private readonly uploadLocks = new KeyedMutex();
+  private readonly manifests: Lru<StoredManifest>;
+  /** `repo\0tag` → manifest digest, and `repo\0@digest` → revision known to exist. */
+  private readonly links = new Lru<string>(50_000);
+
+  constructor(root: string, opts: FsStorageOptions = {}) {
+    this.layout = new Layout(root);
+    this.manifests = new Lru<StoredManifest>(opts.manifestCacheBytes ?? 32 * 1024 * 1024, (m) => m.size + 200);
+  }
+
+  /** Creates the folders the storage writes into and clears temp files a crash may have left. */
+  async init(): Promise<void> {
+    await removeTree(this.layout.tmpDir);
+    await mkdir(this.layout.tmpDir, { recursive: true });
+    await mkdir(this.layout.repositoriesDir, { recursive: true });
+    await mkdir(this.layout.blobsDir, { recursive: true });
+  }
+
+  private writeLink(path: string, d: ParsedDigest): Promise<void> {
+    return writeFileAtomic(path, d.digest, this.layout.tmpDir);
+  }
+
+  // ---- blobs ----
+
+  async statBlob(repository: string, digest: ParsedDigest): Promise<BlobInfo | undefined> {
+    const linked = (await exists(this.layout.layerLink(repository, digest))) || (await this.hasManifest(repository, digest));
+    if (!linked) return undefined;
+    const st = await statOrUndefined(this.layout.blobData(digest));
+    return st?.isFile() ? { digest: digest.digest, size: st.size } : undefined;
+  }
+
+  async readBlob(digest: ParsedDigest, range?: ByteRange): Promise<Readable> {
+    const path = this.layout.blobData(digest);
+    const stream = createReadStream(path, { highWaterMark: BLOB_READ_CHUNK_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
+    // Surface a missing file now rather than mid-response.
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
+    return stream;
+  }
+
+  async deleteBlob(repository: string, digest: ParsedDigest): Promise<boolean> {
+    const link = this.layout.layerLink(repository, digest);
+    if (!(await exists(link))) return false;
+    await removeTree(join(link, '..'));
+    return true;
+  }
+
+  async mountBlob(repository: string, digest: ParsedDigest, from?: string): Promise<BlobInfo | undefined> {
+    let size: number | undefined;
+    if (from !== undefined) {
+      size = (await this.statBlob(from, digest))?.size;
+    } else {
+      const st = await statOrUndefined(this.layout.blobData(digest));
+      size = st?.isFile() ? st.size : undefined;
+    }
+    if (size === undefined) return undefined;
+    await this.writeLink(this.layout.layerLink(repository, digest), digest);
+    return { digest: digest.digest, size };
+  }
+
+  // ---- uploads ----
+
+  private uploadKey(repository: string, id: string): string {
+    return `${repository}\0${id}`;
+  }
+
+  async startUpload(repository: string): Promise<UploadStatus> {
+    const id = randomUUID();
+    const dir = this.layout.uploadDir(repository, id);
+    await mkdir(dir, { recursive: true });
+    // Distribution's own files, so either registry can purge the other's abandoned uploads.
+    await writeFile(this.layout.uploadStartedAt(repository, id), new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    await writeFile(this.layout.uploadData(repository, id), '');
+    this.uploads.set(this.uploadKey(repository, id), { offset: 0, digester: new Digester('sha256') });
+    return { id, repository, offset: 0 };
+  }
+
+  private async loadUpload(repository: string, id: string): Promise<UploadState | undefined> {
+    const key = this.uploadKey(repository, id);
+    const known = this.uploads.get(key);
+    if (known) return known;
+    const st = await statOrUndefined(this.layout.uploadData(repository, id));
+    if (!st?.isFile()) return undefined;
+    // A session from before a restart: its running hash is gone, so the file is hashed at the end.
+    const state: UploadState = { offset: st.size, ...(st.size === 0 ? { digester: new Digester('sha256') } : {}) };
+    this.uploads.set(key, state);
+    return state;
+  }
+
+  async uploadStatus(repository: string, id: string): Promise<UploadStatus | undefined> {
+    const s = await this.loadUpload(repository, id);
+    return s ? { id, repository, offset: s.offset } : undefined;
+  }
+
+  private async appendLocked(repository: string, id: string, state: UploadState, body: Readable, start: number | undefined): Promise<void> {
+    if (start !== undefined && start !== state.offset) {
+      body.resume();
+      throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk starts at ${start} but the upload holds ${state.offset} bytes; send the next chunk from ${state.offset}`,
+        { offset: state.offset }, 416, { Range: `0-${Math.max(0, state.offset - 1)}` });
+    }
+    const digester = state.digester;
+    let written = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        digester?.update(chunk);
+        written += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(this.layout.uploadData(repository, id), { flags: 'a' }));
+      state.offset += written;
+    } catch (e) {
+      // Part of the chunk may be on disk: trust the file, and hash it again at the end.
+      this.uploads.delete(this.uploadKey(repository, id));
+      throw e;
+    }
+  }
+
+  async appendUpload(repository: string, id: string, body: Readable, start?: number): Promise<UploadStatus> {
+    return this.uploadLocks.run(this.uploadKey(repository, id), async () => {
+      const state = await this.loadUpload(repository, id);
+      if (!state) {
+        body.resume();
+        throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`);
+      }
+      await this.appendLocked(repository, id, state, body, start);
+      return { id, repository, offset: state.offset };
+    });
+  }
+
+  async finishUpload(repository: string, id: string, digest: ParsedDigest, body?: Readable, start?: number): Promise<BlobInfo> {
+    return this.uploadLocks.run(this.uploadKey(repository, id), async () => {
+      const state = await this.loadUpload(repository, id);
+      if (!state) {
+        body?.resume();
+        throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`);
+      }
+      if (body) await this.appendLocked(repository, id, state, body, start);
+      const current = this.uploads.get(this.uploadKey(repository, id));
+      const data = this.layout.uploadData(repository, id);
+      const actual = current?.digester && current.digester.algorithm === digest.algorithm
+        ? { digest: current.digester.digest(), size: current.offset }
+        : await hashFile(data, digest.algorithm as DigestAlgorithm);
+      if (actual.digest !== digest.digest) {
+        await this.dropUpload(repository, id);
+        throw new RegistryError('DIGEST_INVALID', `the uploaded content has digest ${actual.digest}, not ${digest.digest}`, { digest: digest.digest });
+      }
+      const target = this.layout.blobData(digest);
+      const existing = await statOrUndefined(target);
+      if (!existing?.isFile()) {
+        await fsyncFile(data);
+        await renameMakingDir(data, target);
+      }
+      await this.writeLink(this.layout.layerLink(repository, digest), digest);
+      await this.dropUpload(repository, id);
+      return { digest: digest.digest, size: actual.size };
+    });
+  }
+
+  private async dropUpload(repository: string, id: string): Promise<void> {
+    this.uploads.delete(this.uploadKey(repository, id));
+    await removeTree(this.layout.uploadDir(repository, id));
+  }
+
+  async cancelUpload(repository: string, id: string): Promise<boolean> {
+    return this.uploadLocks.run(this.uploadKey(repository, id), async () => {
+      if (!(await this.loadUpload(repository, id))) return false;
+      await this.dropUpload(repository, id);
+      return true;
+    });
+  }
+
+  async purgeUploads(maxAgeMs: number): Promise<number> {
+    let purged = 0;
+    const cutoff = Date.now() - maxAgeMs;
+    for (const repository of await this.walkRepositories('_uploads')) {
+      for (const entry of await readdirOrEmpty(this.layout.uploadsDir(repository))) {
+        const key = this.uploadKey(repository, entry.name);
+        if (this.uploadLocks.isBusy(key)) continue;
+        const dir = join(this.layout.uploadsDir(repository), entry.name);
+        const startedText = await readTextOrUndefined(join(dir, 'startedat'));
+        const started = startedText ? Date.parse(startedText.trim()) : NaN;
+        const when = Number.isNaN(started) ? (await statOrUndefined(dir))?.mtimeMs ?? 0 : started;
+        if (when < cutoff) {
+          this.uploads.delete(key);
+          await removeTree(dir);
+          purged++;
+        }
+      }
+    }
+    return purged;
+  }
+
+  // ---- manifests ----
+
+  async hasManifest(repository: string, digest: ParsedDigest): Promise<boolean> {
+    const key = `${repository}\0@${digest.digest}`;
+    if (this.links.get(key)) return true;
+    const found = await exists(this.layout.revisionLink(repository, digest));
+    if (found) this.links.set(key, digest.digest);
+    return found;
+  }
+
+  private async resolveTag(repository: string, tag: string): Promise<ParsedDigest | undefined> {
+    const key = `${repository}\0${tag}`;
+    const cached = this.links.get(key);
+    if (cached) return parseLink(cached);
+    const text = await readTextOrUndefined(this.layout.tagCurrentLink(repository, tag));
+    const d = text === undefined ? undefined : parseLink(text);
+    if (d) this.links.set(key, d.digest);
+    return d;
+  }
+
+  private async readManifestBlob(digest: ParsedDigest): Promise<StoredManifest | undefined> {
+    const cached = this.manifests.get(digest.digest);
+    if (cached) return cached;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.layout.blobData(digest));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    const recorded = (await readTextOrUndefined(this.layout.manifestTypeFile(digest)))?.trim();
+    const m: StoredManifest = { digest: digest.digest, mediaType: storedMediaType(bytes, recorded), size: bytes.length, bytes };
+    this.manifests.set(digest.digest, m);
+    return m;
+  }
+
+  async getManifest(repository: string, ref: ManifestRef): Promise<StoredManifest | undefined> {
+    const digest = 'tag' in ref ? await this.resolveTag(repository, ref.tag) : ref.digest;
+    if (!digest || !(await this.hasManifest(repository, digest))) return undefined;
+    return this.readManifestBlob(digest);
+  }
+
+  async putManifest(repository: string, d: ParsedDigest, bytes: Buffer, mediaType: string, tag?: string): Promise<StoredManifest> {
+    const target = this.layout.blobData(d);
+    if (!(await exists(target))) await writeFileAtomic(target, bytes, this.layout.tmpDir, { fsync: true });
+    const stored: StoredManifest = { digest: d.digest, mediaType, size: bytes.length, bytes };
+    if (storedMediaType(bytes, undefined) !== mediaType) await writeFileAtomic(this.layout.manifestTypeFile(d), mediaType, this.layout.tmpDir);
+    this.manifests.set(d.digest, stored);
+    await this.writeLink(this.layout.revisionLink(repository, d), d);
+    this.links.set(`${repository}\0@${d.digest}`, d.digest);
+    await this.indexReferrer(repository, stored);
+    if (tag !== undefined) {
+      await this.writeLink(this.layout.tagIndexLink(repository, tag, d), d);
+      await this.writeLink(this.layout.tagCurrentLink(repository, tag), d);
+      this.links.set(`${repository}\0${tag}`, d.digest);
+    }
+    return stored;
+  }
+
+  async deleteManifest(repository: string, digest: ParsedDigest): Promise<boolean> {
+    if (!(await this.hasManifest(repository, digest))) return false;
+    const m = await this.readManifestBlob(digest);
+    await removeTree(join(this.layout.revisionLink(repository, digest), '..'));
+    this.links.delete(`${repository}\0@${digest.digest}`);
+    for (const tag of (await this.listTags(repository)) ?? []) {
+      const current = await this.resolveTag(repository, tag);
+      if (current?.digest === digest.digest) await this.deleteTag(repository, tag);
+    }
+    if (m) {
+      const subject = this.subjectOf(m);
+      if (subject) await rm(this.layout.referrerEntry(repository, subject, digest), { force: true });
+    }
+    return true;
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<boolean> {
+    this.links.delete(`${repository}\0${tag}`);
+    const dir = this.layout.tagDir(repository, tag);
+    if (!(await exists(dir))) return false;
+    await removeTree(dir);
+    return true;
+  }
+
+  async listTags(repository: string): Promise<string[] | undefined> {
+    try {
+      const entries = await readdir(this.layout.tagsDir(repository), { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch (e) {
+      if (isNotFound(e)) return (await this.repositoryExists(repository)) ? [] : undefined;
+      throw e;
+    }
+  }
+
+  async repositoryExists(repository: string): Promise<boolean> {
+    return exists(this.layout.manifestsDir(repository));
+  }
+
+  /** Repositories below `repositories/` that hold a `marker` folder (distribution's catalog looks for `_manifests`). */
+  private async walkRepositories(marker = '_manifests'): Promise<string[]> {
+    const found: string[] = [];
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      const entries = await readdirOrEmpty(dir);
+      if (prefix && entries.some((e) => e.name === marker && e.isDirectory())) found.push(prefix);
+      await Promise.all(entries
+        .filter((e) => e.isDirectory() && !e.name.startsWith('_'))
+        .map((e) => walk(join(dir, e.name), prefix ? `${prefix}/${e.name}` : e.name)));
+    };
+    await walk(this.layout.repositoriesDir, '');
+    return found;
+  }
+
+  listRepositories(): Promise<string[]> {
+    return this.walkRepositories('_manifests');
+  }
+
+  // ---- referrers ----
+
+  private subjectOf(m: StoredManifest): ParsedDigest | undefined {
+    try {
+      return parseManifest(m.bytes, m.mediaType).subject;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async indexReferrer(repository: string, m: StoredManifest): Promise<void> {
+    let parsed;
+    try {
+      parsed = parseManifest(m.bytes, m.mediaType);
+    } catch {
+      return;
+    }
+    if (!parsed.subject) return;
+    const self = parseDigest(m.digest);
+    if ('problem' in self) return;
+    await writeFileAtomic(this.layout.referrerEntry(repository, parsed.subject, self), JSON.stringify(referrerDescriptor(parsed, m.digest, m.size)), this.layout.tmpDir);
+  }
+
+  /** Builds the referrers index of a repository whose manifests were written by another registry. */
+  private async ensureReferrersIndex(repository: string): Promise<void> {
+    const marker = this.layout.referrersComplete(repository);
+    if (await exists(marker)) return;
+    const revisions = join(this.layout.revisionsDir(repository));
+    for (const alg of await readdirOrEmpty(revisions)) {
+      for (const entry of await readdirOrEmpty(join(revisions, alg.name))) {
+        const d = parseDigest(`${alg.name}:${entry.name}`);
+        if ('problem' in d) continue;
+        const m = await this.readManifestBlob(d);
+        if (m) await this.indexReferrer(repository, m);
+      }
+    }
+    await writeFileAtomic(marker, new Date().toISOString(), this.layout.tmpDir);
+  }
+
+  async referrers(repository: string, subject: ParsedDigest): Promise<Descriptor[]> {
+    if (!(await this.repositoryExists(repository))) return [];
+    await this.ensureReferrersIndex(repository);
+    const dir = this.layout.referrersDir(repository, subject);
+    const out: Descriptor[] = [];
+    for (const entry of await readdirOrEmpty(dir)) {
+      const m = /^([a-z0-9]+)-([a-f0-9]+)\.json$/.exec(entry.name);
+      if (!m) continue;
+      const d = parseDigest(`${m[1]}:${m[2]}`);
+      if ('problem' in d || !(await this.hasManifest(repository, d))) continue;
+      const text = await readTextOrUndefined(join(dir, entry.name));
+      if (!text) continue;
+      try {
+        out.push(JSON.parse(text) as Descriptor);
+      } catch {
+        /* a damaged entry is skipped; the index is rebuildable */
+      }
+    }
+    return out.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  }
+}
