@@ -1,0 +1,478 @@
+/**
+ * `npm run bench`: Berth's embedded registry and Debian's docker-registry (distribution 2.8) side by
+ * side in one run, each on a fresh root on 127.0.0.1, measured by the same client, next to the
+ * machine's ceilings. Prints a table per benchmark and writes bench-results/latest.json.
+ *
+ * Options: --only ceilings,blob,chunked,manifest,small,tags,memory,activation
+ *          --reps N (default 5)   --berth-cpu-prof DIR (profile the Berth server with node --cpu-prof)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { join } from 'node:path';
+import { startBerthRegistry } from '../test/support/berthRegistry';
+import { startDistribution } from '../test/support/distribution';
+import { measureActivation, type ActivationReport } from './activation';
+import { measureCeilings, type Ceilings } from './ceilings';
+import { PROJECT_ROOT } from './children';
+import { GeneratedBlob, HttpClient } from './client';
+import { measureMemory } from './memory';
+import { getManifest, listTags, pullBlob, pushChunked, pushMonolithic, pushSampleImage, pushSmall, pushStreamed, putManifest } from './registry';
+import { formatNumber, median, MiB, mibPerSec, renderTable, timeMs, timeRequests } from './stats';
+
+type TargetName = 'berth' | 'distribution';
+const TARGETS: readonly TargetName[] = ['berth', 'distribution'];
+const LABELS: Record<TargetName, string> = { berth: 'Berth', distribution: 'distribution' };
+
+interface Target {
+  name: TargetName;
+  client?: HttpClient;
+  pid?: number;
+  url?: string;
+  unavailable?: string;
+  stop(): Promise<void>;
+}
+
+interface MetricDef {
+  key: string;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  /** The machine's ceiling for this metric, when there is a comparable one. */
+  ceiling?: (c: Ceilings) => number;
+}
+
+interface MetricValue {
+  samples: number[];
+  median?: number;
+  error?: string;
+}
+
+type Measured = Record<string, number>;
+
+interface Bench {
+  id: string;
+  title: string;
+  reps: number;
+  metrics: MetricDef[];
+  /** Untimed preparation per server; may return measurements of its own (e.g. how fast tags were written). */
+  setup?(t: Target, client: HttpClient): Promise<Measured | void>;
+  run(t: Target, client: HttpClient, rep: number): Promise<Measured>;
+}
+
+const BLOB_BYTES = 64 * MiB;
+const CHUNK_BYTES = 8 * MiB;
+const MANIFEST_GETS = 1000;
+const MANIFEST_CONCURRENCY = 16;
+const SMALL_BLOBS = 200;
+const SMALL_CONCURRENCY = 8;
+const SMALL_BLOB_BYTES = 1024;
+const TAG_COUNT = 1000;
+const TAG_PAGE = 100;
+const MEMORY_SIZES = [256 * MiB, 1024 * MiB];
+const ACTIVATION_RUNS = 7;
+/** Requests sent before timing: a Node server's JIT takes thousands of requests to settle, and a registry in use is warm. */
+const WARMUP_REQUESTS = 3000;
+
+function parseArgs(argv: string[]): { only?: Set<string>; reps: number; cpuProfDir?: string } {
+  const out: { only?: Set<string>; reps: number; cpuProfDir?: string } = { reps: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if (arg === '--only' && value) { out.only = new Set(value.split(',')); i++; }
+    else if (arg === '--reps' && value) { out.reps = Math.max(1, Number(value)); i++; }
+    else if (arg === '--berth-cpu-prof' && value) { out.cpuProfDir = value; i++; }
+    else throw new Error(`unknown argument "${arg}"; use --only ids, --reps N, --berth-cpu-prof DIR`);
+  }
+  return out;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300) ?? '';
+
+async function startTarget(name: TargetName, cpuProfDir: string | undefined): Promise<Target> {
+  try {
+    const server = name === 'berth'
+      ? await startBerthRegistry(cpuProfDir ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } } : {})
+      : await startDistribution();
+    const client = new HttpClient(server.url, MANIFEST_CONCURRENCY);
+    const target: Target = { name, client, pid: server.pid, url: server.url, stop: async () => { client.close(); await server.stop(); } };
+    const base = await client.request('GET', '/v2/').catch((e: unknown) => ({ status: 0, body: Buffer.from(errorText(e)) }));
+    if (base.status !== 200) target.unavailable = `GET /v2/ answered ${base.status} ${base.body.toString('utf8', 0, 200)}`;
+    return target;
+  } catch (e) {
+    return { name, unavailable: errorText(e), stop: async () => undefined };
+  }
+}
+
+function blobSeed(bench: string, rep: number, n = 0): number {
+  let h = 0;
+  for (const ch of bench) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return (h + rep * 1000 + n) >>> 0;
+}
+
+function benches(reps: number): Bench[] {
+  return [
+    {
+      id: 'blob',
+      title: '64 MiB blob push and pull',
+      reps,
+      metrics: [
+        { key: 'pushMonolithic', label: 'push: POST + PUT ?digest= with body', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps },
+        { key: 'pushStreamed', label: 'push: streamed PATCH (chunked encoding) + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps },
+        { key: 'pull', label: 'pull: GET blob', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sourceMiBps },
+      ],
+      async setup(_t, c) {
+        // Warms the server's code paths and the socket; not counted.
+        for (let i = 0; i < 3; i++) {
+          const warm = new GeneratedBlob(blobSeed('blob-warm', i), 16 * MiB);
+          await pushMonolithic(c, 'bench/warm', warm);
+          await pushStreamed(c, 'bench/warm', new GeneratedBlob(blobSeed('blob-warm', i, 1), 16 * MiB));
+          await pullBlob(c, 'bench/warm', warm.digest());
+        }
+      },
+      async run(_t, c, rep) {
+        const mono = new GeneratedBlob(blobSeed('blob', rep, 1), BLOB_BYTES);
+        const streamed = new GeneratedBlob(blobSeed('blob', rep, 2), BLOB_BYTES);
+        mono.digest();
+        streamed.digest();
+        const pushMonolithicMs = await timeMs(() => pushMonolithic(c, 'bench/blob', mono));
+        const pushStreamedMs = await timeMs(() => pushStreamed(c, 'bench/blob', streamed));
+        let pulled = 0;
+        const pullMs = await timeMs(async () => { pulled = await pullBlob(c, 'bench/blob', mono.digest()); });
+        if (pulled !== BLOB_BYTES) throw new Error(`pull returned ${pulled} bytes, expected ${BLOB_BYTES}`);
+        return { pushMonolithic: mibPerSec(BLOB_BYTES, pushMonolithicMs), pushStreamed: mibPerSec(BLOB_BYTES, pushStreamedMs), pull: mibPerSec(BLOB_BYTES, pullMs) };
+      },
+    },
+    {
+      id: 'chunked',
+      title: `64 MiB chunked push (${CHUNK_BYTES / MiB} MiB PATCH chunks with Content-Range)`,
+      reps,
+      metrics: [{ key: 'pushChunked', label: 'push: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps }],
+      async run(_t, c, rep) {
+        const blob = new GeneratedBlob(blobSeed('chunked', rep), BLOB_BYTES);
+        blob.digest();
+        return { pushChunked: mibPerSec(BLOB_BYTES, await timeMs(() => pushChunked(c, 'bench/chunked', blob, CHUNK_BYTES))) };
+      },
+    },
+    {
+      id: 'manifest',
+      title: `${MANIFEST_GETS.toLocaleString('en-US')} manifest GETs by tag at concurrency ${MANIFEST_CONCURRENCY}`,
+      reps,
+      metrics: [
+        { key: 'reqPerSec', label: 'throughput', unit: 'req/s', better: 'higher', ceiling: (c) => c.tinyGet.reqPerSec },
+        { key: 'p50Ms', label: 'latency p50', unit: 'ms', better: 'lower', ceiling: (c) => c.tinyGet.p50Ms },
+        { key: 'p99Ms', label: 'latency p99', unit: 'ms', better: 'lower', ceiling: (c) => c.tinyGet.p99Ms },
+      ],
+      async setup(_t, c) {
+        const manifest = await pushSampleImage(c, 'bench/manifest', 'manifest');
+        await putManifest(c, 'bench/manifest', 'latest', manifest);
+        await timeRequests(WARMUP_REQUESTS, MANIFEST_CONCURRENCY, async () => { await getManifest(c, 'bench/manifest', 'latest'); });
+      },
+      async run(_t, c) {
+        const r = await timeRequests(MANIFEST_GETS, MANIFEST_CONCURRENCY, async () => { await getManifest(c, 'bench/manifest', 'latest'); });
+        return { reqPerSec: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+      },
+    },
+    {
+      id: 'small',
+      title: `${SMALL_BLOBS} small-blob pushes (${SMALL_BLOB_BYTES} B, POST + PUT) at concurrency ${SMALL_CONCURRENCY}`,
+      reps,
+      metrics: [
+        { key: 'pushesPerSec', label: 'blobs pushed', unit: 'blobs/s', better: 'higher' },
+        { key: 'reqPerSec', label: 'requests', unit: 'req/s', better: 'higher', ceiling: (c) => c.tinyGet.reqPerSec },
+        { key: 'p99Ms', label: 'push latency p99', unit: 'ms', better: 'lower' },
+      ],
+      async setup(_t, c) {
+        await timeRequests(SMALL_BLOBS * 2, SMALL_CONCURRENCY, async (i) => { await pushSmall(c, 'bench/small-warm', Buffer.from(`warm-up blob ${i}`)); });
+      },
+      async run(_t, c, rep) {
+        const seed = blobSeed('small', rep);
+        const data = (i: number): Buffer => {
+          const b = Buffer.alloc(SMALL_BLOB_BYTES, i % 251);
+          b.writeUInt32BE(seed, 0);
+          b.writeUInt32BE(i, 4);
+          return b;
+        };
+        const r = await timeRequests(SMALL_BLOBS, SMALL_CONCURRENCY, async (i) => { await pushSmall(c, 'bench/small', data(i)); });
+        return { pushesPerSec: r.reqPerSec, reqPerSec: r.reqPerSec * 2, p99Ms: r.p99Ms };
+      },
+    },
+    {
+      id: 'tags',
+      title: `listing ${TAG_COUNT.toLocaleString('en-US')} tags`,
+      reps,
+      metrics: [
+        { key: 'tagPutsPerSec', label: `writing the tags (manifest PUT, concurrency ${SMALL_CONCURRENCY}, once)`, unit: 'req/s', better: 'higher' },
+        { key: 'listAllMs', label: 'tags/list, one response', unit: 'ms', better: 'lower' },
+        { key: 'listPagedMs', label: `tags/list?n=${TAG_PAGE}, following Link`, unit: 'ms', better: 'lower' },
+        { key: 'pages', label: 'pages returned for the paged listing', unit: 'pages', better: 'lower' },
+      ],
+      async setup(_t, c) {
+        const manifest = await pushSampleImage(c, 'bench/tags', 'tags');
+        const r = await timeRequests(TAG_COUNT, SMALL_CONCURRENCY, async (i) => { await putManifest(c, 'bench/tags', `t${String(i).padStart(4, '0')}`, manifest); });
+        return { tagPutsPerSec: r.reqPerSec };
+      },
+      async run(_t, c) {
+        let all = 0;
+        let paged = { tags: [] as string[], pages: 0 };
+        const listAllMs = await timeMs(async () => { all = (await listTags(c, 'bench/tags')).tags.length; });
+        const listPagedMs = await timeMs(async () => { paged = await listTags(c, 'bench/tags', TAG_PAGE); });
+        if (all !== TAG_COUNT || paged.tags.length !== TAG_COUNT) throw new Error(`listed ${all} and ${paged.tags.length} tags, expected ${TAG_COUNT}`);
+        return { listAllMs, listPagedMs, pages: paged.pages };
+      },
+    },
+    {
+      id: 'memory',
+      title: 'server memory (RSS peak − baseline) streaming big blobs (streamed PATCH push, then pull)',
+      reps: 1,
+      metrics: [
+        ...MEMORY_SIZES.flatMap((size) => [
+          { key: `push${size / MiB}`, label: `push ${size / MiB} MiB: RSS growth`, unit: 'MiB', better: 'lower' as const },
+          { key: `pull${size / MiB}`, label: `pull ${size / MiB} MiB: RSS growth`, unit: 'MiB', better: 'lower' as const },
+        ]),
+        { key: 'baseline', label: 'RSS before the pushes', unit: 'MiB', better: 'lower' },
+        { key: 'pushMiBps', label: `push ${MEMORY_SIZES.at(-1) as number / MiB} MiB: throughput`, unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps },
+        { key: 'pullMiBps', label: `pull ${MEMORY_SIZES.at(-1) as number / MiB} MiB: throughput`, unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sourceMiBps },
+      ],
+      async run(t, c) {
+        const pid = t.pid;
+        if (pid === undefined) throw new Error('no server pid');
+        const out: Measured = {};
+        for (const size of MEMORY_SIZES) {
+          const blob = new GeneratedBlob(blobSeed('memory', size / MiB), size);
+          blob.digest();
+          let pushMs = 0;
+          let pullMs = 0;
+          const push = await measureMemory(pid, async () => { pushMs = await timeMs(() => pushStreamed(c, 'bench/memory', blob)); });
+          let pulled = 0;
+          const pull = await measureMemory(pid, async () => { pullMs = await timeMs(async () => { pulled = await pullBlob(c, 'bench/memory', blob.digest()); }); });
+          if (pulled !== size) throw new Error(`pull returned ${pulled} bytes, expected ${size}`);
+          out.baseline ??= push.baselineBytes / MiB;
+          out[`push${size / MiB}`] = push.growthBytes / MiB;
+          out[`pull${size / MiB}`] = pull.growthBytes / MiB;
+          out.pushMiBps = mibPerSec(size, pushMs);
+          out.pullMiBps = mibPerSec(size, pullMs);
+        }
+        return out;
+      },
+    },
+  ];
+}
+
+type Results = Record<string, Record<TargetName, MetricValue>>;
+
+async function runBench(bench: Bench, targets: readonly Target[], results: Results, log: (line: string) => void): Promise<void> {
+  const failed = new Map<TargetName, string>();
+  const values = (key: string, name: TargetName): MetricValue => {
+    results[`${bench.id}.${key}`] ??= { berth: { samples: [] }, distribution: { samples: [] } };
+    return (results[`${bench.id}.${key}`] as Record<TargetName, MetricValue>)[name];
+  };
+  const record = (name: TargetName, measured: Measured | void): void => {
+    for (const [key, v] of Object.entries(measured ?? {})) values(key, name).samples.push(v);
+  };
+  for (const t of targets) {
+    if (t.unavailable || !t.client) failed.set(t.name, `not available: ${t.unavailable ?? 'no client'}`);
+    else if (bench.setup) {
+      try {
+        record(t.name, await bench.setup(t, t.client));
+      } catch (e) {
+        failed.set(t.name, `setup failed: ${errorText(e)}`);
+      }
+    }
+  }
+  for (let rep = 0; rep < bench.reps; rep++) {
+    // Alternate who goes first so that drift (page cache, thermal) does not favour one server.
+    const order = rep % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) {
+      if (failed.has(t.name) || !t.client) continue;
+      try {
+        record(t.name, await bench.run(t, t.client, rep));
+      } catch (e) {
+        failed.set(t.name, errorText(e));
+      }
+    }
+  }
+  for (const m of bench.metrics) {
+    for (const t of targets) {
+      const v = values(m.key, t.name);
+      v.median = v.samples.length ? median(v.samples) : undefined;
+      const why = failed.get(t.name);
+      if (why !== undefined) v.error = why;
+    }
+  }
+  for (const [name, why] of failed) log(`  ${LABELS[name]}: ${why}`);
+}
+
+/** > 1.0 means Berth is better: throughput Berth/distribution, latency and memory distribution/Berth. */
+function ratio(def: MetricDef, berth: number | undefined, dist: number | undefined): number | undefined {
+  if (berth === undefined || dist === undefined) return undefined;
+  if (def.unit === 'MiB' && def.better === 'lower') return Math.max(dist, 1) / Math.max(berth, 1); // memory growth near zero: 1 MiB floor
+  if (def.better === 'higher') return dist === 0 ? undefined : berth / dist;
+  return berth === 0 ? undefined : dist / berth;
+}
+
+function ceilingFraction(def: MetricDef, value: number | undefined, ceiling: number | undefined): number | undefined {
+  if (value === undefined || ceiling === undefined || ceiling === 0) return undefined;
+  return def.better === 'higher' ? value / ceiling : ceiling / value;
+}
+
+function cell(v: MetricValue | undefined): string {
+  if (v?.median !== undefined) return formatNumber(v.median);
+  return v?.error?.startsWith('not available') ? 'not avail.' : 'failed';
+}
+
+function renderBench(bench: Bench, results: Results, ceilings: Ceilings | undefined): string {
+  const rows: string[][] = [['metric', 'unit', 'Berth', 'distribution', 'Berth/dist', 'ceiling', 'Berth/ceiling']];
+  const notes = new Set<string>();
+  for (const m of bench.metrics) {
+    const r = results[`${bench.id}.${m.key}`];
+    const b = r?.berth;
+    const d = r?.distribution;
+    for (const [name, v] of [['Berth', b], ['distribution', d]] as const) if (v?.error) notes.add(`${name}: ${v.error}`);
+    const ceiling = ceilings && m.ceiling ? m.ceiling(ceilings) : undefined;
+    rows.push([m.label, m.unit, cell(b), cell(d), formatNumber(ratio(m, b?.median, d?.median)), ceiling === undefined ? '' : formatNumber(ceiling), ceiling === undefined ? '' : formatNumber(ceilingFraction(m, b?.median, ceiling))]);
+  }
+  const reps = bench.reps > 1 ? ` (median of ${bench.reps})` : '';
+  return [`\n## ${bench.title}${reps}`, renderTable(rows), ...[...notes].map((n) => `   ${n}`)].join('\n');
+}
+
+function renderCeilings(c: Ceilings): string {
+  return ['\n## Machine ceilings (same run)', renderTable([
+    ['ceiling', 'unit', 'value'],
+    ['sha256 in node, 64 KiB updates', 'MiB/s', formatNumber(c.sha256MiBps64KiB)],
+    ['sha256 in node, 1 MiB updates', 'MiB/s', formatNumber(c.sha256MiBps1MiB)],
+    [`loopback tiny GET, concurrency ${MANIFEST_CONCURRENCY}`, 'req/s', formatNumber(c.tinyGet.reqPerSec)],
+    ['loopback tiny GET latency p50 / p99', 'ms', `${formatNumber(c.tinyGet.p50Ms)} / ${formatNumber(c.tinyGet.p99Ms)}`],
+    ['loopback 64 MiB PUT into a counting sink', 'MiB/s', formatNumber(c.sinkMiBps)],
+    ['loopback 64 MiB PUT, hashed + temp file + rename', 'MiB/s', formatNumber(c.storeMiBps)],
+    ['loopback 64 MiB GET from memory', 'MiB/s', formatNumber(c.sourceMiBps)],
+  ])].join('\n');
+}
+
+function renderActivation(a: ActivationReport): string {
+  const timing = (label: string, t: ActivationReport['development']): string[] =>
+    [label, t ? formatNumber(t.requireMs) : 'failed', t ? formatNumber(t.activateMs) : 'failed', t ? formatNumber(t.totalMs) : 'failed', t ? String(t.runs) : ''];
+  const lines = ['\n## Extension activation (fresh process per run, vscode stubbed; median)', renderTable([
+    ['bundle', 'require ms', 'activate() ms', 'total ms', 'runs'],
+    timing('dist/extension.js (development)', a.development),
+    timing('extension.js (production, minified)', a.production),
+  ])];
+  if (a.dockerodeLoaded !== undefined) {
+    lines.push(`   dockerode loaded by activation: ${a.dockerodeLoaded ? 'YES (it should load on first engine use)' : 'no'}`);
+    lines.push(`   packages loaded by activation: ${a.packagesLoaded?.length ? a.packagesLoaded.join(', ') : 'none'}`);
+    lines.push(`   activation registered ${a.registeredCommands ?? 0} commands and ${a.treeViews ?? 0} tree views`);
+  }
+  lines.push('\n## Bundle sizes', renderTable([['bundle', 'bytes', 'gzip bytes'], ...Object.entries(a.bundles).map(([name, s]) => 'error' in s ? [name, s.error, ''] : [name, s.bytes.toLocaleString('en-US'), s.gzipBytes.toLocaleString('en-US')])]));
+  for (const e of a.errors) lines.push(`   ${e}`);
+  return lines.join('\n');
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function distributionVersion(): string {
+  const r = spawnSync('docker-registry', ['--version'], { encoding: 'utf8' });
+  return (r.stdout || r.stderr || '').trim();
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const wanted = (id: string): boolean => !args.only || args.only.has(id);
+  const startedAt = performance.now();
+  const log = (line: string): void => { process.stdout.write(`${line}\n`); };
+  const cpu = cpus();
+  log(`Berth bench: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Linux ${release()}, ${distributionVersion()}`);
+
+  let ceilings: Ceilings | undefined;
+  if (wanted('ceilings')) {
+    log('measuring the machine ceilings…');
+    ceilings = await measureCeilings({ reps: args.reps, blobBytes: BLOB_BYTES, requests: MANIFEST_GETS, concurrency: MANIFEST_CONCURRENCY, warmupRequests: WARMUP_REQUESTS, seed: blobSeed('ceiling', 0) }, log);
+  }
+
+  const list = benches(args.reps).filter((b) => wanted(b.id));
+  const results: Results = {};
+  const targets: Target[] = [];
+  if (list.length) {
+    for (const name of TARGETS) {
+      const t = await startTarget(name, args.cpuProfDir);
+      targets.push(t);
+      log(`${LABELS[name]}: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid})`}`);
+    }
+  }
+  try {
+    for (const bench of list) {
+      log(`running: ${bench.title}…`);
+      await runBench(bench, targets, results, log);
+    }
+  } finally {
+    await Promise.all(targets.map((t) => t.stop()));
+  }
+
+  let activation: ActivationReport | undefined;
+  if (wanted('activation')) {
+    log('measuring extension activation…');
+    activation = await measureActivation(ACTIVATION_RUNS, log);
+  }
+
+  const out: string[] = ['\n# Berth bench — ratio > 1.0 means Berth is better (throughput Berth/dist, latency and memory dist/Berth)'];
+  for (const t of targets) if (t.unavailable) out.push(`${LABELS[t.name]}: not available (${t.unavailable})`);
+  if (ceilings) out.push(renderCeilings(ceilings));
+  for (const bench of list) out.push(renderBench(bench, results, ceilings));
+  const memory = list.find((b) => b.id === 'memory');
+  if (memory) out.push(...TARGETS.map((name) => `   ${LABELS[name]} memory: ${flatVerdict(results, name)}`));
+  if (activation) out.push(renderActivation(activation));
+  const elapsedS = (performance.now() - startedAt) / 1000;
+  out.push(`\nbench finished in ${elapsedS.toFixed(0)} s`);
+  log(out.join('\n'));
+
+  const dir = join(PROJECT_ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const json = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model, memoryBytes: totalmem(), node: process.version, kernel: release() },
+    distribution: distributionVersion(),
+    servers: Object.fromEntries(targets.map((t) => [t.name, t.unavailable ? { available: false, reason: t.unavailable } : { available: true }])),
+    ceilings,
+    benches: list.map((b) => ({
+      id: b.id,
+      title: b.title,
+      reps: b.reps,
+      metrics: b.metrics.map((m) => {
+        const r = results[`${b.id}.${m.key}`];
+        const ceiling = ceilings && m.ceiling ? m.ceiling(ceilings) : undefined;
+        return { key: m.key, label: m.label, unit: m.unit, better: m.better, berth: r?.berth, distribution: r?.distribution, ratio: ratio(m, r?.berth.median, r?.distribution.median), ceiling, berthOfCeiling: ceilingFraction(m, r?.berth.median, ceiling) };
+      }),
+    })),
+    activation,
+    elapsedSeconds: elapsedS,
+  };
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+  log(`results written to bench-results/latest.json`);
+}
+
+/** Flat means the growth does not scale with the blob: the biggest blob grows RSS no more than the smallest plus a margin. */
+function flatVerdict(results: Results, name: TargetName): string {
+  const growth = (dir: string, size: number): number | undefined => results[`memory.${dir}${size / MiB}`]?.[name].median;
+  const small = MEMORY_SIZES[0] as number;
+  const big = MEMORY_SIZES.at(-1) as number;
+  const parts: string[] = [];
+  for (const dir of ['push', 'pull']) {
+    const a = growth(dir, small);
+    const b = growth(dir, big);
+    if (a === undefined || b === undefined) return 'not measured';
+    const flat = b <= a + 16 && b < (big / MiB) / 8;
+    parts.push(`${dir} ${flat ? 'flat' : 'GROWS'} (+${formatNumber(a)} MiB at ${small / MiB} MiB, +${formatNumber(b)} MiB at ${big / MiB} MiB)`);
+  }
+  return parts.join('; ');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
