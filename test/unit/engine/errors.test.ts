@@ -1,0 +1,56 @@
+import * as assert from 'node:assert/strict';
+import { classifyEngineMessage, EngineError, fromDockerodeError } from '../../../src/engine/errors';
+
+describe('engine: error classification', () => {
+  const table: Array<{ message: string; status?: number; kind: string }> = [
+    { message: 'unauthorized: authentication required', kind: 'unauthorized' },
+    { message: 'no basic auth credentials', kind: 'unauthorized' },
+    { message: 'Get "https://r/v2/": unauthorized: incorrect username or password', kind: 'unauthorized' },
+    { message: 'denied: requested access to the resource is denied', kind: 'denied' },
+    { message: "pull access denied for nope, repository does not exist or may require 'docker login'", kind: 'denied' },
+    { message: 'manifest for 127.0.0.1:5000/x:nope not found: manifest unknown: manifest unknown', kind: 'not-found' },
+    { message: 'No such image: nothing:here', kind: 'not-found' },
+    { message: 'An image does not exist locally with the tag: 127.0.0.1:5000/x', kind: 'not-found' },
+    { message: 'Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client', kind: 'registry-unreachable' },
+    { message: 'dial tcp: lookup nowhere.invalid: no such host', kind: 'registry-unreachable' },
+    { message: 'conflict: unable to delete 0123456789ab (must be forced) - image is referenced in multiple repositories', kind: 'conflict' },
+    { message: 'invalid reference format', kind: 'invalid-reference' },
+    { message: 'something odd', status: 404, kind: 'not-found' },
+    { message: 'something odd', status: 409, kind: 'conflict' },
+    { message: 'something odd', status: 500, kind: 'failed' },
+  ];
+  for (const { message, status, kind } of table) {
+    it(`classifies "${message.slice(0, 50)}"${status ? ` (${status})` : ''} as ${kind}`, () => assert.equal(classifyEngineMessage(message, status), kind));
+  }
+
+  const conn: Array<{ code: string; hint: RegExp }> = [
+    { code: 'ENOENT', hint: /there is no socket at unix:\/\/\/nowhere\.sock\. Start Docker/ },
+    { code: 'ECONNREFUSED', hint: /nothing is listening at unix:\/\/\/nowhere\.sock/ },
+    { code: 'EACCES', hint: /permission denied on unix:\/\/\/nowhere\.sock\. Add your user to the "docker" group/ },
+  ];
+  for (const { code, hint } of conn) {
+    it(`turns a connection ${code} into a no-engine error a person can act on`, () => {
+      const e = fromDockerodeError('Listing images', Object.assign(new Error(`connect ${code} /nowhere.sock`), { code }), 'unix:///nowhere.sock');
+      assert.equal(e.kind, 'no-engine');
+      assert.match(e.message, hint);
+    });
+  }
+
+  it('reads the engine message from dockerode\'s JSON body and keeps the status', () => {
+    const err = Object.assign(new Error('(HTTP code 404) no such image - No such image: x:y '), { statusCode: 404, json: { message: 'No such image: x:y' } });
+    const e = fromDockerodeError('Tagging x:y as z', err, 'unix:///s');
+    assert.equal(e.kind, 'not-found');
+    assert.equal(e.statusCode, 404);
+    assert.equal(e.engineMessage, 'No such image: x:y');
+    assert.match(e.message, /^Tagging x:y as z failed: No such image: x:y\. Check the image name and tag\.$/);
+  });
+
+  it('calls anything after an abort a cancellation', () => {
+    const ac = new AbortController();
+    ac.abort();
+    const e = fromDockerodeError('Pushing a', new Error('socket hang up'), 'unix:///s', ac.signal);
+    assert.equal(e.kind, 'cancelled');
+    const same = new EngineError('denied', 'x');
+    assert.equal(fromDockerodeError('y', same, 'z'), same);
+  });
+});
