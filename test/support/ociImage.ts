@@ -377,6 +377,15 @@ export async function deleteManifest(baseUrl: string, repo: string, reference: s
   return res.status;
 }
 
+/** Points `tag` at the manifest `from` names, pushing the exact bytes the registry serves. */
+export async function retag(baseUrl: string, repo: string, from: string, tag: string): Promise<PushedManifest> {
+  const got = await getManifest(baseUrl, repo, from);
+  if (got.status !== 200) throw new RegistryHttpError(`retag ${repo}:${from}`, got.status, got.bytes.toString());
+  const mediaType = got.headers.get('content-type') ?? '';
+  const digest = digestOf(got.bytes);
+  return pushManifest(baseUrl, repo, tag, { bytes: got.bytes, digest, mediaType, descriptor: { mediaType, digest, size: got.bytes.length } });
+}
+
 export async function listTags(baseUrl: string, repo: string): Promise<string[]> {
   const res = await expectStatus(await fetch(`${baseUrl}/v2/${repo}/tags/list`), [200], `list tags of ${repo}`);
   const body = (await res.json()) as { tags?: string[] | null };

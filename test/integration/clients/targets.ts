@@ -8,6 +8,7 @@ import { startDistribution } from '../../support/distribution';
 
 export interface RunningRegistry {
   url: string;
+  port: number;
   /** `127.0.0.1:port`, for image references. */
   host: string;
   root: string;
