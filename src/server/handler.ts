@@ -273,6 +273,9 @@ export class RegistryHandler {
       throw new RegistryError('UNAUTHORIZED', decision.message ?? 'authentication required', access.map((a) => ({ Type: a.type, Name: a.name, Action: a.actions.join(',') })),
         401, { 'WWW-Authenticate': decision.challenge });
     }
+    if (decision.status === 429) {
+      throw new RegistryError('TOOMANYREQUESTS', decision.message ?? 'too many requests', undefined, 429, { 'Retry-After': String(decision.retryAfterSeconds) });
+    }
     throw new RegistryError('DENIED', decision.message ?? 'requested access to the resource is denied', undefined, 403);
   }
 
@@ -329,7 +332,8 @@ export class RegistryHandler {
   private async catalog(ctx: Ctx): Promise<void> {
     await this.authorize(ctx, [{ type: 'registry', name: 'catalog', actions: ['*'] }]);
     const n = parsePageSize(ctx.query.get('n'));
-    const repos = (await this.storage.listRepositories()).sort(lexicalCompare);
+    const all = await this.storage.listRepositories();
+    const repos = (this.opts.hooks.access.visibleRepositories?.(ctx.user, all) ?? all).sort(lexicalCompare);
     const page = pageOf(repos, n, ctx.query.get('last') ?? undefined);
     const lastItem = page.items[page.items.length - 1];
     const headers: Record<string, string> = page.more && n !== undefined && lastItem !== undefined ? { Link: this.pageLink('/v2/_catalog', page.items.length, lastItem) } : {};

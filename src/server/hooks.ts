@@ -22,7 +22,9 @@ export type AccessDecision =
   /** 401 with a `WWW-Authenticate` challenge (e.g. `Bearer realm="…",service="…",scope="…"`). */
   | { allowed: false; status: 401; challenge: string; message?: string }
   /** 403 DENIED: authenticated, but not for this. */
-  | { allowed: false; status: 403; message?: string };
+  | { allowed: false; status: 403; message?: string }
+  /** 429 TOOMANYREQUESTS with `Retry-After` (too many failed logins from this client). */
+  | { allowed: false; status: 429; retryAfterSeconds: number; message?: string };
 
 export interface AccessController {
   /**
@@ -30,6 +32,8 @@ export interface AccessController {
    * (the `/v2/` version check).
    */
   authorize(req: IncomingMessage, access: Access[]): Promise<AccessDecision> | AccessDecision;
+  /** `_catalog` lists only what this returns (the repositories the caller may pull); all when absent. */
+  visibleRepositories?(user: string | undefined, repositories: string[]): string[];
 }
 
 export interface EventTarget {

@@ -3,11 +3,13 @@
  * notifications, metrics): each reader names the exact key that is wrong, so the CLI can
  * print one line such as `limits.idleTimeout: "5 minutes" is not a duration (use 30s, 5m, 1h)`.
  */
+import { ConfigError } from '../config';
 import { parseBytes, parseDurationMs } from './units';
 
-export class ConfigValueError extends Error {
+/** A ConfigError, so the CLI prints it as one line naming the key and exits 2. */
+export class ConfigValueError extends ConfigError {
   constructor(readonly key: string, problem: string) {
-    super(`${key}: ${problem}`);
+    super(key, problem);
     this.name = 'ConfigValueError';
   }
 }

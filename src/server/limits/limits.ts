@@ -1,5 +1,5 @@
 /**
- * The registry's guard rails: request and manifest sizes, concurrent uploads, header and idle
+ * The registry's guard rails (manifest size is the core's storage.maxManifestBytes): request and blob sizes, concurrent uploads, header and idle
  * timeouts, and a cap on failed logins per client. Defaults are safe for a laptop and a team.
  */
 import { Transform, type TransformCallback } from 'node:stream';
@@ -7,11 +7,10 @@ import type { Server } from 'node:http';
 import { optBytes, optDurationMs, optPositiveInt, readSection } from './configValues';
 
 export interface Limits {
-  /** Any request body that is not blob data (token form posts, manifests go by maxManifestBytes). */
+  /** Any request body that is neither blob data nor a manifest (token form posts). */
   maxRequestBodyBytes: number;
   /** One blob upload, all chunks together. */
   maxBlobBytes: number;
-  maxManifestBytes: number;
   /** Requests carrying blob data at the same time; more get 429 TOOMANYREQUESTS. */
   maxConcurrentUploads: number;
   /** The whole request head must arrive within this time (slowloris). */
@@ -26,7 +25,6 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRequestBodyBytes: 1024 * 1024,
   maxBlobBytes: 32 * 1024 ** 3,
-  maxManifestBytes: 4 * 1024 * 1024,
   maxConcurrentUploads: 64,
   headersTimeoutMs: 15_000,
   idleTimeoutMs: 60_000,
@@ -34,7 +32,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFailedLoginsPerMinute: 10,
 });
 
-const LIMIT_KEYS = ['maxRequestBodySize', 'maxBlobSize', 'maxManifestSize', 'maxConcurrentUploads', 'headersTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxFailedLoginsPerMinute'] as const;
+const LIMIT_KEYS = ['maxRequestBodySize', 'maxBlobSize', 'maxConcurrentUploads', 'headersTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxFailedLoginsPerMinute'] as const;
 
 /** Reads the `limits:` section; YAML uses units (`4MiB`, `30s`), the code carries them in names. */
 export function readLimits(section: unknown, path = 'limits'): Limits {
@@ -43,7 +41,6 @@ export function readLimits(section: unknown, path = 'limits'): Limits {
   return {
     maxRequestBodyBytes: optBytes(s, 'maxRequestBodySize', path) ?? d.maxRequestBodyBytes,
     maxBlobBytes: optBytes(s, 'maxBlobSize', path) ?? d.maxBlobBytes,
-    maxManifestBytes: optBytes(s, 'maxManifestSize', path) ?? d.maxManifestBytes,
     maxConcurrentUploads: optPositiveInt(s, 'maxConcurrentUploads', path) ?? d.maxConcurrentUploads,
     headersTimeoutMs: optDurationMs(s, 'headersTimeout', path) ?? d.headersTimeoutMs,
     idleTimeoutMs: optDurationMs(s, 'idleTimeout', path) ?? d.idleTimeoutMs,

@@ -1,5 +1,5 @@
 /**
- * The registry's own metrics and request log, fed by the server's per-request records.
+ * The registry's own metrics, fed by the server's per-request records.
  * Label values come from route names and status codes only (never paths or repository names),
  * so the number of series stays bounded whatever clients send.
  */
@@ -38,16 +38,4 @@ export class RegistryMetrics implements MetricsHook {
   render(): string {
     return this.registry.render();
   }
-}
-
-/** One structured line per request: what happened, for whom, how large, how long. Never headers, queries or tokens. */
-export function requestLogFields(record: RequestRecord): Record<string, unknown> {
-  return {
-    id: record.id, method: record.method, route: record.route, path: record.path,
-    ...(record.repository ? { repository: record.repository } : {}),
-    status: record.status, bytesIn: record.bytesIn, bytesOut: record.bytesOut, durationMs: Math.round(record.durationMs * 10) / 10,
-    ...(record.user ? { user: record.user } : {}),
-    remoteAddr: record.remoteAddr, userAgent: record.userAgent,
-    ...(record.errorCode ? { errorCode: record.errorCode } : {}),
-  };
 }

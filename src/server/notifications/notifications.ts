@@ -216,12 +216,12 @@ export class Notifier {
   readonly instanceID = randomUUID();
   readonly queues: EndpointQueue[];
 
-  constructor(config: NotificationsConfig, private readonly sourceAddr: () => string, post?: PostFn, log?: (level: 'warn' | 'info', message: string) => void) {
+  constructor(config: NotificationsConfig, private readonly sourceAddr: (event: RegistryEvent) => string, post?: PostFn, log?: (level: 'warn' | 'info', message: string) => void) {
     this.queues = config.endpoints.map((e) => new EndpointQueue(e, post, undefined, log));
   }
 
   onEvent(event: RegistryEvent): void {
-    const wire = toWireEvent(event, { addr: this.sourceAddr(), instanceID: this.instanceID });
+    const wire = toWireEvent(event, { addr: this.sourceAddr(event), instanceID: this.instanceID });
     for (const q of this.queues) q.enqueue(wire);
   }
 

@@ -1,0 +1,162 @@
+/**
+ * Wires the team features into the server: config sections `auth`, `access`, `tls`, `limits`,
+ * `notifications`, `metrics`, and one plugin that fills the hooks in a fixed order (metrics
+ * first, so the others can report to it). Imported once from features.ts.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { hostname } from 'node:os';
+import { registerConfigSection } from '../config';
+import { allowAll, registerServerPlugin, type AccessController, type AccessDecision, type ServerHooks } from '../hooks';
+import { AccessPolicy } from '../auth/access';
+import { readAuthConfig, TOKEN_PATH, type AuthConfig } from '../auth/config';
+import { RegistryAuth, type AuthRequestInfo } from '../auth/controller';
+import { checkStorageWritable, healthReport } from '../metrics/health';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus';
+import { RegistryMetrics } from '../metrics/registryMetrics';
+import { Notifier, readNotificationsConfig, type NotificationsConfig } from '../notifications/notifications';
+import { createRegistryServer, readTlsConfig, type TlsConfig } from '../tls/serverFactory';
+import { ConfigValueError, optBool, readSection } from './configValues';
+import { DEFAULT_LIMITS, readLimits, Slots, type Limits } from './limits';
+import { checkListenSafety } from './listen';
+import { limitUploads } from './uploadLimits';
+
+registerConfigSection({ name: 'auth', validate: (v, p) => readAuthConfig(v, p) });
+registerConfigSection({ name: 'access', validate: (v, p) => AccessPolicy.fromConfig(v, p) });
+registerConfigSection({ name: 'tls', validate: (v, p) => readTlsConfig(v, p) });
+registerConfigSection({ name: 'limits', validate: (v, p) => readLimits(v, p) });
+registerConfigSection({ name: 'notifications', validate: (v, p) => readNotificationsConfig(v, p) });
+registerConfigSection({ name: 'metrics', validate: (v, p) => ({ enabled: optBool(readSection(v, p, ['enabled']), 'enabled', p) ?? true }) });
+
+export const HEALTH_PATH = '/healthz';
+export const METRICS_PATH = '/metrics';
+
+function schemeOf(req: IncomingMessage): string {
+  return (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+}
+
+function requestInfo(req: IncomingMessage): AuthRequestInfo {
+  return { headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '', scheme: schemeOf(req) };
+}
+
+function sendText(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}, head = false): void {
+  res.statusCode = status;
+  for (const [k, v] of Object.entries({ 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)), ...headers })) res.setHeader(k, v);
+  res.end(head ? undefined : body);
+}
+
+function sendJsonError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  sendText(res, status, 'application/json', JSON.stringify({ errors: [{ code, message }] }), headers);
+}
+
+/** Reads a small body (the token endpoint's form), refusing more than `maxBytes`. */
+async function readSmallBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The AccessController the handler calls, adapting RegistryAuth's decisions to the hooks' shape. */
+export function accessController(auth: RegistryAuth): AccessController {
+  return {
+    async authorize(req, access): Promise<AccessDecision> {
+      const d = await auth.authorize(requestInfo(req), access);
+      if (d.allowed) return d;
+      if (d.status === 401) return { allowed: false, status: 401, challenge: d.headers['WWW-Authenticate'] ?? '', message: d.message };
+      if (d.status === 429) return { allowed: false, status: 429, retryAfterSeconds: Number(d.headers['Retry-After'] ?? 60), message: d.message };
+      return { allowed: false, status: 403, message: d.message };
+    },
+    visibleRepositories: (user, repositories) => repositories.filter((r) => auth.canPull(user, r)),
+  };
+}
+
+/** Safe by default: refuses a non-loopback address without auth and TLS unless `insecure`; returns a warning to print. */
+export function listenSafety(host: string, hooks: ServerHooks, insecure: boolean): { error?: string; warning?: string } {
+  const r = checkListenSafety({ host, authEnabled: hooks.access !== allowAll, tlsEnabled: hooks.serverFactory?.scheme === 'https', insecure });
+  return r.ok ? (r.warning ? { warning: r.warning } : {}) : { error: r.error };
+}
+
+registerServerPlugin(async (ctx) => {
+  const { hooks, sections, log } = ctx;
+  const limits = (sections.get('limits') as Limits | undefined) ?? DEFAULT_LIMITS;
+  const metricsEnabled = (sections.get('metrics') as { enabled: boolean } | undefined)?.enabled ?? true;
+
+  const metrics = new RegistryMetrics();
+  hooks.metrics.push(metrics);
+
+  const authConfig = sections.get('auth') as AuthConfig | undefined;
+  const policy = sections.get('access') as AccessPolicy | undefined;
+  if (policy && !authConfig) throw new ConfigValueError('access', 'access rules need authentication: add auth.htpasswd.path');
+  if (authConfig) {
+    let auth: RegistryAuth;
+    try {
+      auth = new RegistryAuth({
+        config: authConfig, policy: policy ?? AccessPolicy.allowAllUsers(), maxFailedLoginsPerMinute: limits.maxFailedLoginsPerMinute,
+        onFailedLogin: (user, remoteAddr) => {
+          metrics.failedLogins.inc();
+          log('warn', 'failed login', { user, remoteAddr });
+        },
+      });
+    } catch (e) {
+      throw new ConfigValueError('auth', (e as Error).message);
+    }
+    hooks.access = accessController(auth);
+    hooks.extraRoutes.push({
+      path: TOKEN_PATH, name: 'token',
+      async handle(req, res) {
+        res.setHeader('Cache-Control', 'no-store');
+        if (req.method !== 'GET' && req.method !== 'POST') {
+          res.setHeader('Allow', 'GET, POST');
+          return sendJsonError(res, 405, 'UNSUPPORTED', `${req.method ?? ''} is not supported on ${TOKEN_PATH}; use GET or POST`);
+        }
+        const url = new URL(req.url ?? '/', 'http://registry');
+        const body = req.method === 'POST' ? await readSmallBody(req, limits.maxRequestBodyBytes) : undefined;
+        if (req.method === 'POST' && body === undefined) return sendJsonError(res, 413, 'SIZE_INVALID', `the form is larger than ${limits.maxRequestBodyBytes} bytes (limits.maxRequestBodySize)`);
+        const r = await auth.tokenEndpoint({ ...requestInfo(req), method: req.method }, url.searchParams, body);
+        sendText(res, r.status, r.headers['Content-Type'] ?? 'application/json', r.body, r.headers);
+      },
+    });
+    log('info', 'authentication on', { mode: auth.mode, users: auth.htpasswd.list().length, htpasswd: authConfig.htpasswdPath });
+  }
+
+  const tls = sections.get('tls') as TlsConfig | undefined;
+  hooks.serverFactory = { scheme: tls ? 'https' : 'http', create: (listener) => createRegistryServer(listener, limits, tls) };
+
+  const uploadSlots = new Slots(limits.maxConcurrentUploads);
+  hooks.storageWrappers.push((s) => limitUploads(s, { maxBlobBytes: limits.maxBlobBytes, slots: uploadSlots }));
+  metrics.registry.gauge('berth_uploads_in_flight', 'Blob uploads streaming into the registry right now.', () => [{ value: uploadSlots.inUse }]);
+
+  const notifications = sections.get('notifications') as NotificationsConfig | undefined;
+  if (notifications && notifications.endpoints.length > 0) {
+    const notifier = new Notifier(notifications, (e) => `${hostname()}:${e.request.host.split(':').pop() ?? ''}`, undefined, (level, message) => log(level, message));
+    hooks.events.push(notifier);
+    hooks.onClose.push(() => notifier.close());
+    const stat = (pick: (q: Notifier['queues'][number]) => number) => () => notifier.queues.map((q) => ({ labels: { endpoint: q.config.name }, value: pick(q) }));
+    metrics.registry.gauge('berth_notifications_pending', 'Events waiting to be delivered, by endpoint.', stat((q) => q.stats.pending));
+    metrics.registry.gauge('berth_notifications_delivered_total', 'Events delivered, by endpoint.', stat((q) => q.stats.successes));
+    metrics.registry.gauge('berth_notifications_failed_attempts_total', 'Deliveries answered with an error status or not answered, by endpoint.', stat((q) => q.stats.failures + q.stats.errors));
+    metrics.registry.gauge('berth_notifications_dropped_total', 'Events dropped because the queue was full, by endpoint.', stat((q) => q.stats.dropped));
+    for (const e of notifications.endpoints) log('info', 'notifications endpoint', { name: e.name, url: e.url, timeoutMs: e.timeoutMs, threshold: e.threshold, backoffMs: e.backoffMs });
+  }
+
+  hooks.extraRoutes.push({
+    path: HEALTH_PATH, name: 'healthz',
+    async handle(req, res) {
+      const report = await healthReport({ storage: () => checkStorageWritable(ctx.root) });
+      sendText(res, report.status === 'ok' ? 200 : 503, 'application/json', JSON.stringify(report), { 'Cache-Control': 'no-store' }, req.method === 'HEAD');
+    },
+  });
+  if (metricsEnabled) {
+    hooks.extraRoutes.push({
+      path: METRICS_PATH, name: 'metrics',
+      handle(req, res) {
+        sendText(res, 200, PROMETHEUS_CONTENT_TYPE, metrics.render(), { 'Cache-Control': 'no-store' }, req.method === 'HEAD');
+      },
+    });
+  }
+});

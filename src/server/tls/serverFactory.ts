@@ -1,0 +1,61 @@
+/**
+ * The registry's node server: plain HTTP or HTTPS from certificate and key files, with the
+ * limits' timeouts applied. The `tls:` section:
+ *
+ *   tls: { certificate: /etc/berth/registry.crt, key: /etc/berth/registry.key }
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { ConfigValueError, optString, readSection } from '../limits/configValues';
+import { applyServerTimeouts, type Limits } from '../limits/limits';
+
+export interface TlsConfig {
+  certificatePath: string;
+  keyPath: string;
+  certificatePem: string;
+  keyPem: string;
+}
+
+export function readTlsConfig(section: unknown, path = 'tls'): TlsConfig | undefined {
+  if (section === undefined || section === null) return undefined;
+  const s = readSection(section, path, ['certificate', 'key']);
+  const certificatePath = optString(s, 'certificate', path);
+  const keyPath = optString(s, 'key', path);
+  if (!certificatePath) throw new ConfigValueError(`${path}.certificate`, 'is required (a PEM file; `berth-registry cert --host NAME` writes one)');
+  if (!keyPath) throw new ConfigValueError(`${path}.key`, 'is required (the PEM private key of the certificate)');
+  const read = (file: string, key: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigValueError(`${path}.${key}`, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  };
+  const certificatePem = read(certificatePath, 'certificate');
+  const keyPem = read(keyPath, 'key');
+  try {
+    new X509Certificate(certificatePem);
+  } catch {
+    throw new ConfigValueError(`${path}.certificate`, `${certificatePath} is not a PEM certificate`);
+  }
+  try {
+    createPrivateKey(keyPem);
+  } catch {
+    throw new ConfigValueError(`${path}.key`, `${keyPath} is not a PEM private key`);
+  }
+  return { certificatePath, keyPath, certificatePem, keyPem };
+}
+
+// Node checks header and request deadlines on this interval (30 s by default), which would let
+// a slow client keep its headers open far beyond headersTimeout.
+const CONNECTION_CHECK_MS = 1000;
+
+export function createRegistryServer(listener: RequestListener, limits: Limits, tls: TlsConfig | undefined): Server {
+  const common = { connectionsCheckingInterval: CONNECTION_CHECK_MS, headersTimeout: limits.headersTimeoutMs, requestTimeout: 0, keepAliveTimeout: limits.keepAliveTimeoutMs };
+  const server: Server = tls
+    ? (createHttpsServer({ ...common, cert: tls.certificatePem, key: tls.keyPem, minVersion: 'TLSv1.2' }, listener) as unknown as Server)
+    : createHttpServer(common, listener);
+  applyServerTimeouts(server, limits);
+  return server;
+}

@@ -1,0 +1,94 @@
+import * as assert from 'node:assert/strict';
+import { digestOf } from '../../../src/oci/digest';
+import { MediaType } from '../../../src/oci/mediaTypes';
+import { RegistryError } from '../../../src/server/errors';
+import { parseManifest, storedMediaType } from '../../../src/server/manifest';
+import { manifestReferences } from '../../../src/server/gc';
+
+const d = (s: string): string => digestOf(s);
+const desc = (mediaType: string, seed: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ mediaType, digest: d(seed), size: seed.length, ...extra });
+const image = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  schemaVersion: 2, mediaType: MediaType.ociManifest,
+  config: desc(MediaType.ociConfig, 'config'), layers: [desc(MediaType.ociLayerGzip, 'layer')], ...extra,
+});
+const bytes = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+
+function problem(v: unknown, contentType?: string): string | undefined {
+  try {
+    parseManifest(typeof v === 'string' ? Buffer.from(v) : bytes(v), contentType);
+    return undefined;
+  } catch (e) {
+    assert.ok(e instanceof RegistryError);
+    return `${e.status} ${e.code}`;
+  }
+}
+
+describe('server manifests: parsing pushed manifests', () => {
+  const table: Array<{ what: string; input: unknown; contentType?: string; expected?: string }> = [
+    { what: 'an OCI image manifest', input: image(), contentType: MediaType.ociManifest },
+    { what: 'a Docker schema 2 manifest', input: image({ mediaType: MediaType.dockerManifest }), contentType: MediaType.dockerManifest },
+    { what: 'an OCI index', input: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [desc(MediaType.ociManifest, 'm')] } },
+    { what: 'a Docker manifest list', input: { schemaVersion: 2, mediaType: MediaType.dockerManifestList, manifests: [] } },
+    { what: 'a manifest without mediaType (typed by Content-Type)', input: image({ mediaType: undefined }), contentType: MediaType.ociManifest },
+    { what: 'a Content-Type with parameters', input: image(), contentType: `${MediaType.ociManifest}; charset=utf-8` },
+    { what: 'not JSON', input: '{nope', expected: '400 MANIFEST_INVALID' },
+    { what: 'a JSON list', input: [], expected: '400 MANIFEST_INVALID' },
+    { what: 'schema 1', input: { schemaVersion: 1, fsLayers: [] }, expected: '400 MANIFEST_INVALID' },
+    { what: 'a mediaType that contradicts Content-Type', input: image(), contentType: MediaType.dockerManifest, expected: '400 MANIFEST_INVALID' },
+    { what: 'an unknown manifest type', input: image({ mediaType: 'application/x-unknown' }), expected: '400 MANIFEST_INVALID' },
+    { what: 'a layer with a malformed digest', input: image({ layers: [{ mediaType: MediaType.ociLayerGzip, digest: 'sha256:xyz', size: 1 }] }), expected: '400 MANIFEST_INVALID' },
+    { what: 'a layer with a negative size', input: image({ layers: [desc(MediaType.ociLayerGzip, 'l', { size: -1 })] }), expected: '400 MANIFEST_INVALID' },
+    { what: 'a missing config', input: image({ config: undefined }), expected: '400 MANIFEST_INVALID' },
+    { what: 'an index without manifests', input: { schemaVersion: 2, mediaType: MediaType.ociIndex }, expected: '400 MANIFEST_INVALID' },
+    { what: 'non-string annotations', input: image({ annotations: { a: 1 } }), expected: '400 MANIFEST_INVALID' },
+  ];
+  for (const t of table) {
+    it(`${t.expected ? `rejects ${t.what} with ${t.expected}` : `accepts ${t.what}`}`, () => assert.equal(problem(t.input, t.contentType), t.expected));
+  }
+
+  it('lists the blobs an image needs, leaving out foreign layers with urls', () => {
+    const m = parseManifest(bytes(image({ layers: [desc(MediaType.ociLayerGzip, 'a'), desc(MediaType.dockerForeignLayerGzip, 'b', { urls: ['https://example.invalid/b'] })] })), undefined);
+    assert.deepEqual(m.blobs.map((b) => b.digest), [d('config'), d('a')]);
+    assert.deepEqual(m.manifests, []);
+  });
+
+  it('lists the manifests an index needs', () => {
+    const m = parseManifest(bytes({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [desc(MediaType.ociManifest, 'x'), desc(MediaType.ociManifest, 'y')] }), undefined);
+    assert.deepEqual(m.manifests.map((c) => c.digest), [d('x'), d('y')]);
+    assert.equal(m.kind, 'index');
+  });
+
+  const artifactTypes: Array<{ what: string; input: Record<string, unknown>; expected: string | undefined }> = [
+    { what: "the manifest's artifactType", input: image({ artifactType: 'application/vnd.example.sbom' }), expected: 'application/vnd.example.sbom' },
+    { what: "the config's media type when artifactType is absent", input: image(), expected: MediaType.ociConfig },
+    { what: 'nothing for an index without artifactType', input: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] }, expected: undefined },
+  ];
+  for (const t of artifactTypes) {
+    it(`gives referrers ${t.what}`, () => assert.equal(parseManifest(bytes(t.input), undefined).artifactType, t.expected));
+  }
+
+  it('reads the subject of a referrer', () => {
+    const m = parseManifest(bytes(image({ subject: desc(MediaType.ociManifest, 'subject') })), undefined);
+    assert.equal(m.subject?.digest, d('subject'));
+  });
+
+  const served: Array<{ what: string; input: string; recorded?: string; expected: string }> = [
+    { what: 'its own mediaType field', input: JSON.stringify(image()), recorded: MediaType.dockerManifest, expected: MediaType.ociManifest },
+    { what: 'the recorded type when it has no field', input: JSON.stringify(image({ mediaType: undefined })), recorded: MediaType.dockerManifest, expected: MediaType.dockerManifest },
+    { what: 'an index type inferred from its shape', input: JSON.stringify({ schemaVersion: 2, manifests: [] }), expected: MediaType.ociIndex },
+    { what: 'an image type inferred from its shape', input: JSON.stringify(image({ mediaType: undefined })), expected: MediaType.ociManifest },
+    { what: 'octet-stream when it is not JSON', input: 'garbage', expected: 'application/octet-stream' },
+  ];
+  for (const t of served) {
+    it(`serves a stored manifest with ${t.what}`, () => assert.equal(storedMediaType(Buffer.from(t.input), t.recorded), t.expected));
+  }
+});
+
+describe('server gc: references of stored manifests', () => {
+  it('follows config, layers, index children, subject and schema 1 layers', () => {
+    assert.deepEqual(manifestReferences(bytes(image({ subject: desc(MediaType.ociManifest, 's') }))), { children: [], blobs: [d('config'), d('layer')], subject: d('s') });
+    assert.deepEqual(manifestReferences(bytes({ schemaVersion: 2, manifests: [desc(MediaType.ociManifest, 'x')] })).children, [d('x')]);
+    assert.deepEqual(manifestReferences(bytes({ schemaVersion: 1, fsLayers: [{ blobSum: d('old') }] })).blobs, [d('old')]);
+    assert.deepEqual(manifestReferences(Buffer.from('not json')), { children: [], blobs: [] });
+  });
+});
