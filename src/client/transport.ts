@@ -45,6 +45,8 @@ export interface TransportOptions {
   timeoutMs?: number;
   retry?: RetryOptions;
   userAgent?: string;
+  /** Told about every HTTP exchange (after its headers arrive), for a log or for counting. Never sees headers or bodies. */
+  onRequest?: (exchange: { method: string; url: string; status: number }) => void;
   /** For tests of the retry policy. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -371,6 +373,7 @@ export class Transport {
       r.once('error', fail);
       r.once('response', (res) => {
         settled = true;
+        this.opts.onRequest?.({ method: req.method, url: url.toString(), status: res.statusCode ?? 0 });
         resolve(wrapResponse(res, url, req.what));
       });
       if (body instanceof Readable) {
