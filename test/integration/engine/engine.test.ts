@@ -1,0 +1,255 @@
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectEngine, Engine, EngineError, engineAuth, registryOfReference, type ProgressEvent } from '../../../src/engine';
+import { startBerthRegistry } from '../../support/berthRegistry';
+import { dockerBuildScratch } from '../../support/clients';
+import { startDistribution } from '../../support/distribution';
+import { startDockerd, type Dockerd } from '../../support/dockerd';
+import { BUSYBOX } from '../../support/images';
+import { removeDir, sleep, tempDir } from '../../support/proc';
+import { startHtpasswdRegistry, type HtpasswdRegistry } from '../credentials/fixtures';
+
+interface Registry {
+  url: string;
+  host: string;
+  stop(): Promise<void>;
+}
+
+const MANIFEST_ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
+
+async function manifestDigest(registry: Registry, repo: string, tag: string, authorization?: string): Promise<string | undefined> {
+  const res = await fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD', headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
+  });
+  return res.status === 200 ? res.headers.get('docker-content-digest') ?? undefined : undefined;
+}
+
+/** Checks the events of one transfer: per-layer and overall bytes never go down, and every layer ends done. */
+function assertProgressSane(events: ProgressEvent[]): void {
+  let lastOverall = -1;
+  const perLayer = new Map<string, number>();
+  for (const e of events) {
+    assert.ok(e.overall.currentBytes >= lastOverall, 'overall bytes never go down');
+    lastOverall = e.overall.currentBytes;
+    assert.ok(e.overall.currentBytes <= e.overall.totalBytes || e.overall.totalBytes === 0);
+    if (e.type === 'layer' && /^(Pushing|Downloading)/.test(e.layer.status) && e.layer.current !== undefined) {
+      assert.ok(e.layer.current >= (perLayer.get(e.layer.id) ?? 0), `layer ${e.layer.id} bytes never go down`);
+      perLayer.set(e.layer.id, e.layer.current);
+    }
+  }
+  const last = events.at(-1)?.overall;
+  assert.ok(last && last.layers > 0 && last.layersDone === last.layers, `every layer finished: ${JSON.stringify(last)}`);
+}
+
+describe('engine: a real dockerd pushing to and pulling from real registries', () => {
+  let dockerd: Dockerd;
+  let engine: Engine;
+  let secured: HtpasswdRegistry;
+  const registries: Record<string, Registry> = {};
+  const source = 'berth-engine-test:1';
+
+  before(async () => {
+    const [d, dist, berth, sec] = await Promise.all([startDockerd(), startDistribution(), startBerthRegistry(), startHtpasswdRegistry()]);
+    dockerd = d;
+    secured = sec;
+    registries['docker-registry'] = dist;
+    registries['Berth registry'] = berth;
+    await dockerBuildScratch(dockerd, source, { layers: 3, label: 'engine' });
+    engine = await connectEngine({ socketPath: dockerd.socket });
+  });
+  after(async () => {
+    await Promise.all([dockerd?.stop(), secured?.stop(), ...Object.values(registries).map((r) => r.stop())]);
+  });
+
+  it('lists local images with their tags, size and creation time', async () => {
+    const images = await engine.listImages();
+    const built = images.find((i) => i.tags.includes(source));
+    assert.ok(built, `${source} is listed`);
+    assert.match(built.id, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(built.shortId, built.id.slice(7, 19));
+    assert.ok(built.sizeBytes > 100_000, 'busybox makes it bigger than 100 kB');
+    assert.ok(Math.abs(built.createdAt.getTime() - Date.now()) < 3_600_000);
+    assert.equal(built.labels['org.opencontainers.image.title'], 'engine');
+    const details = await engine.inspectImage(source);
+    assert.equal(details.id, built.id);
+    assert.equal(details.layers.length, 5, 'busybox, its applet links, three files');
+  });
+
+  for (const name of ['docker-registry', 'Berth registry']) {
+    describe(`with the ${name}`, () => {
+      const reg = (): Registry => registries[name] as Registry;
+
+      it('tags and pushes with per-layer progress, and the registry holds the digest the engine reported', async () => {
+        const target = `${reg().host}/engine/push:1`;
+        await engine.tag(source, target);
+        const events: ProgressEvent[] = [];
+        const result = await engine.push(target, { onProgress: (e) => events.push(e) });
+        assert.equal(result.reference, target);
+        assert.match(result.digest ?? '', /^sha256:[a-f0-9]{64}$/);
+        assert.equal(await manifestDigest(reg(), 'engine/push', '1'), result.digest);
+        assertProgressSane(events);
+        const layerIds = new Set(events.flatMap((e) => (e.type === 'layer' ? [e.layer.id] : [])));
+        assert.equal(layerIds.size, 5, 'an event stream per layer');
+        assert.ok(events.some((e) => e.type === 'layer' && e.layer.status === 'Pushing' && (e.layer.total ?? 0) > 0), 'byte counts reported');
+        assert.ok(events.some((e) => e.type === 'digest' && e.digest === result.digest));
+        assert.equal(result.layers.length, 5);
+      });
+
+      it('removes an image and pulls it back with progress', async () => {
+        const built = `berth-engine-pull-${name.startsWith('B') ? 'b' : 'd'}:1`;
+        await dockerBuildScratch(dockerd, built, { layers: 2, label: `pull-${name}` });
+        const target = `${reg().host}/engine/pull:1`;
+        await engine.tag(built, target);
+        const pushed = await engine.push(target);
+        const removed = await engine.remove(built);
+        assert.deepEqual(removed.untagged, [built]);
+        const gone = await engine.remove(target);
+        assert.ok(gone.deleted.length > 0, 'the last tag took the image with it');
+        assert.ok(!(await engine.listImages()).some((i) => i.tags.includes(target)));
+        await assert.rejects(engine.inspectImage(target), (e: unknown) => e instanceof EngineError && e.kind === 'not-found');
+
+        const events: ProgressEvent[] = [];
+        const pulled = await engine.pull(target, { onProgress: (e) => events.push(e) });
+        assert.equal(pulled.digest, pushed.digest);
+        assert.match(pulled.status ?? '', /Downloaded newer image/);
+        assertProgressSane(events);
+        assert.ok(events.some((e) => e.type === 'layer' && e.layer.status === 'Pull complete'), 'new layers were downloaded');
+        const back = (await engine.listImages()).find((i) => i.tags.includes(target));
+        assert.ok(back?.digests.some((d) => d.endsWith(pushed.digest ?? '-')));
+        const again = await engine.pull(target);
+        assert.match(again.status ?? '', /Image is up to date/);
+      });
+
+      it('retags and pushes to another repository in one call', async () => {
+        const target = `${reg().host}/engine/retagged:2`;
+        const events: ProgressEvent[] = [];
+        const result = await engine.retagAndPush(source, target, { onProgress: (e) => events.push(e) });
+        assert.equal(result.source, source);
+        assert.equal(result.reference, target);
+        assert.equal(await manifestDigest(reg(), 'engine/retagged', '2'), result.digest);
+        assert.ok((await engine.listImages()).some((i) => i.tags.includes(target) && i.tags.includes(source)));
+        assertProgressSane(events);
+      });
+
+      it('reports a missing tag in the registry as not-found', async () => {
+        await assert.rejects(engine.pull(`${reg().host}/engine/absent:nope`), (e: unknown) => e instanceof EngineError && e.kind === 'not-found');
+      });
+    });
+  }
+
+  describe('cancelling a push', () => {
+    const big = 'berth-engine-big:1';
+    before(async () => {
+      // 48 MiB of random bytes does not compress, so the push lasts long enough to cancel mid-way.
+      const ctx = tempDir('bigctx');
+      try {
+        copyFileSync(BUSYBOX, join(ctx, 'busybox'));
+        writeFileSync(join(ctx, 'big.bin'), randomBytes(48 * 1024 * 1024));
+        writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY big.bin /big.bin\n');
+        await dockerd.docker(['build', '-q', '-t', big, ctx], { timeoutMs: 180_000 });
+      } finally {
+        removeDir(ctx);
+      }
+    });
+
+    it('stops at the first bytes when aborted, leaves no tag in the registry, and a later push completes', async () => {
+      const reg = registries['docker-registry'] as Registry;
+      const target = `${reg.host}/engine/cancel:1`;
+      await engine.tag(big, target);
+      const ac = new AbortController();
+      const seen: ProgressEvent[] = [];
+      const started = Date.now();
+      await assert.rejects(engine.push(target, {
+        signal: ac.signal,
+        onProgress: (e) => {
+          seen.push(e);
+          if (e.type === 'layer' && e.layer.status === 'Pushing') ac.abort();
+        },
+      }), (e: unknown) => e instanceof EngineError && e.kind === 'cancelled' && /was cancelled/.test(e.message));
+      assert.ok(seen.some((e) => e.type === 'layer' && e.layer.status === 'Pushing'));
+      assert.ok(!seen.some((e) => e.type === 'digest'), 'the push never reached its manifest');
+      assert.equal(await manifestDigest(reg, 'engine/cancel', '1'), undefined);
+      // Had the engine gone on pushing without us, the whole 48 MiB would be in by now and the tag with it.
+      await sleep(Math.max(3_000, 2 * (Date.now() - started)));
+      assert.equal(await manifestDigest(reg, 'engine/cancel', '1'), undefined, 'the engine stopped, not just our reading');
+
+      const events: ProgressEvent[] = [];
+      const done = await engine.push(target, { onProgress: (e) => events.push(e) });
+      assert.equal(await manifestDigest(reg, 'engine/cancel', '1'), done.digest);
+      assertProgressSane(events);
+      const bigLayer = events.filter((e) => e.type === 'layer' && e.layer.status === 'Pushing' && (e.layer.total ?? 0) > 40 * 1024 * 1024);
+      assert.ok(bigLayer.length >= 2, 'the big layer reported its bytes more than once as they grew');
+    });
+
+    it('refuses to start when the signal is already aborted', async () => {
+      const ac = new AbortController();
+      ac.abort();
+      await assert.rejects(engine.push(`${(registries['docker-registry'] as Registry).host}/engine/cancel:1`, { signal: ac.signal }),
+        (e: unknown) => e instanceof EngineError && e.kind === 'cancelled');
+    });
+  });
+
+  describe('a registry that wants a login (htpasswd)', () => {
+    it('pushes and pulls with the credentials passed in', async () => {
+      const target = `${secured.host}/engine/auth:1`;
+      await engine.tag(source, target);
+      const auth = engineAuth(registryOfReference(target), { username: secured.username, password: secured.password });
+      const pushed = await engine.push(target, { auth });
+      const basic = `Basic ${Buffer.from(`${secured.username}:${secured.password}`).toString('base64')}`;
+      assert.equal(await manifestDigest(secured, 'engine/auth', '1', basic), pushed.digest);
+      await engine.remove(target);
+      const pulled = await engine.pull(target, { auth });
+      assert.equal(pulled.digest, pushed.digest);
+    });
+
+    const refusals: Array<{ name: string; auth?: { username: string; password: string } }> = [
+      { name: 'a wrong password', auth: { username: 'berth', password: 'wrong' } },
+      { name: 'an unknown user', auth: { username: 'mallory', password: 'x' } },
+      { name: 'no credentials' },
+    ];
+    for (const { name, auth } of refusals) {
+      it(`fails a push with ${name} as unauthorized`, async () => {
+        const target = `${secured.host}/engine/refused:1`;
+        await engine.tag(source, target);
+        await assert.rejects(engine.push(target, auth ? { auth: engineAuth(secured.host, auth) } : {}), (e: unknown) =>
+          e instanceof EngineError && e.kind === 'unauthorized' && /Sign in to the registry again/.test(e.message));
+      });
+    }
+  });
+
+  describe('failures a person has to act on', () => {
+    it('names the socket when no engine is there', async () => {
+      const bogus = join(dockerd.dir, 'nothing-here.sock');
+      await assert.rejects(connectEngine({ socketPath: bogus, pingTimeoutMs: 2_000 }), (e: unknown) =>
+        e instanceof EngineError && e.kind === 'no-engine' && e.message.includes(`unix://${bogus}`) && /Start Docker/.test(e.message));
+      const lazy = new Engine({ socketPath: bogus });
+      await assert.rejects(lazy.listImages(), (e: unknown) => e instanceof EngineError && e.kind === 'no-engine');
+    });
+
+    it('finds the engine through DOCKER_HOST', async () => {
+      const viaEnv = await connectEngine({ env: { DOCKER_HOST: dockerd.host } });
+      assert.equal(viaEnv.address, dockerd.host);
+      assert.match((await viaEnv.version()).apiVersion, /^\d+\.\d+$/);
+    });
+
+    it('reports tagging or pushing a missing local image as not-found', async () => {
+      await assert.rejects(engine.tag('no-such-image:1', 'x/y:1'), (e: unknown) => e instanceof EngineError && e.kind === 'not-found');
+      const reg = registries['docker-registry'] as Registry;
+      await assert.rejects(engine.push(`${reg.host}/never/built:1`), (e: unknown) => e instanceof EngineError && e.kind === 'not-found');
+    });
+
+    it('reports a registry nobody listens on as registry-unreachable', async () => {
+      const target = '127.0.0.1:1/engine/nowhere:1';
+      await engine.tag(source, target);
+      await assert.rejects(engine.push(target), (e: unknown) => e instanceof EngineError && e.kind === 'registry-unreachable');
+    });
+
+    it('refuses to remove an image that still has other tags without force, as conflict', async () => {
+      const image = (await engine.listImages()).find((i) => i.tags.includes(source));
+      assert.ok(image);
+      await assert.rejects(engine.remove(image.id), (e: unknown) => e instanceof EngineError && e.kind === 'conflict');
+    });
+  });
+});
