@@ -1,14 +1,128 @@
+/**
+ * activate(): builds the services, registers the views and the commands, nothing else. The
+ * registry client and the engine load on first use, so activation stays light.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as vscode from 'vscode';
+import type { CommandDeps } from './commands/command';
+import { MementoRegistryStore } from './commands/registryStore';
+import { registerCommands } from './commands/registerCommands';
+import type { EngineApi, LocalRegistryControl, Log, RegistryApi, Settings, TreeControl } from './commands/services';
+import { vscodeUi } from './commands/vscodeUi';
+import { LocalRegistry } from './local/localRegistry';
+import { BerthDocuments, DOC_SCHEME } from './views/documents';
+import { LocalImagesProvider } from './views/localImagesProvider';
+import { LOCAL_REGISTRY_ID, type RegistryEntry } from './views/registryEntry';
+import { RegistriesProvider } from './views/registriesProvider';
+import { LocalStatusBar } from './views/statusBar';
+import type { TagOrder } from './views/tagOrder';
+
+function config(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('berth');
+}
+
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= load().catch((e: unknown) => {
+      p = undefined;
+      throw e;
+    });
+    return p;
+  };
+}
 
 export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(
-    vscode.window.registerTreeDataProvider('berth.registries', {
-      getTreeItem: (e: vscode.TreeItem) => e,
-      getChildren: () => [],
+  const subs = context.subscriptions;
+  const log = vscode.window.createOutputChannel('Berth', { log: true });
+  const registryLog = vscode.window.createOutputChannel('Berth Local Registry', { log: true });
+  subs.push(log, registryLog);
+  const logger: Log = { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m), show: () => log.show(true) };
+
+  const settings: Settings = {
+    tagOrder: () => config().get<TagOrder>('tags.sortOrder', 'semver'),
+    pageSize: () => config().get<number>('pageSize', 100),
+    notifyOnPush: () => config().get<boolean>('notifyOnPush', false),
+    setLocalPort: (port) => Promise.resolve(config().update('localRegistry.port', port, vscode.ConfigurationTarget.Global)),
+  };
+  const storagePath = (): string => config().get<string>('localRegistry.storagePath', '') || join(context.globalStorageUri.fsPath, 'registry');
+
+  const registry = new LocalRegistry({
+    execPath: process.execPath,
+    cliPath: join(context.extensionPath, 'dist', 'registry.js'),
+    isElectron: !!process.versions.electron,
+    env: process.env,
+    port: () => config().get<number>('localRegistry.port', 5000),
+    storagePath,
+    log: { info: (m) => registryLog.info(m), warn: (m) => registryLog.warn(m), error: (m) => registryLog.error(m) },
+  });
+  subs.push(registry);
+  const localEntry = (): RegistryEntry => ({
+    id: LOCAL_REGISTRY_ID,
+    label: 'Local registry',
+    server: `127.0.0.1:${registry.status().port ?? config().get<number>('localRegistry.port', 5000)}`,
+    preset: 'local',
+    insecureHttp: true,
+  });
+  const local: LocalRegistryControl = {
+    status: () => registry.status(),
+    entry: localEntry,
+    start: () => registry.start(),
+    stop: () => registry.stop(),
+    restart: () => registry.restart(),
+    storagePath,
+    showLogs: () => registryLog.show(true),
+    gc: (dryRun) => registry.gc(dryRun),
+    onDidChangeState: (l) => registry.onDidChangeState(l),
+  };
+  const setStateKey = (): void => void vscode.commands.executeCommand('setContext', 'berth.local.state', registry.status().state);
+  setStateKey();
+  subs.push(registry.onDidChangeState(setStateKey));
+
+  const store = new MementoRegistryStore(context.globalState, context.secrets);
+  subs.push(store);
+  const registryApi = once<RegistryApi>(async () => {
+    const { ClientRegistryApi } = await import('./commands/adapters/clientRegistryApi.js');
+    return new ClientRegistryApi({ store, localEntry });
+  });
+  const engine = once<EngineApi>(async () => {
+    // A separate bundle (see esbuild.mjs): dockerode is parsed only when an engine command runs.
+    const { Engine } = (await import(pathToFileURL(join(__dirname, 'engine.js')).href)) as typeof import('./engine/index.js');
+    return new Engine();
+  });
+
+  const registries = new RegistriesProvider({ store, local, settings, registry: registryApi });
+  const localImages = new LocalImagesProvider(engine, logger);
+  const docs = new BerthDocuments();
+  subs.push(
+    registries,
+    localImages,
+    docs,
+    vscode.window.createTreeView('berth.registries', { treeDataProvider: registries, showCollapseAll: true }),
+    vscode.window.createTreeView('berth.localImages', { treeDataProvider: localImages }),
+    vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, docs),
+    new LocalStatusBar(() => registry.status(), (l) => registry.onDidChangeState(l)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('berth.tags.sortOrder') || e.affectsConfiguration('berth.pageSize')) registries.refresh();
     }),
   );
+
+  const tree: TreeControl = {
+    refresh: (node) => registries.refresh(node),
+    loadMore: (node) => registries.loadMore(node as Parameters<RegistriesProvider['loadMore']>[0]),
+    setFilter: (id, filter) => registries.setFilter(id, filter),
+    filterOf: (id) => registries.filterOf(id),
+    refreshLocalImages: () => localImages.refresh(),
+  };
+  const deps: CommandDeps = { ui: vscodeUi(), log: logger, store, registry: registryApi, engine, local, tree, settings, docs, env: process.env };
+  subs.push(...registerCommands(deps, (id, handler) => vscode.commands.registerCommand(id, handler)));
+
+  if (config().get<boolean>('localRegistry.autoStart', false)) {
+    registry.start().catch((e: unknown) => logger.warn(`auto-start of the local registry failed: ${e instanceof Error ? e.message : String(e)}`));
+  }
 }
 
 export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+  // Everything, the registry process included, is disposed through context.subscriptions.
 }

@@ -1,0 +1,35 @@
+/** What the image commands share: where a node points, its digest, and engine credentials. */
+import { imageTargetOf, type ImageTarget } from '../views/nodes';
+import type { RegistryEntry } from '../views/registryEntry';
+import type { CommandDeps } from './command';
+import type { ImageNode } from './pickers';
+import { dockerHost } from './references';
+import type { EngineAuth } from '../engine/engine';
+
+export function targetOf(node: ImageNode): ImageTarget {
+  return imageTargetOf(node);
+}
+
+/** The digest a node stands for, asking the registry when the node is a tag. */
+export async function digestOf(deps: CommandDeps, node: ImageNode): Promise<string> {
+  if (node.kind !== 'tag') return node.digest;
+  const t = targetOf(node);
+  const m = await (await deps.registry()).manifest(t.registry.registry, t.repository, t.tag ?? 'latest');
+  return m.digest;
+}
+
+export function localPort(deps: CommandDeps): number | undefined {
+  return deps.local.status().port;
+}
+
+/** Credentials for the docker engine's push/pull to this registry (none for the local one). */
+export async function engineAuthFor(deps: CommandDeps, entry: RegistryEntry): Promise<EngineAuth | undefined> {
+  const cred = await deps.store.credentials(entry.id);
+  if (!cred?.username || !(cred.password || cred.identityToken)) return undefined;
+  return {
+    serverAddress: dockerHost(entry, localPort(deps)),
+    username: cred.username,
+    ...(cred.password ? { password: cred.password } : {}),
+    ...(cred.identityToken ? { identityToken: cred.identityToken } : {}),
+  };
+}

@@ -1,0 +1,26 @@
+import { isReferenceError, parseReference } from '../oci/reference';
+import { isLocalEntry } from '../views/registryEntry';
+import type { CommandSpec } from './command';
+import { localPort } from './imageCommon';
+import { askPushTarget, pushTo } from './pushFlow';
+import { localImageFrom, registryNodeFor } from './pickers';
+import { dockerHost } from './references';
+
+/** Pushes an image already named for a connected registry as is; otherwise asks where, like Retag and Push. */
+export const pushLocalImage: CommandSpec = {
+  id: 'berth.localImage.push',
+  async run(deps, node) {
+    const image = await localImageFrom(deps, node, 'Push Local Image');
+    const parsed = image.image.reference ? parseReference(image.image.reference) : undefined;
+    if (parsed && !isReferenceError(parsed)) {
+      const entries = [deps.local.entry(), ...deps.store.list().filter((e) => !isLocalEntry(e))];
+      const entry = entries.find((e) => dockerHost(e, localPort(deps)) === parsed.registry || (isLocalEntry(e) && parsed.registry === `localhost:${localPort(deps) ?? 5000}`));
+      if (entry) {
+        await pushTo(deps, image, registryNodeFor(deps, entry), { host: parsed.registry, repository: parsed.repository, tag: parsed.tag ?? 'latest' });
+        return;
+      }
+    }
+    const { registry, target } = await askPushTarget(deps, image);
+    await pushTo(deps, image, registry, target);
+  },
+};

@@ -1,0 +1,71 @@
+/** Every command, in one table. Each lives in its own file, named after its verb. */
+import { addRepository } from './addRepository';
+import { runCommand, type CommandDeps, type CommandSpec } from './command';
+import { configureTls } from './configureTls';
+import { connectRegistry } from './connectRegistry';
+import { copyDigest } from './copyDigest';
+import { copyPullCommand } from './copyPullCommand';
+import { copyPullSecret } from './copyPullSecret';
+import { copyReference } from './copyReference';
+import { copyToRegistry } from './copyToRegistry';
+import { deleteImage } from './deleteImage';
+import { disconnectRegistry } from './disconnectRegistry';
+import { dockerLogin } from './dockerLogin';
+import { editCredentials } from './editCredentials';
+import { filterRepositories } from './filterRepositories';
+import { importDockerConfig } from './importDockerConfig';
+import { inspectManifest } from './inspectManifest';
+import { loadMore } from './loadMore';
+import { localGc } from './localGc';
+import { localMenu } from './localMenu';
+import { localOpenStorage } from './localOpenStorage';
+import { localRestart } from './localRestart';
+import { localShowLogs } from './localShowLogs';
+import { localStart } from './localStart';
+import { localStop } from './localStop';
+import { pullImage } from './pullImage';
+import { pushLocalImage } from './pushLocalImage';
+import { refreshRegistries } from './refresh';
+import { refreshLocalImages } from './refreshLocalImages';
+import { retagAndPush } from './retagAndPush';
+import { retagImage } from './retagImage';
+import { tagLocalImage } from './tagLocalImage';
+import type { DisposableLike } from '../views/disposable';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  connectRegistry,
+  editCredentials,
+  disconnectRegistry,
+  importDockerConfig,
+  dockerLogin,
+  copyPullSecret,
+  configureTls,
+  addRepository,
+  filterRepositories,
+  refreshRegistries,
+  loadMore,
+  pullImage,
+  copyReference,
+  copyDigest,
+  copyPullCommand,
+  inspectManifest,
+  deleteImage,
+  retagImage,
+  copyToRegistry,
+  refreshLocalImages,
+  tagLocalImage,
+  pushLocalImage,
+  retagAndPush,
+  localStart,
+  localStop,
+  localRestart,
+  localShowLogs,
+  localOpenStorage,
+  localGc,
+  localMenu,
+];
+
+/** Registers every command through `register` (vscode.commands.registerCommand in the extension). */
+export function registerCommands(deps: CommandDeps, register: (id: string, handler: (...args: unknown[]) => Promise<void>) => DisposableLike): DisposableLike[] {
+  return COMMANDS.map((spec) => register(spec.id, (...args: unknown[]) => runCommand(spec, deps, args)));
+}

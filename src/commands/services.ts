@@ -1,0 +1,111 @@
+/**
+ * The narrow services commands and views use, so they do not depend on how the client,
+ * credentials and engine layers are built. extension.ts wires the real modules in
+ * (adapters in ../views/adapters/); nothing here imports `vscode`.
+ */
+import type { LocalStatus } from '../views/nodes';
+import type { RegistryEntry } from '../views/registryEntry';
+import type { FetchedManifest, Page } from '../views/treeModel';
+import type { DisposableLike } from '../views/disposable';
+import type { Engine } from '../engine/engine';
+
+export interface Log {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  show(): void;
+}
+
+export interface RegistryCredentials {
+  username?: string;
+  /** Password or token. */
+  password?: string;
+  identityToken?: string;
+  email?: string;
+}
+
+/** The registries the user connected (entries in the Memento, secrets in SecretStorage). */
+export interface RegistryStore {
+  list(): RegistryEntry[];
+  get(id: string): RegistryEntry | undefined;
+  /** Saves the entry; credentials go to SecretStorage only (undefined keeps what is stored). */
+  save(entry: RegistryEntry, credentials?: RegistryCredentials): Promise<void>;
+  remove(id: string): Promise<void>;
+  credentials(id: string): Promise<RegistryCredentials | undefined>;
+  /** Repository names added by hand (registries without a catalog). */
+  rememberedRepositories(id: string): string[];
+  rememberRepository(id: string, name: string): Promise<void>;
+  readonly onDidChange: (listener: () => void) => DisposableLike;
+}
+
+export interface ManifestWithBytes extends FetchedManifest {
+  bytes: Uint8Array;
+}
+
+export interface ImageConfigInfo {
+  created?: string;
+  os?: string;
+  architecture?: string;
+  raw: unknown;
+}
+
+export interface CopyProgress {
+  /** Digest of the blob or manifest being copied. */
+  digest: string;
+  bytesDone: number;
+  bytesTotal?: number;
+}
+
+export interface ImageLocation {
+  registry: RegistryEntry;
+  repository: string;
+  /** Tag or digest. */
+  reference: string;
+}
+
+/** Registry operations; every call may throw an error with a `kind` (see views/problems.ts). */
+export interface RegistryApi {
+  check(entry: RegistryEntry, credentials: RegistryCredentials, signal?: AbortSignal): Promise<void>;
+  repositories(entry: RegistryEntry, cursor: string | undefined, pageSize: number, signal?: AbortSignal): Promise<Page | { noCatalog: string }>;
+  tags(entry: RegistryEntry, repository: string, cursor: string | undefined, pageSize: number, signal?: AbortSignal): Promise<Page>;
+  manifest(entry: RegistryEntry, repository: string, reference: string, signal?: AbortSignal): Promise<ManifestWithBytes>;
+  imageConfig(entry: RegistryEntry, repository: string, manifest: FetchedManifest, signal?: AbortSignal): Promise<ImageConfigInfo | undefined>;
+  deleteTag(entry: RegistryEntry, repository: string, tag: string): Promise<void>;
+  deleteManifest(entry: RegistryEntry, repository: string, digest: string): Promise<void>;
+  retag(entry: RegistryEntry, repository: string, reference: string, newTag: string): Promise<void>;
+  copy(from: ImageLocation, to: ImageLocation, onProgress: (p: CopyProgress) => void, signal?: AbortSignal): Promise<{ digest: string }>;
+  /** Forget cached tokens (after credentials change). */
+  forget(entryId: string): void;
+}
+
+/** The engine operations commands use (src/engine's Engine; dockerode loads on first use). */
+export type EngineApi = Pick<Engine, 'listImages' | 'tag' | 'push' | 'pull' | 'address'>;
+
+/** The embedded registry, as commands and views see it. */
+export interface LocalRegistryControl {
+  status(): LocalStatus;
+  entry(): RegistryEntry;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  storagePath(): string;
+  showLogs(): void;
+  gc(dryRun: boolean): Promise<string>;
+  readonly onDidChangeState: (listener: (s: LocalStatus) => void) => DisposableLike;
+}
+
+export interface TreeControl {
+  /** Re-fetch one node's children (or everything). */
+  refresh(node?: unknown): void;
+  loadMore(node: unknown): Promise<void>;
+  setFilter(registryId: string, filter: string | undefined): void;
+  filterOf(registryId: string): string | undefined;
+  refreshLocalImages(): void;
+}
+
+export interface Settings {
+  tagOrder(): 'newest' | 'semver' | 'name';
+  pageSize(): number;
+  notifyOnPush(): boolean;
+  setLocalPort(port: number): Promise<void>;
+}

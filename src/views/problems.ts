@@ -1,0 +1,86 @@
+/**
+ * Turns any failure into a kind and a sentence a person can act on. The client's typed
+ * errors carry a `kind`; Node's network and TLS errors carry a `code`.
+ */
+export type ProblemKind =
+  | 'unauthorized'
+  | 'denied'
+  | 'not-found'
+  | 'tls'
+  | 'unreachable'
+  | 'not-a-registry'
+  | 'rate-limited'
+  | 'unsupported'
+  | 'cancelled'
+  | 'unknown';
+
+export interface Problem {
+  kind: ProblemKind;
+  message: string;
+}
+
+const KIND_ALIASES: Record<string, ProblemKind> = {
+  unauthorized: 'unauthorized',
+  denied: 'denied',
+  forbidden: 'denied',
+  'not-found': 'not-found',
+  notfound: 'not-found',
+  not_found: 'not-found',
+  'not found': 'not-found',
+  tls: 'tls',
+  unreachable: 'unreachable',
+  'not-a-registry': 'not-a-registry',
+  'not a registry': 'not-a-registry',
+  not_a_registry: 'not-a-registry',
+  notregistry: 'not-a-registry',
+  'rate-limited': 'rate-limited',
+  'rate limited': 'rate-limited',
+  ratelimited: 'rate-limited',
+  rate_limited: 'rate-limited',
+  unsupported: 'unsupported',
+  'deletion-disabled': 'unsupported',
+  cancelled: 'cancelled',
+  aborted: 'cancelled',
+};
+
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
+const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function field(err: unknown, name: string): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const v = (err as Record<string, unknown>)[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function problemOf(err: unknown): Problem {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === 'AbortError') return { kind: 'cancelled', message: 'Cancelled.' };
+  const kind = field(err, 'kind');
+  if (kind !== undefined) {
+    const k = KIND_ALIASES[kind.toLowerCase()];
+    if (k) return { kind: k, message };
+  }
+  // fetch() wraps the socket error in `cause`.
+  const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
+  const code = field(err, 'code') ?? field(cause, 'code');
+  if (code !== undefined) {
+    if (TLS_CODES.test(code)) return { kind: 'tls', message: `The registry's certificate is not trusted (${code}). Trust its CA file, or skip verification for this registry.` };
+    if (NET_CODES.has(code)) return { kind: 'unreachable', message: `The registry did not answer (${code}). Check the address and that it is running.` };
+    const k = KIND_ALIASES[code.toLowerCase()];
+    if (k) return { kind: k, message };
+  }
+  return { kind: 'unknown', message };
+}
+
+/** An error whose message is already meant for a person (no stack, no error class). */
+export class UserError extends Error {
+  override readonly name = 'UserError';
+}
+
+/** Thrown when the person dismissed a prompt: the command stops quietly. */
+export class Cancelled extends Error {
+  override readonly name = 'Cancelled';
+  constructor() {
+    super('Cancelled.');
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The one mapping from a tree element to what VS Code shows, as plain data; the provider
+ * turns it into a `vscode.TreeItem`. Labels here are what users (and UI tests) see.
+ */
+import { isIndexMediaType } from '../oci/mediaTypes';
+import { contextValue } from './contextValue';
+import { formatAge, formatBytes, shortDigest } from './format';
+import { nodeId, type TreeNode } from './nodes';
+
+export type Collapsible = 'none' | 'collapsed' | 'expanded';
+
+export interface TreeItemSpec {
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  collapsible: Collapsible;
+  contextValue: string;
+  /** A codicon id (`database`, `tag`…), optionally with a theme colour id. */
+  icon?: { id: string; color?: string };
+  command?: { command: string; title: string; arguments: unknown[] };
+}
+
+export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
+  const id = nodeId(node);
+  switch (node.kind) {
+    case 'registry': {
+      const r = node.registry;
+      const local = node.local;
+      const state = local?.state;
+      const description = local
+        ? state === 'running' ? `running on :${local.port ?? '?'}` : state === 'failed' ? 'failed' : (state ?? 'stopped')
+        : [r.username, node.noCatalog ? 'no catalog' : undefined, node.filter ? `filter: ${node.filter}` : undefined].filter(Boolean).join(' · ');
+      return {
+        id,
+        label: r.label,
+        description: local && node.filter ? `${description} · filter: ${node.filter}` : description,
+        tooltip: `${r.server}${local?.message ? `\n${local.message}` : ''}`,
+        collapsible: 'collapsed',
+        contextValue: contextValue('registry', {
+          local: !!local,
+          remote: !local,
+          [state ?? 'connected']: true,
+          nocatalog: !!node.noCatalog,
+          filtered: !!node.filter,
+          insecure: !!r.tls?.skipVerify,
+        }),
+        icon: local ? { id: 'server-environment', color: state === 'running' ? 'charts.green' : state === 'failed' ? 'errorForeground' : undefined } : { id: 'database' },
+      };
+    }
+    case 'repository':
+      return {
+        id,
+        label: node.name,
+        ...(node.remembered ? { description: 'added by name' } : {}),
+        collapsible: 'collapsed',
+        contextValue: contextValue('repository', { remembered: !!node.remembered }),
+        icon: { id: 'repo' },
+      };
+    case 'tag':
+      return {
+        id,
+        label: node.tag,
+        ...(node.createdMs !== undefined ? { description: formatAge(node.createdMs, nowMs) } : {}),
+        collapsible: 'collapsed',
+        contextValue: contextValue('tag'),
+        icon: { id: 'tag' },
+      };
+    case 'manifest': {
+      const index = isIndexMediaType(node.mediaType) || node.platforms !== undefined;
+      const size = node.totalSize ?? node.size;
+      return {
+        id,
+        label: node.digest,
+        description: index ? `index · ${node.platforms?.length ?? 0} platforms` : formatBytes(size),
+        tooltip: `${node.mediaType}\n${node.digest}`,
+        collapsible: index ? 'collapsed' : 'none',
+        contextValue: contextValue('manifest', { index, image: !index }),
+        icon: { id: index ? 'layers' : 'file-binary' },
+      };
+    }
+    case 'platform':
+      return {
+        id,
+        label: node.platform,
+        description: `${shortDigest(node.digest)} · ${formatBytes(node.size)}`,
+        tooltip: `${node.mediaType}\n${node.digest}`,
+        collapsible: 'none',
+        contextValue: contextValue('platform'),
+        icon: { id: 'vm' },
+      };
+    case 'loadMore':
+      return {
+        id,
+        label: 'Load more…',
+        description: `${node.loaded} shown`,
+        collapsible: 'none',
+        contextValue: contextValue('loadMore'),
+        icon: { id: 'ellipsis' },
+        command: { command: 'berth.registries.loadMore', title: 'Load more', arguments: [node] },
+      };
+    case 'message':
+      return {
+        id,
+        label: node.message,
+        ...(node.detail ? { tooltip: node.detail } : {}),
+        collapsible: 'none',
+        contextValue: contextValue('message', { [node.severity]: true }),
+        icon: node.severity === 'error' ? { id: 'error', color: 'errorForeground' } : node.severity === 'action' ? { id: 'add' } : { id: 'info' },
+        ...(node.action ? { command: { command: node.action.command, title: node.action.title, arguments: [node] } } : {}),
+      };
+    case 'localImage': {
+      const img = node.image;
+      return {
+        id,
+        label: img.reference ?? `<none> ${shortDigest(img.id)}`,
+        description: `${formatBytes(img.sizeBytes)} · ${formatAge(img.createdMs, nowMs)}`,
+        tooltip: `${img.id}\n${img.repoTags.join('\n')}`,
+        collapsible: 'none',
+        contextValue: contextValue('localImage', { tagged: !!img.reference, untagged: !img.reference }),
+        icon: { id: 'package' },
+      };
+    }
+  }
+}

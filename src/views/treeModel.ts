@@ -1,0 +1,198 @@
+/**
+ * The Registries tree's shape as pure functions of what has been fetched so far, so paging,
+ * "Load more…", error nodes, ordering and filtering are tested without a window or a network.
+ */
+import { formatPlatform, type ImageIndex, type Manifest } from '../oci/types';
+import { isIndexMediaType } from '../oci/mediaTypes';
+import type {
+  LoadMoreNode,
+  ManifestNode,
+  MessageNode,
+  NodeAction,
+  PlatformEntry,
+  PlatformNode,
+  RegistryNode,
+  RepositoryNode,
+  TagNode,
+} from './nodes';
+import { problemOf, type Problem } from './problems';
+import { sortTags, type TagOrder } from './tagOrder';
+
+/** Pages fetched so far for one parent. `next` is the opaque cursor of the following page. */
+export interface Listing {
+  items: string[];
+  next?: string;
+  /** Set when the last fetch failed: the loaded items stay, the failure shows below them. */
+  error?: unknown;
+  /** Set when the registry has no catalog (first page only). */
+  noCatalog?: string;
+}
+
+export interface Page {
+  items: string[];
+  next?: string;
+}
+
+export function appendPage(listing: Listing | undefined, page: Page): Listing {
+  const seen = new Set(listing?.items ?? []);
+  // Registries may repeat the boundary item across pages; show it once.
+  const items = [...(listing?.items ?? []), ...page.items.filter((i) => !seen.has(i))];
+  return page.next ? { items, next: page.next } : { items };
+}
+
+export function failListing(listing: Listing | undefined, error: unknown): Listing {
+  return { items: listing?.items ?? [], ...(listing?.next ? { next: listing.next } : {}), error };
+}
+
+export const Fix = {
+  signIn: { title: 'Sign in again', command: 'berth.registry.editCredentials' },
+  trust: { title: 'Trust this certificate…', command: 'berth.registry.configureTls' },
+  startLocal: { title: 'Start the local registry', command: 'berth.local.start' },
+  retry: { title: 'Retry', command: 'berth.registries.refresh' },
+  addRepository: { title: 'Add Repository…', command: 'berth.registry.addRepository' },
+  showLogs: { title: 'Show the local registry logs', command: 'berth.local.showLogs' },
+} as const satisfies Record<string, NodeAction>;
+
+/** The fix to offer for a problem, depending on which registry it came from. */
+export function fixFor(problem: Problem, registry: RegistryNode): NodeAction {
+  switch (problem.kind) {
+    case 'unauthorized':
+    case 'denied':
+      return registry.local ? Fix.retry : Fix.signIn;
+    case 'tls':
+      return Fix.trust;
+    case 'unreachable':
+      return registry.local ? Fix.startLocal : Fix.retry;
+    default:
+      return Fix.retry;
+  }
+}
+
+const PROBLEM_HEADLINES: Record<Problem['kind'], string> = {
+  unauthorized: 'Not signed in (401)',
+  denied: 'Access denied (403)',
+  'not-found': 'Not found',
+  tls: 'Certificate not trusted',
+  unreachable: 'Registry unreachable',
+  'not-a-registry': 'Not a container registry',
+  'rate-limited': 'Rate limited: try again later',
+  unsupported: 'Not supported by this registry',
+  cancelled: 'Cancelled',
+  unknown: 'Failed',
+};
+
+export function errorNode(parent: MessageNode['parent'], registry: RegistryNode, err: unknown): MessageNode {
+  const problem = problemOf(err);
+  return {
+    kind: 'message',
+    parent,
+    severity: 'error',
+    message: `${PROBLEM_HEADLINES[problem.kind]}: ${fixFor(problem, registry).title}`,
+    detail: problem.message,
+    action: fixFor(problem, registry),
+  };
+}
+
+function loadMore(parent: RegistryNode | RepositoryNode, listing: Listing): LoadMoreNode[] {
+  return listing.next && listing.error === undefined ? [{ kind: 'loadMore', parent, loaded: listing.items.length }] : [];
+}
+
+/** Case-insensitive substring; `*` matches any run of characters. */
+export function matchesFilter(name: string, filter: string | undefined): boolean {
+  const f = filter?.trim().toLowerCase();
+  if (!f) return true;
+  if (!f.includes('*')) return name.toLowerCase().includes(f);
+  const re = new RegExp(f.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
+  return re.test(name.toLowerCase());
+}
+
+/** What the embedded registry shows instead of repositories when it is not running. */
+export function localStateChildren(registry: RegistryNode): MessageNode[] | undefined {
+  const local = registry.local;
+  if (!local || local.state === 'running') return undefined;
+  switch (local.state) {
+    case 'starting':
+      return [{ kind: 'message', parent: registry, severity: 'info', message: 'Starting…' }];
+    case 'stopping':
+      return [{ kind: 'message', parent: registry, severity: 'info', message: 'Stopping…' }];
+    case 'failed':
+      return [
+        { kind: 'message', parent: registry, severity: 'error', message: `Failed to start: ${Fix.startLocal.title}`, detail: local.message ?? '', action: Fix.startLocal },
+        { kind: 'message', parent: registry, severity: 'action', message: Fix.showLogs.title, action: Fix.showLogs },
+      ];
+    case 'stopped':
+      return [{ kind: 'message', parent: registry, severity: 'action', message: 'Stopped: Start the local registry', action: Fix.startLocal }];
+  }
+}
+
+/** Children of a registry: its repositories (filtered), or for a registry without a catalog the names the user added. */
+export function repositoryChildren(registry: RegistryNode, listing: Listing, remembered: readonly string[]): Array<RepositoryNode | LoadMoreNode | MessageNode> {
+  const out: Array<RepositoryNode | LoadMoreNode | MessageNode> = [];
+  const filter = registry.filter;
+  if (listing.noCatalog !== undefined) {
+    out.push({ kind: 'message', parent: registry, severity: 'info', message: 'This registry does not list its repositories', detail: listing.noCatalog });
+    for (const name of [...remembered].sort()) {
+      if (matchesFilter(name, filter)) out.push({ kind: 'repository', parent: registry, name, remembered: true });
+    }
+    out.push({ kind: 'message', parent: registry, severity: 'action', message: Fix.addRepository.title, action: Fix.addRepository });
+    return out;
+  }
+  const listed = new Set(listing.items);
+  for (const name of listing.items) {
+    if (matchesFilter(name, filter)) out.push({ kind: 'repository', parent: registry, name });
+  }
+  // Names added by hand stay visible even when the catalog (say, filtered by access) omits them.
+  for (const name of remembered) {
+    if (!listed.has(name) && matchesFilter(name, filter)) out.push({ kind: 'repository', parent: registry, name, remembered: true });
+  }
+  if (listing.error !== undefined) out.push(errorNode(registry, registry, listing.error));
+  else if (out.length === 0 && !listing.next) {
+    out.push({ kind: 'message', parent: registry, severity: 'info', message: filter ? `No repository matches "${filter}"` : 'No repositories yet' });
+  }
+  out.push(...loadMore(registry, listing));
+  return out;
+}
+
+export function tagChildren(repository: RepositoryNode, listing: Listing, order: TagOrder, createdMs?: ReadonlyMap<string, number>): Array<TagNode | LoadMoreNode | MessageNode> {
+  const out: Array<TagNode | LoadMoreNode | MessageNode> = sortTags(listing.items, order, createdMs).map((tag) => {
+    const created = createdMs?.get(tag);
+    return created === undefined ? { kind: 'tag', parent: repository, tag } : { kind: 'tag', parent: repository, tag, createdMs: created };
+  });
+  if (listing.error !== undefined) out.push(errorNode(repository, repository.parent, listing.error));
+  else if (out.length === 0 && !listing.next) out.push({ kind: 'message', parent: repository, severity: 'info', message: 'No tags' });
+  out.push(...loadMore(repository, listing));
+  return out;
+}
+
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  manifest: Manifest;
+}
+
+/** The manifest node under a tag, with the platforms of an index and the total size of an image. */
+export function manifestNode(tag: TagNode, fetched: FetchedManifest): ManifestNode {
+  const node: ManifestNode = { kind: 'manifest', parent: tag, digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.size };
+  const m = fetched.manifest;
+  if (isIndexMediaType(fetched.mediaType) || 'manifests' in m) {
+    node.platforms = platformsOf(m as ImageIndex);
+  } else if ('layers' in m) {
+    node.totalSize = m.config.size + m.layers.reduce((sum, l) => sum + l.size, 0);
+  }
+  return node;
+}
+
+export function platformsOf(index: ImageIndex): PlatformEntry[] {
+  return index.manifests.map((d) => ({
+    // Attestations and other artifacts in an index have no platform, or `unknown/unknown`.
+    platform: d.platform ? formatPlatform(d.platform) : (d.artifactType ?? 'unknown'),
+    digest: d.digest,
+    mediaType: d.mediaType,
+    size: d.size,
+  }));
+}
+
+export function platformChildren(manifest: ManifestNode): PlatformNode[] {
+  return (manifest.platforms ?? []).map((p) => ({ kind: 'platform', parent: manifest, ...p }));
+}
