@@ -8,14 +8,18 @@ import { Layout } from './layout';
 import { LockedError, acquireRootLock, type RootLock } from './lock';
 import { createLogger, requestLogger } from './log';
 import { startServer } from './server';
+import { listenSafety } from './limits/teamFeatures';
+import { runUserCommand, processUserIo, USER_USAGE, UserCommandError } from './auth/userCli';
+import { runCertCommand, CERT_USAGE, CertCommandError } from './tls/certCli';
 import { FsStorage, type Storage } from './storage';
 
 const USAGE = `Usage:
-  berth-registry serve [--listen HOST:PORT] [--root DIR] [--config FILE.yml]
+  berth-registry serve [--listen HOST:PORT] [--root DIR] [--config FILE.yml] [--insecure]
       Serves an OCI registry (distribution spec v1.1.1) from DIR, in distribution's storage layout.
       --listen   address to bind (default 127.0.0.1:5000; port 0 picks a free port)
       --root     storage root (default ~/.berth/registry)
       --config   YAML file with listen, root, log, storage and feature sections
+      --insecure listen on a non-loopback address without auth and TLS (warns on every start)
       Prints "listening on http://HOST:PORT" when ready; logs go to stderr. SIGTERM/SIGINT stop it.
 
   berth-registry gc [--root DIR] [--config FILE.yml] [--dry-run] [--delete-untagged]
@@ -23,6 +27,7 @@ const USAGE = `Usage:
       --dry-run          print what would be removed, remove nothing
       --delete-untagged  also remove manifests no tag reaches (directly or through an index)
 
+${USER_USAGE}${CERT_USAGE}
   berth-registry --help
 `;
 
@@ -88,6 +93,12 @@ async function serve(args: ParsedArgs): Promise<void> {
     storage, hooks, deleteEnabled: core.storage.deleteEnabled, maxManifestBytes: core.storage.maxManifestBytes,
     onServerError: (error, requestId) => log('error', 'request failed', { requestId, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
   });
+  const safety = listenSafety(core.listen.host, hooks, args.switches.has('--insecure'));
+  if (safety.error) throw new ConfigError('--listen', safety.error);
+  if (safety.warning) {
+    process.stderr.write(`berth-registry: ${safety.warning}\n`);
+    log('warn', safety.warning);
+  }
   const running = await startServer(core.listen, handler, hooks);
 
   let purgeTimer: NodeJS.Timeout | undefined;
@@ -158,20 +169,23 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'serve') {
-    const args = parseArgs(argv, ['--listen', '--root', '--config'], []);
+    const args = parseArgs(argv, ['--listen', '--root', '--config'], ['--insecure']);
     if (args.switches.has('--help')) return void process.stdout.write(USAGE);
     return serve(args);
   }
+  if (command === 'user') return runUserCommand(argv.slice(1), processUserIo());
+  if (command === 'cert') return runCertCommand(argv.slice(1), (line) => process.stdout.write(`${line}\n`));
   if (command === 'gc') {
     const args = parseArgs(argv, ['--root', '--config'], ['--dry-run', '--delete-untagged']);
     if (args.switches.has('--help')) return void process.stdout.write(USAGE);
     return gc(args);
   }
-  throw new UsageError(`unknown command "${command}"; use serve or gc (see --help)`);
+  throw new UsageError(`unknown command "${command}"; use serve, gc, user or cert (see --help)`);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof UsageError) fail(`${e.message}\n${USAGE}`, 2);
   if (e instanceof ConfigError) fail(`config: ${e.message}`, 2);
+  if (e instanceof UserCommandError || e instanceof CertCommandError) fail(e.message, 2);
   fail(e instanceof Error ? e.message : String(e), 1);
 });

@@ -3,4 +3,4 @@
  * when imported, registers its config section (config.ts `registerConfigSection`) and its plugin
  * (hooks.ts `registerServerPlugin`). Add one import line per module here.
  */
-export {};
+import './limits/teamFeatures';

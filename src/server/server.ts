@@ -38,9 +38,12 @@ export async function startServer(listen: ListenAddress, handler: RegistryHandle
   const scheme = hooks.serverFactory?.scheme ?? 'http';
   const server = hooks.serverFactory ? hooks.serverFactory.create(listener) : createServer(listener);
   // Large layers on slow links take long; the per-request timeout would cut them off.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  // A server factory applies its own timeouts (limits: header, idle, keep-alive).
+  if (!hooks.serverFactory) {
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 5_000;
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -34,8 +34,8 @@ describe('limits: units', () => {
 describe('limits: config', () => {
   it('uses safe defaults when the section is absent', () => assert.deepEqual(readLimits(undefined), DEFAULT_LIMITS));
   it('reads units into the fields that carry them', () => {
-    const l = readLimits({ maxManifestSize: '8MiB', idleTimeout: '2s', maxFailedLoginsPerMinute: 3 });
-    assert.equal(l.maxManifestBytes, 8 * 1024 * 1024);
+    const l = readLimits({ maxBlobSize: '8MiB', idleTimeout: '2s', maxFailedLoginsPerMinute: 3 });
+    assert.equal(l.maxBlobBytes, 8 * 1024 * 1024);
     assert.equal(l.idleTimeoutMs, 2000);
     assert.equal(l.maxFailedLoginsPerMinute, 3);
   });
