@@ -139,7 +139,21 @@ export function encodeAuthEntry(username: string, password: string, identityToke
  * leaves half a file and other readers see the old or the new one. Keys `change` does not touch
  * are written back as they were. A symlinked config.json (dotfile managers) is written through the link.
  */
-export async function updateDockerConfig(path: string, change: (config: DockerConfigFile) => void): Promise<DockerConfigFile> {
+export function updateDockerConfig(path: string, change: (config: DockerConfigFile) => void): Promise<DockerConfigFile> {
+  // Two logins at once in this process must both land: each read-modify-write waits for the one before.
+  const previous = pendingUpdates.get(path) ?? Promise.resolve();
+  const next = previous.then(() => updateNow(path, change), () => updateNow(path, change));
+  const tail = next.catch(() => undefined);
+  pendingUpdates.set(path, tail);
+  void tail.then(() => {
+    if (pendingUpdates.get(path) === tail) pendingUpdates.delete(path);
+  });
+  return next;
+}
+
+const pendingUpdates = new Map<string, Promise<unknown>>();
+
+async function updateNow(path: string, change: (config: DockerConfigFile) => void): Promise<DockerConfigFile> {
   let target = path;
   try {
     target = await fs.realpath(path);

@@ -101,6 +101,14 @@ describe('credentials: config.json auths (no helper)', () => {
     assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{"auths": {');
   });
 
+  it('keeps every login when several are stored at once', async () => {
+    const store = new DockerCredentialStore({ configDir: dir, env: {} });
+    const hosts = Array.from({ length: 12 }, (_, i) => `r${i}.example:5000`);
+    await Promise.all(hosts.map((h, i) => store.store(h, { username: `u${i}`, password: `p${i}` })));
+    assert.deepEqual(Object.keys(readJson()['auths'] as object).sort(), [...hosts].sort());
+    assert.equal((await store.get('r7.example:5000'))?.password, 'p7');
+  });
+
   it('follows DOCKER_CONFIG from the environment it is given', async () => {
     const store = new DockerCredentialStore({ env: { DOCKER_CONFIG: dir } });
     assert.equal(store.configPath, join(dir, 'config.json'));
