@@ -50,8 +50,8 @@ describe('server config', () => {
   ];
   for (const b of bad) {
     it(`names the bad key in "${b.names}"`, () => {
-      const message = errorOf(b.input, b.flags);
-      assert.ok(message?.startsWith(b.names), `got ${message}`);
+      const message = errorOf(b.input, b.flags) ?? '';
+      assert.ok(message.startsWith(b.names), `got ${message}`);
       assert.ok(!message.includes('\n'), 'one line');
     });
   }
