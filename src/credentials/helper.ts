@@ -98,7 +98,7 @@ export class CredentialHelper {
   }
 
   async store(credential: HelperCredential): Promise<void> {
-    await this.run('store', JSON.stringify({ ServerURL: credential.serverUrl, Username: credential.username, Secret: credential.secret }), false);
+    await this.run('store', JSON.stringify({ ServerURL: credential.serverUrl, Username: credential.username, Secret: credential.secret }), false, credential.secret);
   }
 
   /** Removes the credentials for `serverUrl`; removing what is not there is not an error. */
@@ -118,7 +118,8 @@ export class CredentialHelper {
     return new CredentialHelperError('bad-output', this.name, `${this.program} ${action} answered something unexpected (${what}); check that it is a docker credential helper`);
   }
 
-  private run(action: string, input: string, notFoundAllowed = true): Promise<{ stdout: string; notFound: boolean }> {
+  /** `secret`, when given, never appears in an error message, whatever the helper echoes back. */
+  private run(action: string, input: string, notFoundAllowed = true, secret?: string): Promise<{ stdout: string; notFound: boolean }> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -146,7 +147,8 @@ export class CredentialHelper {
       }));
       child.once('close', (code) => settle(() => {
         if (code === 0) return resolve({ stdout, notFound: false });
-        const said = (stdout.trim() || stderr.trim()).split('\n').slice(-3).join(' ');
+        let said = (stdout.trim() || stderr.trim()).split('\n').slice(-3).join(' ');
+        if (secret) said = said.split(secret).join('***');
         if (notFoundAllowed && NOT_FOUND_MESSAGE.test(said)) return resolve({ stdout, notFound: true });
         reject(new CredentialHelperError('failed', this.name, `${this.program} ${action} failed (exit ${code ?? 'signal'})${said ? `: ${said}` : ''}`));
       }));

@@ -119,6 +119,17 @@ export interface EngineVersion {
   arch: string;
 }
 
+/** Something happened to a local image (the Local Images view refreshes on these). */
+export interface ImageEvent {
+  /** The engine's word: pull, push, tag, untag, delete, import, load, save, build… */
+  action: string;
+  /** Image id or reference the engine names. */
+  id: string;
+  /** The reference involved, when the engine says (`localhost:5000/app:1`). */
+  name?: string;
+  time: Date;
+}
+
 export interface EngineOptions extends EndpointOptions {
   /** How long the first contact may take before the engine counts as absent. */
   pingTimeoutMs?: number;
@@ -339,50 +350,101 @@ export class Engine {
     return { source, ...(await this.push(target, opts)) };
   }
 
-  /** Reads the progress stream to its end; resolves only when it ended without an error line. */
-  private follow(action: string, stream: NodeJS.ReadableStream, tracker: ProgressTracker, opts: TransferOptions): Promise<void> {
-    const { signal, onProgress } = opts;
-    return new Promise<void>((resolve, reject) => {
-      const splitter = new JsonObjectSplitter();
-      const decoder = new StringDecoder('utf8');
-      let settled = false;
-      const settle = (error?: EngineError): void => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onAbort = (): void => {
-        settle(cancelledError(action));
-        (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-      };
-      const feed = (text: string): void => {
-        for (const object of splitter.push(text)) {
-          for (const event of tracker.accept(object)) {
-            try {
-              onProgress?.(event);
-            } catch {
-              // A listener's bug must not break the push it is watching.
-            }
-          }
-        }
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      stream.on('data', (chunk: Buffer | string) => feed(typeof chunk === 'string' ? chunk : decoder.write(chunk)));
-      stream.on('end', () => {
-        feed(decoder.end());
-        splitter.end();
-        settle(tracker.failure());
-      });
-      stream.on('error', (e: Error) => settle(tracker.failure() ?? fromDockerodeError(action, e, this.address, signal)));
-      stream.on('close', () => {
-        // Closed without 'end': the engine went away mid-stream.
-        settle(tracker.failure() ?? (signal?.aborted ? cancelledError(action) : new EngineError('failed', `${action} failed: the engine closed the connection before it finished. Check that the engine is still running and try again.`)));
-      });
+  /**
+   * Calls `onEvent` for every image event until `signal` aborts (then resolves) or the engine goes
+   * away (then rejects with an EngineError). One long-lived request, no polling.
+   */
+  async watchImages(onEvent: (event: ImageEvent) => void, opts: { signal: AbortSignal }): Promise<void> {
+    const { signal } = opts;
+    const action = 'Watching image events';
+    if (signal.aborted) return;
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.call(action, (d) => d.getEvents({ filters: { type: ['image'] }, abortSignal: signal } as Dockerode.GetEventsOptions), signal);
+    } catch (e) {
+      if (e instanceof EngineError && e.kind === 'cancelled') return;
+      throw e;
+    }
+    const outcome = await readJsonStream(stream, (raw) => {
+      const event = imageEventOf(raw);
+      if (event) onEvent(event);
+    }, signal).catch((e: unknown) => {
+      if (signal.aborted) return 'aborted' as const;
+      throw fromDockerodeError(action, e, this.address);
     });
+    if (outcome !== 'aborted') throw new EngineError('no-engine', `${action} stopped: the engine at ${this.address} closed the connection. Check that it is still running.`);
   }
+
+  /** Reads the progress stream to its end; resolves only when it ended without an error line. */
+  private async follow(action: string, stream: NodeJS.ReadableStream, tracker: ProgressTracker, opts: TransferOptions): Promise<void> {
+    const { signal, onProgress } = opts;
+    const outcome = await readJsonStream(stream, (raw) => {
+      for (const event of tracker.accept(raw)) onProgress?.(event);
+    }, signal).catch((e: unknown) => {
+      throw tracker.failure() ?? fromDockerodeError(action, e, this.address, signal);
+    });
+    const failure = tracker.failure();
+    if (failure) throw failure;
+    if (outcome === 'aborted') throw cancelledError(action);
+    if (outcome === 'closed') {
+      throw new EngineError('failed', `${action} failed: the engine closed the connection before it finished. Check that the engine is still running and try again.`);
+    }
+  }
+}
+
+/**
+ * Feeds each JSON object of an engine stream to `onObject` until the stream ends ('ended'), is cut
+ * off without an end ('closed'), or `signal` aborts ('aborted', and the stream is destroyed, which
+ * closes the connection and makes the engine stop). Rejects with the stream's own error.
+ */
+function readJsonStream(stream: NodeJS.ReadableStream, onObject: (raw: unknown) => void, signal?: AbortSignal): Promise<'ended' | 'closed' | 'aborted'> {
+  return new Promise((resolve, reject) => {
+    const splitter = new JsonObjectSplitter();
+    const decoder = new StringDecoder('utf8');
+    let settled = false;
+    const settle = (outcome: 'ended' | 'closed' | 'aborted' | Error): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const onAbort = (): void => {
+      settle('aborted');
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    };
+    const feed = (text: string): void => {
+      for (const object of splitter.push(text)) {
+        try {
+          onObject(object);
+        } catch {
+          // A listener's bug must not break the transfer or watch it is following.
+        }
+      }
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stream.on('data', (chunk: Buffer | string) => feed(typeof chunk === 'string' ? chunk : decoder.write(chunk)));
+    stream.on('end', () => {
+      feed(decoder.end());
+      splitter.end();
+      settle('ended');
+    });
+    stream.on('error', (e: Error) => settle(signal?.aborted ? 'aborted' : e));
+    stream.on('close', () => settle(signal?.aborted ? 'aborted' : 'closed'));
+  });
+}
+
+function imageEventOf(raw: unknown): ImageEvent | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as { Type?: string; Action?: string; status?: string; id?: string; time?: number; timeNano?: number; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+  if (m.Type !== undefined && m.Type !== 'image') return undefined;
+  const action = m.Action ?? m.status;
+  const id = m.Actor?.ID ?? m.id;
+  if (!action || !id) return undefined;
+  const name = m.Actor?.Attributes?.['name'];
+  const time = typeof m.timeNano === 'number' ? new Date(Math.floor(m.timeNano / 1e6)) : new Date((m.time ?? 0) * 1000);
+  return { action, id, ...(name ? { name } : {}), time };
 }
 
 /** An Engine that has answered a ping: the quick way to find out whether an engine is there. */

@@ -17,6 +17,8 @@
  * await engine.inspectImage(ref)               // ImageDetails (+ os, architecture, variant?, layers)
  * await engine.tag('app:dev', 'localhost:5000/team/app:1')
  * await engine.remove(ref, { force?, noPrune? })   // { untagged, deleted }
+ * await engine.watchImages((e) => …, { signal })     // ImageEvent { action: 'tag' | 'untag' | 'delete' | 'pull' | …, id, name?, time }
+ * //   one long-lived request until signal aborts (resolves) or the engine goes away (rejects 'no-engine')
  * ```
  *
  * ## Push, pull, retag-and-push
@@ -40,7 +42,7 @@
  */
 export {
   connectEngine, DEFAULT_PING_TIMEOUT_MS, Engine, engineAuth, registryOfReference, splitImageReference,
-  type EngineAuth, type EngineOptions, type EngineVersion, type ImageDetails, type LocalImage, type PullOptions,
+  type EngineAuth, type EngineOptions, type EngineVersion, type ImageDetails, type ImageEvent, type LocalImage, type PullOptions,
   type PullResult, type PushResult, type RemovedImage, type RetagAndPushResult, type TransferOptions,
 } from './engine';
 export {

@@ -97,6 +97,7 @@ describe('credentials: helpers that are missing or misbehave', () => {
         hanging: 'exec sleep 30',
         garbage: 'cat >/dev/null; echo "this is not json"',
         notfound: 'cat >/dev/null; echo "credentials not found in native keychain"; exit 1',
+        echoing: 'echo "cannot store: $(cat)"; exit 1',
       }),
     };
   });
@@ -135,6 +136,12 @@ describe('credentials: helpers that are missing or misbehave', () => {
   it('treats "credentials not found" as no credentials, not as a failure', async () => {
     const store = withStore({ credsStore: 'notfound', auths: { 'ghcr.io': {} } });
     assert.equal(await store.get('ghcr.io'), undefined);
+  });
+
+  it('never repeats the secret a failing helper echoes back', async () => {
+    const store = withStore({ credsStore: 'echoing' });
+    await assert.rejects(store.store('ghcr.io', { username: 'u', password: 'hunter2-secret' }), (e: unknown) =>
+      e instanceof CredentialHelperError && e.problem === 'failed' && e.message.includes('***') && !e.message.includes('hunter2-secret'));
   });
 
   it('refuses a helper name that is not a plain name', () => {

@@ -8,7 +8,7 @@ import { dockerBuildScratch } from '../../support/clients';
 import { startDistribution } from '../../support/distribution';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
 import { BUSYBOX } from '../../support/images';
-import { removeDir, sleep, tempDir } from '../../support/proc';
+import { removeDir, sleep, tempDir, waitFor } from '../../support/proc';
 import { startHtpasswdRegistry, type HtpasswdRegistry } from '../credentials/fixtures';
 
 interface Registry {
@@ -217,6 +217,24 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
           e instanceof EngineError && e.kind === 'unauthorized' && /Sign in to the registry again/.test(e.message));
       });
     }
+  });
+
+  describe('watching image events', () => {
+    it('reports tag and untag as they happen and stops when aborted', async () => {
+      const ac = new AbortController();
+      const events: Array<{ action: string; name?: string }> = [];
+      const watching = engine.watchImages((e) => events.push(e), { signal: ac.signal });
+      const name = 'berth-engine-watched:1';
+      // The watch request is in flight once the engine has accepted it; tag until the first event shows.
+      await waitFor('the tag event', async () => {
+        await engine.tag(source, name);
+        return events.some((e) => e.action === 'tag' && e.name === name) ? true : undefined;
+      }, 15_000, 200);
+      await engine.remove(name);
+      await waitFor('the untag event', async () => (events.some((e) => e.action === 'untag') ? true : undefined), 15_000);
+      ac.abort();
+      await watching;
+    });
   });
 
   describe('failures a person has to act on', () => {
