@@ -287,14 +287,22 @@ export function uploadUrl(baseUrl: string, location: string, params: Record<stri
 }
 
 export type MonolithicMode = 'post-put' | 'single-post';
+/**
+ * How a blob travels: monolithic (`post-put`, `single-post`), `chunked` (PATCHes with Content-Range,
+ * then a PUT), or `streamed` (one PATCH without Content-Range, as docker sends, then a PUT).
+ */
+export type UploadMode = MonolithicMode | 'chunked' | 'streamed';
+
+/** Chunk size for `chunked` uploads; small so that even test blobs take several PATCHes. */
+export const CHUNK_BYTES = 64 * 1024;
 
 /**
- * Pushes one blob monolithically and returns its digest. `single-post` sends the bytes with the POST
- * (end-4b) and, as the spec tells clients, falls back to a PUT when the registry answers 202.
+ * Pushes one blob and returns its digest. `single-post` sends the bytes with the POST (end-4b) and,
+ * as the spec tells clients, falls back to a PUT when the registry answers 202.
  */
-export async function pushBlob(baseUrl: string, repo: string, bytes: Buffer, mode: MonolithicMode = 'post-put'): Promise<string> {
+export async function pushBlob(baseUrl: string, repo: string, bytes: Buffer, mode: UploadMode = 'post-put'): Promise<string> {
   const digest = digestOf(bytes);
-  const what = `push blob ${digest} to ${repo}`;
+  const what = `push blob ${digest} to ${repo} (${mode})`;
   const headers = { 'Content-Type': 'application/octet-stream' };
   let res: Response;
   if (mode === 'single-post') {
@@ -304,12 +312,32 @@ export async function pushBlob(baseUrl: string, repo: string, bytes: Buffer, mod
       return digest;
     }
   } else {
-    res = await expectStatus(await fetch(`${baseUrl}/v2/${repo}/blobs/uploads/`, { method: 'POST' }), [202], what);
+    res = await expectStatus(await fetch(`${baseUrl}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { 'Content-Length': '0' } }), [202], what);
   }
   await res.arrayBuffer();
-  const location = res.headers.get('location');
+  let location = res.headers.get('location');
   if (!location) throw new Error(`${what}: 202 without Location`);
-  const put = await expectStatus(await fetch(uploadUrl(baseUrl, location, { digest }), { method: 'PUT', headers, body: bytes }), [201], what);
+  let rest = bytes;
+  if (mode === 'streamed') {
+    // A ReadableStream body makes fetch send chunked transfer encoding with no Content-Length.
+    const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(bytes); c.close(); } });
+    const patch = await expectStatus(await fetch(uploadUrl(baseUrl, location), { method: 'PATCH', headers, body, duplex: 'half' } as RequestInit), [202], what);
+    await patch.arrayBuffer();
+    location = patch.headers.get('location') ?? location;
+    rest = Buffer.alloc(0);
+  } else if (mode === 'chunked') {
+    for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
+      const chunk = bytes.subarray(offset, offset + CHUNK_BYTES);
+      const patch = await expectStatus(await fetch(uploadUrl(baseUrl, location), {
+        method: 'PATCH', body: chunk,
+        headers: { ...headers, 'Content-Range': `${offset}-${offset + chunk.length - 1}`, 'Content-Length': String(chunk.length) },
+      }), [202], what);
+      await patch.arrayBuffer();
+      location = patch.headers.get('location') ?? location;
+    }
+    rest = Buffer.alloc(0);
+  }
+  const put = await expectStatus(await fetch(uploadUrl(baseUrl, location, { digest }), { method: 'PUT', headers, body: rest }), [201], what);
   await put.arrayBuffer();
   return digest;
 }
@@ -333,7 +361,7 @@ export async function pushManifest(baseUrl: string, repo: string, reference: str
  * under `reference` (a tag, or the manifest's digest when omitted). Returns the manifest's digest as
  * the registry reported it.
  */
-export async function pushBuilt(baseUrl: string, repo: string, built: Built, reference?: string, mode: MonolithicMode = 'post-put'): Promise<PushedManifest> {
+export async function pushBuilt(baseUrl: string, repo: string, built: Built, reference?: string, mode: UploadMode = 'post-put'): Promise<PushedManifest> {
   if (built.kind === 'index') {
     for (const image of built.images) await pushBuilt(baseUrl, repo, image, undefined, mode);
   } else {

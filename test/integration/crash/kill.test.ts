@@ -1,0 +1,110 @@
+/**
+ * kill -9 in the middle of a large upload: the blob must not appear (the bytes stream to an upload
+ * folder and are renamed into place only once verified), the server must start again on the same
+ * root, and the same image must push cleanly afterwards.
+ */
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { containerTools, skopeoDigest, type ContainerTools } from '../../support/clients';
+import { isAlive, removeDir, tempDir, waitFor } from '../../support/proc';
+import { buildImage, headBlob, layerOf, pushBuilt, uploadUrl } from '../../support/ociImage';
+import { TARGETS, type RunningRegistry } from '../clients/targets';
+import { bytesInUploads, corruptBlobs, openUpload, RepeatedBlob, storedBlobs } from './streaming';
+
+const MiB = 1024 * 1024;
+const BLOB_CHUNKS = 64;
+/** Sent before the kill: well under the blob's size, well over what a socket buffers. */
+const SENT_BEFORE_KILL = 24 * MiB;
+/** Seen in the upload folder before the kill, proving the server was mid-write. */
+const ON_DISK_BEFORE_KILL = 4 * MiB;
+
+const MODES = [
+  { name: 'a streamed PATCH (chunked encoding, no Content-Range)', method: 'PATCH' },
+  { name: 'a monolithic PUT with its digest', method: 'PUT' },
+] as const;
+
+/** After a restart an old session either resumes from the offset it reports, or is refused as unknown/invalid. */
+async function finishOrForget(registry: RunningRegistry, location: string, blob: RepeatedBlob): Promise<string> {
+  const status = await fetch(uploadUrl(registry.url, location));
+  const body = await status.text();
+  if (status.status !== 204) {
+    assert.ok([400, 404].includes(status.status), `upload status after restart: ${status.status} ${body}`);
+    const code = (JSON.parse(body) as { errors: { code: string }[] }).errors[0]?.code;
+    assert.ok(code === 'BLOB_UPLOAD_UNKNOWN' || code === 'BLOB_UPLOAD_INVALID', `upload status error code ${code}`);
+    return `forgotten (${code})`;
+  }
+  const range = /^0-(\d+)$/.exec(status.headers.get('range') ?? '');
+  assert.ok(range?.[1], `204 without a Range: ${status.headers.get('range')}`);
+  const next = Number(range[1]) + 1;
+  const rest = blob.bytes().subarray(next);
+  const patch = await fetch(uploadUrl(registry.url, status.headers.get('location') ?? location), {
+    method: 'PATCH', body: rest,
+    headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${next}-${blob.size - 1}`, 'Content-Length': String(rest.length) },
+  });
+  assert.equal(patch.status, 202, await patch.text());
+  const put = await fetch(uploadUrl(registry.url, patch.headers.get('location') ?? location, { digest: blob.digest }), { method: 'PUT' });
+  assert.equal(put.status, 201, await put.text());
+  return `resumed at ${next}`;
+}
+
+for (const target of TARGETS) {
+  describe(`kill -9 mid-push on ${target.name}`, function () {
+    let tools: ContainerTools;
+    before(function () {
+      tools = containerTools();
+    });
+    after(async function () {
+      await tools?.cleanup();
+    });
+
+    for (const mode of MODES) {
+      describe(`during ${mode.name}`, function () {
+        const dir = tempDir(`crash-${target.name}`);
+        const root = join(dir, 'data');
+        let registry: RunningRegistry | undefined;
+        after(async function () {
+          await registry?.stop();
+          removeDir(dir);
+        });
+
+        it('leaves no partial blob, restarts on the same root, and takes the same image again', async function () {
+          registry = await target.start(root);
+          const blob = new RepeatedBlob(MiB, BLOB_CHUNKS);
+          const post = await fetch(`${registry.url}/v2/crash/big/blobs/uploads/`, { method: 'POST' });
+          assert.equal(post.status, 202);
+          // Path and query only: the restarted registry listens on another port.
+          const absolute = new URL(post.headers.get('location') ?? '', registry.url);
+          const location = absolute.pathname + absolute.search;
+          const upload = await openUpload(registry.url, location, mode.method, blob, SENT_BEFORE_KILL);
+          await waitFor('upload bytes on disk', async () => (bytesInUploads(root) >= ON_DISK_BEFORE_KILL ? true : undefined), 30_000);
+
+          const pid = registry.pid;
+          process.kill(pid, 'SIGKILL');
+          await waitFor(`pid ${pid} to die`, async () => (isAlive(pid) ? undefined : true), 10_000);
+          upload.abort();
+          assert.ok((await upload.response) instanceof Error, 'the upload must not have completed');
+          assert.deepEqual(await corruptBlobs(root), []);
+          assert.ok(!storedBlobs(root).includes(blob.digest), 'the half-sent blob is in the served tree');
+
+          registry = await target.start(root);
+          assert.equal((await fetch(`${registry.url}/v2/`)).status, 200);
+          assert.equal((await headBlob(registry.url, 'crash/big', blob.digest)).status, 404);
+
+          const image = buildImage({ layers: [layerOf(blob.bytes())] });
+          const pushed = await pushBuilt(registry.url, 'crash/big', image, 'v1');
+          assert.equal(pushed.digest, image.digest);
+          const head = await headBlob(registry.url, 'crash/big', blob.digest);
+          assert.equal(head.status, 200);
+          assert.equal(head.headers.get('content-length'), String(blob.size));
+
+          // The interrupted session must not spoil the blob whichever way the registry handles it.
+          await finishOrForget(registry, location, blob);
+          assert.deepEqual(await corruptBlobs(root), []);
+          const pulled = join(dir, 'pulled');
+          await tools.skopeo(['copy', '--src-tls-verify=false', `docker://${registry.host}/crash/big:v1`, `dir:${pulled}`]);
+          assert.equal(await skopeoDigest(tools, `${registry.host}/crash/big:v1`), image.digest);
+        });
+      });
+    }
+  });
+}
