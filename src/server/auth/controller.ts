@@ -99,7 +99,11 @@ export class RegistryAuth {
       if (login !== true) return login === 'limited' ? this.tooMany(req.remoteAddress) : this.challenge(req, needed, 'invalid_token', 'wrong user name or password');
       user = creds.user;
     }
-    if (user === undefined) return this.challenge(req, needed, undefined, 'authentication required');
+    if (user === undefined) {
+      // No credentials: what anonymous rules grant is allowed as it is; anything else needs a login.
+      if (needed.length > 0 && covers(this.policy.grant(undefined, needed), needed)) return { allowed: true };
+      return this.challenge(req, needed, undefined, 'authentication required');
+    }
     return this.decide(req, user, this.policy.grant(user, needed), needed);
   }
 

@@ -15,6 +15,8 @@ import { checkStorageWritable, healthReport } from '../metrics/health';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus';
 import { RegistryMetrics } from '../metrics/registryMetrics';
 import { Notifier, readNotificationsConfig, type NotificationsConfig } from '../notifications/notifications';
+import { proxyStorage, readProxyConfig, type ProxyConfig } from '../proxy/proxyStorage';
+import { UpstreamClient } from '../proxy/upstream';
 import { createRegistryServer, readTlsConfig, type TlsConfig } from '../tls/serverFactory';
 import { ConfigValueError, optBool, readSection } from './configValues';
 import { DEFAULT_LIMITS, readLimits, Slots, type Limits } from './limits';
@@ -26,6 +28,7 @@ registerConfigSection({ name: 'access', validate: (v, p) => AccessPolicy.fromCon
 registerConfigSection({ name: 'tls', validate: (v, p) => readTlsConfig(v, p) });
 registerConfigSection({ name: 'limits', validate: (v, p) => readLimits(v, p) });
 registerConfigSection({ name: 'notifications', validate: (v, p) => readNotificationsConfig(v, p) });
+registerConfigSection({ name: 'proxy', validate: (v, p) => readProxyConfig(v, p) });
 registerConfigSection({ name: 'metrics', validate: (v, p) => ({ enabled: optBool(readSection(v, p, ['enabled']), 'enabled', p) ?? true }) });
 
 export const HEALTH_PATH = '/healthz';
@@ -130,6 +133,25 @@ registerServerPlugin(async (ctx) => {
   const uploadSlots = new Slots(limits.maxConcurrentUploads);
   hooks.storageWrappers.push((s) => limitUploads(s, { maxBlobBytes: limits.maxBlobBytes, slots: uploadSlots }));
   metrics.registry.gauge('berth_uploads_in_flight', 'Blob uploads streaming into the registry right now.', () => [{ value: uploadSlots.inUse }]);
+
+  const proxy = sections.get('proxy') as ProxyConfig | undefined;
+  if (proxy) {
+    const upstream = new UpstreamClient({ remoteUrl: proxy.remoteUrl, ...(proxy.username !== undefined ? { username: proxy.username, password: proxy.password } : {}) });
+    let lastWarningMs = 0;
+    hooks.storageWrappers.push((s) => proxyStorage(s, {
+      upstream, ttlMs: proxy.ttlMs,
+      onCache: (kind, result) => metrics.cache.inc({ kind, result }),
+      onUpstreamError: (message) => {
+        metrics.upstreamErrors.inc();
+        // One warning a minute is enough to notice an upstream that is down.
+        if (Date.now() - lastWarningMs > 60_000) {
+          lastWarningMs = Date.now();
+          log('warn', 'pull-through upstream failed; serving from the cache', { upstream: upstream.remote, error: message });
+        }
+      },
+    }));
+    log('info', 'pull-through cache on', { upstream: upstream.remote, ttlMs: proxy.ttlMs, authenticated: proxy.username !== undefined });
+  }
 
   const notifications = sections.get('notifications') as NotificationsConfig | undefined;
   if (notifications && notifications.endpoints.length > 0) {

@@ -16,6 +16,7 @@ export class RegistryMetrics implements MetricsHook {
   readonly bytesOut: Counter;
   readonly failedLogins: Counter;
   readonly cache: Counter;
+  readonly upstreamErrors: Counter;
 
   constructor() {
     const r = this.registry;
@@ -24,6 +25,7 @@ export class RegistryMetrics implements MetricsHook {
     this.bytesIn = r.counter('berth_http_received_bytes_total', 'Bytes received from clients (request heads and bodies), by route.');
     this.bytesOut = r.counter('berth_http_sent_bytes_total', 'Bytes sent to clients (response heads and bodies), by route.');
     this.failedLogins = r.counter('berth_auth_failed_logins_total', 'Logins refused for a wrong user name or password.');
+    this.upstreamErrors = r.counter('berth_proxy_upstream_errors_total', 'Pull-through requests to the upstream that failed (unreachable, timed out, 5xx).');
     this.cache = r.counter('berth_proxy_cache_requests_total', 'Pull-through cache lookups, by kind (manifest, blob) and result (hit, miss, stale).');
   }
 
