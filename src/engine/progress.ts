@@ -144,8 +144,11 @@ export class ProgressTracker {
       return [];
     }
     if (m.aux?.Digest) {
+      // Docker writes the digest twice (a status line, then aux); report it once.
+      const already = this.digest === m.aux.Digest;
       this.digest = m.aux.Digest;
       if (typeof m.aux.Size === 'number') this.digestSizeBytes = m.aux.Size;
+      if (already) return [];
       return [{ type: 'digest', ...(m.aux.Tag ? { tag: m.aux.Tag } : {}), digest: m.aux.Digest, ...(typeof m.aux.Size === 'number' ? { sizeBytes: m.aux.Size } : {}), overall: this.overall() }];
     }
     const status = typeof m.status === 'string' ? m.status : '';
@@ -154,7 +157,15 @@ export class ProgressTracker {
       const digest = /^Digest: (\S+)/.exec(status)?.[1];
       if (digest) this.digest = digest;
       if (/^Status: /.test(status)) this.finalStatus = status.slice('Status: '.length);
-      return [{ type: 'status', message: m.id && !status.includes(m.id) ? `${m.id}: ${status}` : status, overall: this.overall() }];
+      const events: ProgressEvent[] = [{ type: 'status', message: m.id && !status.includes(m.id) ? `${m.id}: ${status}` : status, overall: this.overall() }];
+      // Podman's compatible API reports the pushed manifest only in this line, with no aux object after it.
+      const pushed = /^(\S+): digest: ([a-z0-9]+:[a-f0-9]+) size: (\d+)/.exec(status);
+      if (pushed?.[2] && !this.digest) {
+        this.digest = pushed[2];
+        this.digestSizeBytes = Number(pushed[3]);
+        events.push({ type: 'digest', ...(pushed[1] ? { tag: pushed[1] } : {}), digest: pushed[2], sizeBytes: Number(pushed[3]), overall: this.overall() });
+      }
+      return events;
     }
     const layer = this.layers.get(m.id) ?? { id: m.id, status, done: false, transferredBytes: 0 };
     layer.status = status;

@@ -123,6 +123,16 @@ describe('engine: push and pull progress events', () => {
     });
   }
 
+  it('takes the digest from the status line when no aux object follows (Podman), reporting it once', () => {
+    const line = { status: '1: digest: sha256:3b8ac0b4d9e5465928967310013355043a923ebb289c670e5348a7faa81148b0 size: 498' };
+    const { tracker, events } = run([{ status: 'The push refers to repository [127.0.0.1:5000/pod/app:1]' }, line]);
+    assert.equal(tracker.digest, 'sha256:3b8ac0b4d9e5465928967310013355043a923ebb289c670e5348a7faa81148b0');
+    assert.equal(tracker.digestSizeBytes, 498);
+    assert.deepEqual(events.filter((e) => e.type === 'digest').map((e) => e.type === 'digest' && [e.tag, e.sizeBytes]), [['1', 498]]);
+    const docker = run(PUSH_TRANSCRIPT);
+    assert.equal(docker.events.filter((e) => e.type === 'digest').length, 1, 'Docker\'s status line plus aux make one digest event');
+  });
+
   it('ignores objects that are not progress', () => {
     const { events } = run([null, 3, 'text', {}, { status: '' }, { id: 'x' }]);
     assert.deepEqual(events, []);
