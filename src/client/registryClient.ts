@@ -2,7 +2,7 @@
  * The registry client: one `RegistryClient` for the whole extension, one `Registry` per registry
  * host, each operation a method that takes an optional AbortSignal and throws only `RegistryError`.
  */
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { Digester, digestOf, parseDigest } from '../oci/digest';
 import { isIndexMediaType } from '../oci/mediaTypes';
 import { DOCKER_HUB, registryApiHost } from '../oci/reference';
@@ -539,6 +539,19 @@ export class Registry {
 
   /** Uploads a blob (POST then PUT, monolithic), streaming it; the registry verifies the digest. */
   async uploadBlob(repository: string, blob: BlobUpload, opts: CallOptions = {}): Promise<void> {
+    // A stream handed in may fail (or be aborted) while the upload session is opened: keep it handled.
+    const given = blob.body instanceof Readable ? blob.body : undefined;
+    const ignore = (): void => undefined;
+    given?.on('error', ignore);
+    try {
+      await this.uploadBlobTo(repository, blob, opts);
+    } finally {
+      given?.destroy();
+      given?.off('error', ignore);
+    }
+  }
+
+  private async uploadBlobTo(repository: string, blob: BlobUpload, opts: CallOptions): Promise<void> {
     const scopes = [repositoryScope(repository, ['pull', 'push'])];
     const what = `upload the blob ${blob.digest} to ${repository}`;
     const post = await this.session.request({ method: 'POST', path: `/v2/${encodePath(repository)}/blobs/uploads/`, scopes, what, expect: [202], ...opts });
@@ -550,7 +563,6 @@ export class Registry {
     const parsed = parseDigest(blob.digest);
     const algorithm = 'problem' in parsed ? 'sha256' : parsed.algorithm;
     const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) };
-    const meter = (): Meter => new Meter(algorithm, blob.onProgress);
     if (Buffer.isBuffer(blob.body)) {
       const bytes = blob.body;
       blob.onProgress?.(0);
@@ -560,20 +572,20 @@ export class Registry {
       return;
     }
     const source = typeof blob.body === 'function' ? blob.body() : blob.body;
-    const m = meter();
-    const piped = source.pipe(m);
-    source.once('error', (e) => m.destroy(e));
+    const meter = new Meter(algorithm, blob.onProgress);
+    // pipeline destroys both streams on any error, so a failed source or upload leaves nothing dangling.
+    pipeline(source, meter, () => undefined);
     let res: HttpResponse;
     try {
-      res = await this.session.request({ method: 'PUT', path: url.toString(), scopes, what, headers, stream: piped, expect: [201], ...opts });
+      res = await this.session.request({ method: 'PUT', path: url.toString(), scopes, what, headers, stream: meter, expect: [201], ...opts });
     } catch (e) {
-      source.destroy();
+      meter.destroy();
       throw e;
     }
     await res.drain();
-    const sent = m.digester.digest();
-    if (m.bytes !== blob.size || sent !== blob.digest) {
-      throw new RegistryError({ kind: 'invalid-response', host: this.name, message: `The blob ${blob.digest} read ${m.bytes} bytes with digest ${sent}; the source served different content.` });
+    const sent = meter.digester.digest();
+    if (meter.bytes !== blob.size || sent !== blob.digest) {
+      throw new RegistryError({ kind: 'invalid-response', host: this.name, message: `The blob ${blob.digest} read ${meter.bytes} bytes with digest ${sent}; the source served different content.` });
     }
   }
 }

@@ -303,7 +303,7 @@ export class Transport {
         const code = errnoCode(e);
         const idempotent = req.method === 'GET' || req.method === 'HEAD';
         if (mayRetry && idempotent && attempt < this.maxRetries && (code === 'ECONNRESET' || code === 'EPIPE') && !req.signal?.aborted) {
-          await this.sleep(this.backoffMs(attempt), req.signal);
+          await this.pause(this.backoffMs(attempt), req);
           continue;
         }
         throw errorFromNetwork(req.url.host, req.what, e);
@@ -313,7 +313,15 @@ export class Transport {
       // A wait longer than we are willing to sleep is reported to the caller instead.
       if (retryAfterMs !== undefined && retryAfterMs > this.maxDelayMs) return res;
       await res.drain();
-      await this.sleep(retryAfterMs ?? this.backoffMs(attempt), req.signal);
+      await this.pause(retryAfterMs ?? this.backoffMs(attempt), req);
+    }
+  }
+
+  private async pause(ms: number, req: HttpRequest): Promise<void> {
+    try {
+      await this.sleep(ms, req.signal);
+    } catch (e) {
+      throw errorFromNetwork(req.url.host, req.what, e);
     }
   }
 
@@ -354,9 +362,21 @@ export class Transport {
     else if (body === undefined && ['POST', 'PUT', 'PATCH'].includes(req.method)) headers['Content-Length'] = '0';
 
     const lib = url.protocol === 'http:' ? http : https;
+    const signal = req.signal;
+    if (signal?.aborted) throw abortError();
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
+      let response: http.IncomingMessage | undefined;
+      // Abort is handled here rather than by node's `signal` option: node destroys the socket with the
+      // error, and a keep-alive socket between requests has no error listener, which crashes the process.
+      const onAbort = (): void => {
+        if (response) {
+          if (!response.readableEnded) response.destroy(abortError());
+        } else r.destroy(abortError());
+      };
+      const cleanup = (): void => signal?.removeEventListener('abort', onAbort);
       const fail = (e: unknown): void => {
+        cleanup();
         if (settled) return;
         settled = true;
         reject(e);
@@ -364,24 +384,32 @@ export class Transport {
       const r = lib.request(url, {
         method: req.method, headers, agent,
         ...(resolved.scheme === 'https' ? { rejectUnauthorized: resolved.rejectUnauthorized, ...(resolved.ca ? { ca: resolved.ca } : {}) } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
       });
+      signal?.addEventListener('abort', onAbort, { once: true });
       r.setTimeout(timeoutMs, () => {
         const e = new RegistryError({ kind: 'timeout', host: url.host, message: `${url.host} did not answer within ${Math.round(timeoutMs / 1000)} s while trying to ${req.what}. Check the network or proxy, or raise the timeout.` });
-        r.destroy(e);
+        if (response && !response.readableEnded) response.destroy(e);
+        else r.destroy(e);
       });
-      r.once('error', fail);
+      r.on('error', fail);
       r.once('response', (res) => {
         settled = true;
+        response = res;
+        res.once('end', cleanup);
+        res.once('close', cleanup);
         this.opts.onRequest?.({ method: req.method, url: url.toString(), status: res.statusCode ?? 0 });
         resolve(wrapResponse(res, url, req.what));
       });
       if (body instanceof Readable) {
-        body.once('error', (e) => r.destroy(e));
+        body.on('error', (e) => r.destroy(e));
         body.pipe(r);
       } else r.end(body);
     });
   }
+}
+
+function abortError(): Error {
+  return new DOMException('This operation was aborted', 'AbortError');
 }
 
 function wrapResponse(res: http.IncomingMessage, url: URL, what: string): HttpResponse {

@@ -1,0 +1,84 @@
+import * as assert from 'node:assert/strict';
+import { RegistryClient, copyImage, type CopyEvent } from '../../../src/client';
+import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
+import { startDistribution, type Distribution } from '../../support/distribution';
+import { buildImage, buildIndex, getBlob, getManifest, pushBuilt, randomLayer } from '../../support/ociImage';
+
+describe('copying images between registries', () => {
+  let berth: BerthRegistry;
+  let distribution: Distribution;
+  let client: RegistryClient;
+
+  before(async () => {
+    [berth, distribution] = await Promise.all([startBerthRegistry(), startDistribution()]);
+    client = new RegistryClient({ retry: { baseDelayMs: 10 } });
+  });
+  after(async () => {
+    client?.close();
+    await Promise.all([berth?.stop(), distribution?.stop()]);
+  });
+
+  it('copies a multi-platform index from the embedded registry to distribution, keeping every digest', async () => {
+    const images = buildIndex({ format: 'oci' }).images.map((i) => buildImage({ platform: i.platform, layers: [randomLayer(300_000), randomLayer(1024)] }));
+    const index = buildIndex({ images });
+    await pushBuilt(berth.url, 'src/multi', index, 'v1');
+    const events: CopyEvent[] = [];
+    const result = await copyImage(client,
+      { registry: berth.host, repository: 'src/multi', tag: 'v1' },
+      { registry: distribution.host, repository: 'dst/multi', tag: 'release' },
+      { onProgress: (e) => events.push(e) });
+
+    assert.equal(result.digest, index.digest);
+    assert.equal(result.reference, 'release');
+    assert.equal(result.manifestsPushed, 4);
+    assert.equal(result.blobsCopied, 9, 'three configs and six layers');
+    const target = await getManifest(distribution.url, 'dst/multi', 'release');
+    assert.equal(target.status, 200);
+    assert.equal(target.headers.get('docker-content-digest'), index.digest);
+    assert.ok(target.bytes.equals(index.bytes), 'the index bytes are unchanged');
+    for (const image of images) {
+      assert.equal((await getManifest(distribution.url, 'dst/multi', image.digest)).headers.get('docker-content-digest'), image.digest);
+      for (const layer of image.layers) assert.ok((await getBlob(distribution.url, 'dst/multi', layer.descriptor.digest)).bytes.equals(layer.bytes));
+    }
+    // Progress: per blob, bytes climb to the blob's size and the blob then completes.
+    const bigLayer = images[0]?.layers[0];
+    assert.ok(bigLayer);
+    const progress = events.filter((e): e is Extract<CopyEvent, { type: 'blob-progress' }> => e.type === 'blob-progress' && e.digest === bigLayer.descriptor.digest);
+    assert.ok(progress.length > 1, 'a 300 kB blob reports progress more than once');
+    assert.equal(progress[progress.length - 1]?.bytesSent, bigLayer.bytes.length);
+    assert.ok(events.some((e) => e.type === 'blob-done' && e.digest === bigLayer.descriptor.digest));
+    assert.equal(events.filter((e) => e.type === 'manifest-pushed').length, 4);
+  });
+
+  it('skips blobs the target already has on a second copy', async () => {
+    const image = buildImage({ format: 'docker' });
+    await pushBuilt(distribution.url, 'again/src', image, 'v1');
+    const source = { registry: distribution.host, repository: 'again/src', tag: 'v1' };
+    const first = await copyImage(client, source, { registry: berth.host, repository: 'again/dst', tag: 'v1' });
+    assert.equal(first.blobsCopied, 2);
+    const second = await copyImage(client, source, { registry: berth.host, repository: 'again/dst', tag: 'v2' });
+    assert.deepEqual({ copied: second.blobsCopied, skipped: second.blobsSkipped, digest: second.digest }, { copied: 0, skipped: 2, digest: image.digest });
+  });
+
+  it('mounts blobs when source and target are repositories of one registry', async () => {
+    const image = buildImage();
+    await pushBuilt(berth.url, 'mount/a', image, 'v1');
+    const result = await copyImage(client, { registry: berth.host, repository: 'mount/a', tag: 'v1' }, { registry: berth.host, repository: 'mount/b', tag: 'v1' });
+    assert.deepEqual({ mounted: result.blobsMounted, copied: result.blobsCopied }, { mounted: 2, copied: 0 });
+    assert.equal((await getManifest(berth.url, 'mount/b', 'v1')).headers.get('docker-content-digest'), image.digest);
+  });
+
+  it('stops a copy when its AbortSignal fires', async () => {
+    const image = buildImage({ layers: [randomLayer(2_000_000)] });
+    await pushBuilt(berth.url, 'abort/src', image, 'v1');
+    const controller = new AbortController();
+    const copy = copyImage(client, { registry: berth.host, repository: 'abort/src', tag: 'v1' }, { registry: distribution.host, repository: 'abort/dst', tag: 'v1' }, {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'blob-progress') controller.abort();
+      },
+    });
+    await assert.rejects(copy, (e: Error) => /Cancelled|abort/i.test(e.message));
+    assert.equal((await getManifest(distribution.url, 'abort/dst', 'v1')).status, 404);
+  });
+});
