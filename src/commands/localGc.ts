@@ -5,8 +5,10 @@ import { startLocal } from './localStart';
 /** The lines of a gc dry run worth showing in a confirmation (its summary first). */
 export function gcPreview(output: string, maxLines = 12): { summary: string; detail: string; nothingToDo: boolean } {
   const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  const summary = lines.find((l) => /\b(would|remove|delete|free|blobs?|manifests?)\b/i.test(l) && /\d/.test(l)) ?? lines[lines.length - 1] ?? 'Nothing to remove.';
-  const nothingToDo = lines.length === 0 || /\b0 blobs?\b.*\b0 manifests?\b|nothing to (remove|delete|collect)|\bwould remove 0\b/i.test(output);
+  const summary = lines.find((l) => /remove \d+ manifests? and \d+ blobs?/i.test(l)) ?? lines[lines.length - 1] ?? 'Nothing to remove.';
+  // The registry's summary: "would remove N manifests and M blobs (B bytes); K blobs kept".
+  const counts = /remove (\d+) manifests? and (\d+) blobs?/i.exec(output);
+  const nothingToDo = lines.length === 0 || (counts ? counts[1] === '0' && counts[2] === '0' : /nothing to (remove|delete|collect)/i.test(output));
   const shown = lines.slice(0, maxLines);
   return { summary, detail: shown.join('\n') + (lines.length > maxLines ? `\n… and ${lines.length - maxLines} more lines (see the logs)` : ''), nothingToDo };
 }

@@ -124,12 +124,14 @@ describe('local registry actions', () => {
   });
 
   it('summarises a gc dry run and sees when there is nothing to do', () => {
-    const out = 'would remove blob sha256:aa (10 bytes)\nwould remove blob sha256:bb (20 bytes)\nwould remove 2 blobs, 30 bytes';
+    const out = 'sha256:aa (10 bytes)\nsha256:bb (20 bytes)\ndry run: would remove 1 manifests and 2 blobs (30 bytes); 5 blobs kept';
     const p = gcPreview(out);
     assert.equal(p.nothingToDo, false);
+    assert.equal(p.summary, 'dry run: would remove 1 manifests and 2 blobs (30 bytes); 5 blobs kept');
     assert.match(p.detail, /sha256:aa/);
+    assert.equal(gcPreview('dry run: would remove 0 manifests and 0 blobs (0 bytes); 3 blobs kept').nothingToDo, true);
     assert.equal(gcPreview('').nothingToDo, true);
-    const long = gcPreview(Array.from({ length: 20 }, (_, i) => `would remove blob ${i}`).join('\n'), 5);
+    const long = gcPreview(Array.from({ length: 20 }, (_, i) => `blob ${i}`).join('\n'), 5);
     assert.match(long.detail, /and 15 more lines/);
   });
 });
