@@ -2,6 +2,7 @@
  * activate(): builds the services, registers the views and the commands, nothing else. The
  * registry client and the engine load on first use, so activation stays light.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as vscode from 'vscode';
@@ -10,7 +11,9 @@ import { MementoRegistryStore } from './commands/registryStore';
 import { registerCommands } from './commands/registerCommands';
 import type { EngineApi, LocalRegistryControl, Log, RegistryApi, Settings, TreeControl } from './commands/services';
 import { vscodeUi } from './commands/vscodeUi';
+import { describeChange, isNews, RegistryEventListener, registryConfig } from './local/events';
 import { LocalRegistry } from './local/localRegistry';
+import { Debouncer } from './views/debounce';
 import { BerthDocuments, DOC_SCHEME } from './views/documents';
 import { LocalImagesProvider } from './views/localImagesProvider';
 import { LOCAL_REGISTRY_ID, type RegistryEntry } from './views/registryEntry';
@@ -48,7 +51,21 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   const storagePath = (): string => config().get<string>('localRegistry.storagePath', '') || join(context.globalStorageUri.fsPath, 'registry');
 
+  // The registry posts its push/delete events back to us; the config file tells it where.
+  const events = new RegistryEventListener();
+  subs.push(events);
+  const registryConfigPath = async (): Promise<string | undefined> => {
+    if (!config().get<boolean>('localRegistry.events', true)) return undefined;
+    const url = await events.start();
+    const path = join(context.globalStorageUri.fsPath, 'registry-config.yml');
+    await mkdir(context.globalStorageUri.fsPath, { recursive: true });
+    // It holds the listener's token: readable by this user only.
+    await writeFile(path, registryConfig(url, events.token), { mode: 0o600 });
+    return path;
+  };
+
   const registry = new LocalRegistry({
+    configPath: registryConfigPath,
     execPath: process.execPath,
     cliPath: join(context.extensionPath, 'dist', 'registry.js'),
     isElectron: !!process.versions.electron,
@@ -105,6 +122,17 @@ export function activate(context: vscode.ExtensionContext): void {
     new LocalStatusBar(() => registry.status(), (l) => registry.onDidChangeState(l)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('berth.tags.sortOrder') || e.affectsConfiguration('berth.pageSize')) registries.refresh();
+    }),
+  );
+
+  const notify = new Debouncer<string>(500);
+  subs.push(notify);
+  subs.push(
+    events.onDidChange((changes) => {
+      for (const c of changes) {
+        registries.refreshRepository(LOCAL_REGISTRY_ID, c.repository);
+        if (settings.notifyOnPush() && isNews(c)) notify.run(describeChange(c), () => void vscode.window.showInformationMessage(`Local registry: ${describeChange(c)}`));
+      }
     }),
   );
 

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../commands/services';
+import { Debouncer } from './debounce';
 import { Disposable } from './disposable';
 import {
   isRegistryNode,
@@ -29,6 +30,9 @@ import {
 } from './treeModel';
 import { toTreeItem } from './vscodeTreeItem';
 
+/** How long a repository must be quiet after a registry event before its node is refreshed. */
+const EVENT_QUIET_MS = 300;
+
 /** At most this many image configs are read at once when tags are ordered by age. */
 const CREATED_FETCH_CONCURRENCY = 6;
 
@@ -50,6 +54,8 @@ export class RegistriesProvider extends Disposable implements vscode.TreeDataPro
   /** The last element object handed out per id: VS Code refreshes by object identity. */
   private readonly known = new Map<string, RegistryTreeNode>();
   private readonly filters = new Map<string, string>();
+  /** Registry events come in bursts (one per layer and manifest): refresh once per repository. */
+  private readonly debounce = this.register(new Debouncer<string>(EVENT_QUIET_MS));
 
   constructor(private readonly deps: RegistriesProviderDeps) {
     super();
@@ -239,6 +245,19 @@ export class RegistriesProvider extends Disposable implements vscode.TreeDataPro
 
   filterOf(registryId: string): string | undefined {
     return this.filters.get(registryId);
+  }
+
+  /**
+   * A repository changed (a registry event): refresh its node if it is shown, else its
+   * registry (a new repository appears).
+   */
+  refreshRepository(registryId: string, repository: string): void {
+    this.debounce.run(`${registryId}/${repository}`, () => {
+      const registry = this.registryNodes.get(registryId);
+      if (!registry) return;
+      const repoNode = this.known.get(`${nodeId(registry)}/${repository}`);
+      this.refresh(repoNode ?? registry);
+    });
   }
 
   /** Drops what was fetched under `node` (or everything) and tells VS Code to ask again. */

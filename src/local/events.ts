@@ -1,0 +1,149 @@
+/**
+ * The extension listens to its own registry's webhook events (distribution's envelope) on a
+ * loopback port, so the tree refreshes the repository that changed and can say "pushed a:1".
+ * Requests must carry a per-session bearer token, so another local program cannot post fakes.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isImageManifestMediaType, isIndexMediaType } from '../oci/mediaTypes';
+import { Disposable, Emitter, toDisposable } from '../views/disposable';
+
+export interface RegistryChange {
+  action: 'push' | 'delete';
+  repository: string;
+  tag?: string;
+  digest: string;
+}
+
+const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The changes worth showing from an envelope: manifest pushes and deletes. Blob pushes and
+ * pulls are left out (a push sends one event per layer before its manifest).
+ */
+export function changesOf(envelope: unknown): RegistryChange[] {
+  if (!isRecord(envelope) || !Array.isArray(envelope.events)) return [];
+  const out: RegistryChange[] = [];
+  for (const e of envelope.events) {
+    if (!isRecord(e) || !isRecord(e.target)) continue;
+    const { action } = e;
+    const t = e.target;
+    if (typeof t.repository !== 'string' || typeof t.digest !== 'string') continue;
+    const tag = typeof t.tag === 'string' && t.tag ? t.tag : undefined;
+    if (action === 'push') {
+      const mediaType = typeof t.mediaType === 'string' ? t.mediaType : undefined;
+      if (!isImageManifestMediaType(mediaType) && !isIndexMediaType(mediaType)) continue;
+      out.push({ action, repository: t.repository, digest: t.digest, ...(tag ? { tag } : {}) });
+    } else if (action === 'delete') {
+      out.push({ action, repository: t.repository, digest: t.digest, ...(tag ? { tag } : {}) });
+    }
+  }
+  return out;
+}
+
+/** "pushed team-a/api:1.4", "deleted team-a/api@sha256:…" */
+export function describeChange(c: RegistryChange): string {
+  const verb = c.action === 'push' ? 'pushed' : 'deleted';
+  return `${verb} ${c.repository}${c.tag ? `:${c.tag}` : `@${c.digest}`}`;
+}
+
+/** Tagged pushes and all deletes are news; a push by digest alone is a platform of an index on its way. */
+export function isNews(c: RegistryChange): boolean {
+  return c.action === 'delete' || c.tag !== undefined;
+}
+
+export class RegistryEventListener extends Disposable {
+  private readonly changes = this.register(new Emitter<RegistryChange[]>());
+  readonly onDidChange = this.changes.event;
+  readonly token = randomBytes(24).toString('hex');
+  private server: Server | undefined;
+  private listening: Promise<string> | undefined;
+
+  /** Starts listening (once) and returns the URL the registry should post to. */
+  start(): Promise<string> {
+    this.listening ??= new Promise<string>((resolve, reject) => {
+      const server = createServer((req, res) => this.handle(req, res));
+      this.server = server;
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const addr = server.address();
+        if (typeof addr !== 'object' || !addr) return reject(new Error('the event listener has no address'));
+        resolve(`http://127.0.0.1:${addr.port}/events`);
+      });
+      this.register(toDisposable(() => server.close()));
+    });
+    return this.listening;
+  }
+
+  get url(): Promise<string> | undefined {
+    return this.listening;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const reply = (status: number): void => {
+      res.writeHead(status, { 'Content-Length': '0' }).end();
+    };
+    if (req.method !== 'POST' || req.url !== '/events') return reply(404);
+    if (req.headers.authorization !== `Bearer ${this.token}`) return reply(401);
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+      if (bytes > MAX_ENVELOPE_BYTES) {
+        reply(413);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (res.headersSent) return;
+      let envelope: unknown;
+      try {
+        envelope = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return reply(400);
+      }
+      reply(200);
+      const changes = changesOf(envelope);
+      if (changes.length) this.changes.fire(changes);
+    });
+  }
+
+  override dispose(): void {
+    this.server?.closeAllConnections();
+    super.dispose();
+  }
+}
+
+/**
+ * The registry's config file: only the webhook that points back at this extension. JSON is
+ * YAML, so no YAML library is needed at activation.
+ */
+export function registryConfig(eventsUrl: string, token: string): string {
+  return (
+    JSON.stringify(
+      {
+        notifications: {
+          endpoints: [
+            {
+              name: 'berth-extension',
+              url: eventsUrl,
+              headers: { Authorization: [`Bearer ${token}`] },
+              timeout: '2s',
+              threshold: 3,
+              backoff: '2s',
+              ignore: { actions: ['pull'] },
+            },
+          ],
+        },
+      },
+      null,
+      2,
+    ) + '\n'
+  );
+}

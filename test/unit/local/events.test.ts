@@ -1,0 +1,43 @@
+import { strict as assert } from 'node:assert';
+import { changesOf, describeChange, isNews, registryConfig } from '../../../src/local/events';
+
+const D = 'sha256:' + 'a'.repeat(64);
+const ev = (action: string, target: Record<string, unknown>) => ({ id: '1', timestamp: '', action, target: { digest: D, ...target } });
+
+describe('registry events', () => {
+  it('keeps manifest pushes and deletes, leaves out blob pushes and pulls', () => {
+    const envelope = {
+      events: [
+        ev('push', { repository: 'a', mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }),
+        ev('push', { repository: 'a', mediaType: 'application/vnd.oci.image.manifest.v1+json', tag: '1.4' }),
+        ev('push', { repository: 'a', mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json' }),
+        ev('pull', { repository: 'a', mediaType: 'application/vnd.oci.image.manifest.v1+json', tag: '1.4' }),
+        ev('delete', { repository: 'b', tag: 'old' }),
+        ev('mount', { repository: 'c' }),
+      ],
+    };
+    assert.deepEqual(changesOf(envelope), [
+      { action: 'push', repository: 'a', digest: D, tag: '1.4' },
+      { action: 'push', repository: 'a', digest: D },
+      { action: 'delete', repository: 'b', digest: D, tag: 'old' },
+    ]);
+  });
+
+  const junk: unknown[] = [null, 'x', {}, { events: 'no' }, { events: [null, { action: 'push' }, { action: 'push', target: { repository: 1 } }] }];
+  for (const j of junk) it(`ignores a malformed envelope ${JSON.stringify(j)}`, () => assert.deepEqual(changesOf(j), []));
+
+  it('says what happened in a few words, and only tagged pushes and deletes are news', () => {
+    assert.equal(describeChange({ action: 'push', repository: 'team-a/api', tag: '1.4', digest: D }), 'pushed team-a/api:1.4');
+    assert.equal(describeChange({ action: 'delete', repository: 'a', digest: D }), `deleted a@${D}`);
+    assert.equal(isNews({ action: 'push', repository: 'a', digest: D }), false);
+    assert.equal(isNews({ action: 'delete', repository: 'a', digest: D }), true);
+  });
+
+  it('writes a registry config with one endpoint carrying the token, pulls ignored', () => {
+    const c = JSON.parse(registryConfig('http://127.0.0.1:1234/events', 'tok')) as { notifications: { endpoints: Array<{ url: string; headers: Record<string, string[]>; ignore: { actions: string[] } }> } };
+    const e = c.notifications.endpoints[0];
+    assert.equal(e?.url, 'http://127.0.0.1:1234/events');
+    assert.deepEqual(e?.headers, { Authorization: ['Bearer tok'] });
+    assert.deepEqual(e?.ignore.actions, ['pull']);
+  });
+});
