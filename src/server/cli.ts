@@ -1,4 +1,7 @@
 // The registry CLI entry point (bundled to dist/registry.js): `berth-registry serve | gc`.
+// Every storage call is an fs operation on libuv's pool; its default 4 threads queue concurrent pushes.
+// Set before any fs call creates the pool.
+process.env['UV_THREADPOOL_SIZE'] ??= '16';
 import './features';
 import { ConfigError, loadConfig, type LoadedConfig } from './config';
 import { runGc } from './gc';

@@ -56,6 +56,13 @@ export function lexicalCompare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Sorts by `lexicalCompare`, lowering each entry once rather than per comparison. */
+export function sortLexically(list: string[]): string[] {
+  return list.map((v) => ({ v, l: v.toLowerCase() }))
+    .sort((a, b) => (a.l !== b.l ? (a.l < b.l ? -1 : 1) : a.v < b.v ? -1 : a.v > b.v ? 1 : 0))
+    .map((e) => e.v);
+}
+
 /** One page of a sorted list: entries after `last`, at most `n`, and whether more follow. */
 export function pageOf(sorted: string[], n: number | undefined, last: string | undefined): { items: string[]; more: boolean } {
   let start = 0;
@@ -333,7 +340,7 @@ export class RegistryHandler {
     await this.authorize(ctx, [{ type: 'registry', name: 'catalog', actions: ['*'] }]);
     const n = parsePageSize(ctx.query.get('n'));
     const all = await this.storage.listRepositories();
-    const repos = (this.opts.hooks.access.visibleRepositories?.(ctx.user, all) ?? all).sort(lexicalCompare);
+    const repos = sortLexically(this.opts.hooks.access.visibleRepositories?.(ctx.user, all) ?? all);
     const page = pageOf(repos, n, ctx.query.get('last') ?? undefined);
     const lastItem = page.items[page.items.length - 1];
     const headers: Record<string, string> = page.more && n !== undefined && lastItem !== undefined ? { Link: this.pageLink('/v2/_catalog', page.items.length, lastItem) } : {};
@@ -345,8 +352,7 @@ export class RegistryHandler {
     const n = parsePageSize(ctx.query.get('n'));
     const tags = await this.storage.listTags(name);
     if (!tags) throw new RegistryError('NAME_UNKNOWN', `repository "${name}" is not known to this registry`, { name });
-    tags.sort(lexicalCompare);
-    const page = pageOf(tags, n, ctx.query.get('last') ?? undefined);
+    const page = pageOf(sortLexically(tags), n, ctx.query.get('last') ?? undefined);
     const lastItem = page.items[page.items.length - 1];
     const headers: Record<string, string> = page.more && n !== undefined && lastItem !== undefined ? { Link: this.pageLink(`/v2/${name}/tags/list`, page.items.length, lastItem) } : {};
     this.sendJson(ctx, 200, { name, tags: page.items }, headers);

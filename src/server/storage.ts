@@ -170,6 +170,8 @@ export class FsStorage implements Storage {
   private readonly manifests: Lru<StoredManifest>;
   /** `repo\0tag` → manifest digest, and `repo\0@digest` → revision known to exist. */
   private readonly links = new Lru<string>(50_000);
+  /** Tags per repository, dropped whenever a tag of the repository is written or removed. */
+  private readonly tagLists = new Lru<string[]>(200_000, (tags) => tags.length + 1);
 
   constructor(root: string, opts: FsStorageOptions = {}) {
     this.layout = new Layout(root);
@@ -410,13 +412,16 @@ export class FsStorage implements Storage {
     const stored: StoredManifest = { digest: d.digest, mediaType, size: bytes.length, bytes };
     if (storedMediaType(bytes, undefined) !== mediaType) await writeFileAtomic(this.layout.manifestTypeFile(d), mediaType, this.layout.tmpDir);
     this.manifests.set(d.digest, stored);
-    await this.writeLink(this.layout.revisionLink(repository, d), d);
-    this.links.set(`${repository}\0@${d.digest}`, d.digest);
-    await this.indexReferrer(repository, stored);
-    if (tag !== undefined) {
+    if (!(await this.hasManifest(repository, d))) {
+      await this.writeLink(this.layout.revisionLink(repository, d), d);
+      this.links.set(`${repository}\0@${d.digest}`, d.digest);
+      await this.indexReferrer(repository, stored);
+    }
+    if (tag !== undefined && (await this.resolveTag(repository, tag))?.digest !== d.digest) {
       await this.writeLink(this.layout.tagIndexLink(repository, tag, d), d);
       await this.writeLink(this.layout.tagCurrentLink(repository, tag), d);
       this.links.set(`${repository}\0${tag}`, d.digest);
+      this.tagLists.delete(repository);
     }
     return stored;
   }
@@ -439,6 +444,7 @@ export class FsStorage implements Storage {
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {
     this.links.delete(`${repository}\0${tag}`);
+    this.tagLists.delete(repository);
     const dir = this.layout.tagDir(repository, tag);
     if (!(await exists(dir))) return false;
     await removeTree(dir);
@@ -446,9 +452,13 @@ export class FsStorage implements Storage {
   }
 
   async listTags(repository: string): Promise<string[] | undefined> {
+    const cached = this.tagLists.get(repository);
+    if (cached) return [...cached];
     try {
       const entries = await readdir(this.layout.tagsDir(repository), { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+      const tags = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+      this.tagLists.set(repository, tags);
+      return [...tags];
     } catch (e) {
       if (isNotFound(e)) return (await this.repositoryExists(repository)) ? [] : undefined;
       throw e;

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { checkDigest, checkName, lexicalCompare, pageOf, parseContentRange, parseRange, parseReference } from '../../../src/server/handler';
+import { checkDigest, checkName, lexicalCompare, pageOf, parseContentRange, parseRange, parseReference, sortLexically } from '../../../src/server/handler';
 import { RegistryError } from '../../../src/server/errors';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -133,4 +133,11 @@ describe('server handler: ranges', () => {
       assert.deepEqual(parseContentRange(r.header), r.expected);
     });
   }
+});
+
+describe('server handler: sorting', () => {
+  it('sorts lists the way lexicalCompare orders them', () => {
+    const list = ['b', 'B', 'a', 'C', 'A', '_x', '1', 'a.b', 'a-b', 'ab'];
+    assert.deepEqual(sortLexically(list), [...list].sort(lexicalCompare));
+  });
 });
