@@ -3,8 +3,8 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryEventListener, registryConfig, type RegistryChange } from '../../../src/local/events';
-import { LocalRegistry } from '../../../src/local/localRegistry';
-import { REGISTRY_CLI } from '../../support/berthRegistry';
+import type { LocalRegistry } from '../../../src/local/localRegistry';
+import { localManager } from './manager';
 import { buildImage, buildIndex, pushBuilt } from '../../support/ociImage';
 import { freePort, removeDir, tempDir, waitFor } from '../../support/proc';
 
@@ -20,19 +20,14 @@ describe('registry events reach the extension', () => {
     listener = new RegistryEventListener();
     listener.onDidChange((c) => received.push(...c));
     const port = await freePort();
-    registry = new LocalRegistry({
-      execPath: process.execPath,
-      cliPath: REGISTRY_CLI,
-      isElectron: false,
-      env: process.env,
-      port: () => port,
-      storagePath: () => join(dir, 'data'),
+    registry = localManager({
+      dir,
+      port,
       configPath: async () => {
         const path = join(dir, 'registry-config.yml');
         writeFileSync(path, registryConfig(await listener.start(), listener.token), { mode: 0o600 });
         return path;
       },
-      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });
     await registry.start();
     base = `http://127.0.0.1:${port}`;

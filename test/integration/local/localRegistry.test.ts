@@ -6,20 +6,11 @@ import { LocalRegistry } from '../../../src/local/localRegistry';
 import { PortInUseError } from '../../../src/local/process';
 import { digestOf } from '../../../src/oci/digest';
 import type { LocalStatus } from '../../../src/views/nodes';
-import { REGISTRY_CLI } from '../../support/berthRegistry';
+import { localManager } from './manager';
 import { freePort, removeDir, tempDir } from '../../support/proc';
 
 function manager(dir: string, port: number, lines: string[], configPath?: string): LocalRegistry {
-  return new LocalRegistry({
-    ...(configPath ? { configPath: async () => configPath } : {}),
-    execPath: process.execPath,
-    cliPath: REGISTRY_CLI,
-    isElectron: false,
-    env: process.env,
-    port: () => port,
-    storagePath: () => join(dir, 'data'),
-    log: { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) },
-  });
+  return localManager({ dir, port, lines, ...(configPath ? { configPath: async () => configPath } : {}) });
 }
 
 describe('local registry manager (real registry process)', () => {

@@ -1,0 +1,18 @@
+/** A LocalRegistry on the built `dist/registry.js`, as the extension creates it. */
+import { join } from 'node:path';
+import { LocalRegistry } from '../../../src/local/localRegistry';
+import { REGISTRY_CLI } from '../../support/berthRegistry';
+
+export function localManager(opts: { dir: string; port: number; lines?: string[]; configPath?: () => Promise<string | undefined> }): LocalRegistry {
+  const log = (m: string): void => void opts.lines?.push(m);
+  return new LocalRegistry({
+    execPath: process.execPath,
+    cliPath: REGISTRY_CLI,
+    isElectron: false,
+    env: process.env,
+    port: () => opts.port,
+    storagePath: () => join(opts.dir, 'data'),
+    ...(opts.configPath ? { configPath: opts.configPath } : {}),
+    log: { info: log, warn: log, error: log },
+  });
+}
