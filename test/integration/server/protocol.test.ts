@@ -323,6 +323,29 @@ for (const target of TARGETS) {
       });
     });
 
+    describe('concurrency', () => {
+      it('accepts the same blob pushed by eight clients at once, and serves it intact', async () => {
+        const repo = freshRepo();
+        const bytes = randomBytes(1024 * 1024);
+        const digests = await Promise.all(Array.from({ length: 8 }, () => pushBlob(base, repo, bytes)));
+        assert.deepEqual(new Set(digests), new Set([digestOf(bytes)]));
+        assert.ok((await call(`${base}/v2/${repo}/blobs/${digestOf(bytes)}`)).body.equals(bytes));
+      });
+
+      it('leaves a tag pushed by eight clients at once pointing at one of their manifests', async () => {
+        const repo = freshRepo();
+        const images = Array.from({ length: 8 }, (_, i) => buildImage({ labels: { n: String(i) } }));
+        for (const image of images) await pushBuilt(base, repo, image);
+        await Promise.all(images.map((image) => pushManifest(base, repo, 'race', image)));
+        const got = await call(`${base}/v2/${repo}/manifests/race`, { headers: { Accept: MediaType.ociManifest } });
+        assert.equal(got.status, 200);
+        const winner = images.find((i) => i.digest === got.headers.get('docker-content-digest'));
+        assert.ok(winner, 'the tag names one of the pushed manifests');
+        assert.ok(got.body.equals(winner.bytes));
+        assert.deepEqual((JSON.parse((await call(`${base}/v2/${repo}/tags/list`)).text) as { tags: string[] }).tags, ['race']);
+      });
+    });
+
     describe('deletion', () => {
       it('deletes a manifest by digest with 202, after which it and its tag are gone', async () => {
         const repo = freshRepo();
