@@ -10,7 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type Dockerode from 'dockerode';
 import { isReferenceError, parseReference, registryFromConfigKey, splitHost, DOCKER_HUB_CONFIG_KEY } from '../oci/reference';
 import { EndpointError, resolveEngineEndpoint, type EndpointOptions, type EngineEndpoint, type ResolvedEndpoint } from './endpoint';
-import { cancelledError, EngineError, fromDockerodeError, noEngineError } from './errors';
+import { cancelledError, EngineError, fromDockerodeError, noEngineError, withoutCredentials } from './errors';
 import { JsonObjectSplitter, ProgressTracker, type LayerProgress, type ProgressEvent } from './progress';
 
 type DockerodeClass = typeof Dockerode;
@@ -381,10 +381,10 @@ export class Engine {
     const outcome = await readJsonStream(stream, (raw) => {
       for (const event of tracker.accept(raw)) onProgress?.(event);
     }, signal).catch((e: unknown) => {
-      throw tracker.failure() ?? fromDockerodeError(action, e, this.address, signal);
+      throw withoutCredentials(tracker.failure() ?? fromDockerodeError(action, e, this.address, signal), !!opts.auth);
     });
     const failure = tracker.failure();
-    if (failure) throw failure;
+    if (failure) throw withoutCredentials(failure, !!opts.auth);
     if (outcome === 'aborted') throw cancelledError(action);
     if (outcome === 'closed') {
       throw new EngineError('failed', `${action} failed: the engine closed the connection before it finished. Check that the engine is still running and try again.`);

@@ -15,6 +15,8 @@ export type EngineErrorKind =
   | 'not-found'
   /** The registry could not be reached (refused, DNS, TLS, plain HTTP registry not marked insecure). */
   | 'registry-unreachable'
+  /** The registry asks to slow down (Docker Hub's pull limit, a registry's failed-login limiter). */
+  | 'rate-limited'
   /** The image is in use or otherwise conflicts (removing an image a container uses). */
   | 'conflict'
   | 'invalid-reference'
@@ -35,6 +37,7 @@ export class EngineError extends Error {
 }
 
 const PATTERNS: Array<[EngineErrorKind, RegExp]> = [
+  ['rate-limited', /toomanyrequests|too many requests|rate limit/i],
   ['unauthorized', /unauthorized|authentication required|no basic auth credentials|incorrect username or password|invalid username\/password|401 Unauthorized/i],
   ['denied', /denied|forbidden|insufficient_scope|403 Forbidden/i],
   ['not-found', /not found|no such image|does not exist|manifest unknown|name unknown|blob unknown|unknown: repository/i],
@@ -52,16 +55,18 @@ export function classifyEngineMessage(message: string, statusCode?: number): Eng
   if (statusCode === 403) return 'denied';
   if (statusCode === 404) return 'not-found';
   if (statusCode === 409) return 'conflict';
+  if (statusCode === 429) return 'rate-limited';
   if (statusCode === 400) return 'invalid-reference';
   return 'failed';
 }
 
 const ADVICE: Record<EngineErrorKind, string> = {
   'no-engine': 'Start Docker (or dockerd), or set DOCKER_HOST to the engine\'s socket.',
-  unauthorized: 'Sign in to the registry again with a valid username and password or token.',
+  unauthorized: 'Sign in to the registry with a valid username and password or token.',
   denied: 'Check that this account may push to (or pull from) this repository, or use a repository you own.',
   'not-found': 'Check the image name and tag.',
   'registry-unreachable': 'Check the registry address; a plain-HTTP registry must be listed in the engine\'s insecure-registries (loopback ones are by default).',
+  'rate-limited': 'Wait a while and try again (signing in raises Docker Hub\'s pull limit).',
   conflict: 'Remove the containers or tags that use it first, or remove it with force.',
   'invalid-reference': 'Write the image as [host[:port]/]name[:tag], lowercase.',
   cancelled: '',
@@ -73,6 +78,17 @@ export function engineErrorFrom(action: string, engineMessage: string, statusCod
   const kind = classifyEngineMessage(engineMessage, statusCode);
   const advice = ADVICE[kind];
   return new EngineError(kind, `${action} failed: ${engineMessage.trim()}${advice ? `. ${advice}` : ''}`, engineMessage, statusCode);
+}
+
+/**
+ * A registry with token auth hands an anonymous client a token without push rights, so "denied"
+ * is how it says "sign in first" (Docker Hub does the same): without credentials, that is what it means.
+ */
+export function withoutCredentials(error: EngineError, sentCredentials: boolean): EngineError {
+  if (sentCredentials || error.kind !== 'denied') return error;
+  const said = error.engineMessage ?? error.message;
+  const action = error.message.slice(0, Math.max(0, error.message.indexOf(' failed: ')));
+  return new EngineError('unauthorized', `${action || 'The request'} failed: ${said.trim()}. No credentials were sent: ${ADVICE.unauthorized.charAt(0).toLowerCase()}${ADVICE.unauthorized.slice(1)}`, said, error.statusCode);
 }
 
 export function cancelledError(action: string): EngineError {

@@ -36,7 +36,7 @@
  *
  * ## Errors
  * Everything throws `EngineError` with `kind`: 'no-engine' | 'unauthorized' | 'denied' | 'not-found' |
- * 'registry-unreachable' | 'conflict' | 'invalid-reference' | 'cancelled' | 'failed', a message a person
+ * 'registry-unreachable' | 'rate-limited' | 'conflict' | 'invalid-reference' | 'cancelled' | 'failed', a message a person
  * can act on, and `engineMessage` (what the engine said). A push whose stream carries an error line fails,
  * however the stream ends.
  */

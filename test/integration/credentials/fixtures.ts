@@ -8,6 +8,8 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
+import { stringify } from 'yaml';
+import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { removeDir, tempDir } from '../../support/proc';
 
@@ -53,6 +55,33 @@ export async function startHtpasswdRegistry(username = 'berth', password = 'pa:s
   const file = join(dir, 'htpasswd');
   writeFileSync(file, `${username}:${bcrypt.hashSync(password, 6)}\n`);
   const registry = await startDistribution({ config: { auth: { htpasswd: { realm: 'berth-test', path: file } } } });
+  return {
+    ...registry,
+    username,
+    password,
+    async stop() {
+      await registry.stop();
+      removeDir(dir);
+    },
+  };
+}
+
+export interface LoginRegistry {
+  url: string;
+  host: string;
+  username: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+/** The embedded Berth registry with htpasswd users and docker's bearer-token flow (its own token endpoint). */
+export async function startBerthTokenRegistry(username = 'berth', password = 'to:ken-pass'): Promise<LoginRegistry & BerthRegistry> {
+  const dir = tempDir('berth-token');
+  const htpasswd = join(dir, 'htpasswd');
+  writeFileSync(htpasswd, `${username}:${bcrypt.hashSync(password, 6)}\n`);
+  const config = join(dir, 'config.yml');
+  writeFileSync(config, stringify({ auth: { htpasswd: { realm: 'berth-test', path: htpasswd }, token: { service: 'berth-test' } } }));
+  const registry = await startBerthRegistry({ args: ['--config', config] });
   return {
     ...registry,
     username,

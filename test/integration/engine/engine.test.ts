@@ -9,7 +9,7 @@ import { startDistribution } from '../../support/distribution';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
 import { BUSYBOX } from '../../support/images';
 import { removeDir, sleep, tempDir, waitFor } from '../../support/proc';
-import { startHtpasswdRegistry, type HtpasswdRegistry } from '../credentials/fixtures';
+import { startBerthTokenRegistry, startHtpasswdRegistry, type HtpasswdRegistry, type LoginRegistry } from '../credentials/fixtures';
 
 interface Registry {
   url: string;
@@ -47,20 +47,22 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
   let dockerd: Dockerd;
   let engine: Engine;
   let secured: HtpasswdRegistry;
+  let tokenAuth: LoginRegistry;
   const registries: Record<string, Registry> = {};
   const source = 'berth-engine-test:1';
 
   before(async () => {
-    const [d, dist, berth, sec] = await Promise.all([startDockerd(), startDistribution(), startBerthRegistry(), startHtpasswdRegistry()]);
+    const [d, dist, berth, sec, tok] = await Promise.all([startDockerd(), startDistribution(), startBerthRegistry(), startHtpasswdRegistry(), startBerthTokenRegistry()]);
     dockerd = d;
     secured = sec;
+    tokenAuth = tok;
     registries['docker-registry'] = dist;
     registries['Berth registry'] = berth;
     await dockerBuildScratch(dockerd, source, { layers: 3, label: 'engine' });
     engine = await connectEngine({ socketPath: dockerd.socket });
   });
   after(async () => {
-    await Promise.all([dockerd?.stop(), secured?.stop(), ...Object.values(registries).map((r) => r.stop())]);
+    await Promise.all([dockerd?.stop(), secured?.stop(), tokenAuth?.stop(), ...Object.values(registries).map((r) => r.stop())]);
   });
 
   it('lists local images with their tags, size and creation time', async () => {
@@ -191,31 +193,65 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
     });
   });
 
-  describe('a registry that wants a login (htpasswd)', () => {
-    it('pushes and pulls with the credentials passed in', async () => {
-      const target = `${secured.host}/engine/auth:1`;
-      await engine.tag(source, target);
-      const auth = engineAuth(registryOfReference(target), { username: secured.username, password: secured.password });
-      const pushed = await engine.push(target, { auth });
-      const basic = `Basic ${Buffer.from(`${secured.username}:${secured.password}`).toString('base64')}`;
-      assert.equal(await manifestDigest(secured, 'engine/auth', '1', basic), pushed.digest);
-      await engine.remove(target);
-      const pulled = await engine.pull(target, { auth });
-      assert.equal(pulled.digest, pushed.digest);
-    });
+  for (const kind of ['docker-registry with htpasswd', 'Berth registry with token auth']) {
+    describe(`a registry that wants a login: ${kind}`, () => {
+      const reg = (): LoginRegistry => (kind.startsWith('docker') ? secured : tokenAuth);
 
-    const refusals: Array<{ name: string; auth?: { username: string; password: string } }> = [
-      { name: 'a wrong password', auth: { username: 'berth', password: 'wrong' } },
-      { name: 'an unknown user', auth: { username: 'mallory', password: 'x' } },
-      { name: 'no credentials' },
-    ];
-    for (const { name, auth } of refusals) {
-      it(`fails a push with ${name} as unauthorized`, async () => {
-        const target = `${secured.host}/engine/refused:1`;
+      it('pushes and pulls with the credentials passed in', async () => {
+        const target = `${reg().host}/engine/auth:1`;
         await engine.tag(source, target);
-        await assert.rejects(engine.push(target, auth ? { auth: engineAuth(secured.host, auth) } : {}), (e: unknown) =>
-          e instanceof EngineError && e.kind === 'unauthorized' && /Sign in to the registry again/.test(e.message));
+        const auth = engineAuth(registryOfReference(target), { username: reg().username, password: reg().password });
+        const pushed = await engine.push(target, { auth });
+        assert.match(pushed.digest ?? '', /^sha256:/);
+        await engine.remove(target);
+        const pulled = await engine.pull(target, { auth });
+        assert.equal(pulled.digest, pushed.digest, 'the registry gives back what it stored');
       });
+
+      const refusals: Array<{ name: string; auth?: { username: string; password: string } }> = [
+        { name: 'a wrong password', auth: { username: 'berth', password: 'wrong' } },
+        { name: 'an unknown user', auth: { username: 'mallory', password: 'x' } },
+        { name: 'no credentials' },
+      ];
+      describe('refusals', () => {
+        // A fresh registry per refusal: Berth's failed-login limiter would otherwise answer the next one.
+        let fresh: LoginRegistry;
+        beforeEach(async () => {
+          fresh = kind.startsWith('docker') ? await startHtpasswdRegistry() : await startBerthTokenRegistry();
+        });
+        afterEach(async () => {
+          await fresh?.stop();
+        });
+        for (const { name, auth } of refusals) {
+          it(`fails a push with ${name} as unauthorized`, async () => {
+            const target = `${fresh.host}/engine/refused:1`;
+            await engine.tag(source, target);
+            await assert.rejects(engine.push(target, auth ? { auth: engineAuth(fresh.host, auth) } : {}), (e: unknown) =>
+              e instanceof EngineError && e.kind === 'unauthorized' && /[Ss]ign in to the registry/.test(e.message));
+          });
+        }
+      });
+    });
+  }
+
+  it('reads a registry\'s failed-login limiter as rate-limited, with advice to wait', async () => {
+    const limited = await startBerthTokenRegistry();
+    try {
+      const target = `${limited.host}/engine/limited:1`;
+      await engine.tag(source, target);
+      const kinds: string[] = [];
+      for (let attempt = 0; attempt < 10 && !kinds.includes('rate-limited'); attempt++) {
+        await engine.push(target, { auth: engineAuth(limited.host, { username: limited.username, password: `wrong-${attempt}` }) }).then(
+          () => kinds.push('pushed'),
+          (e: unknown) => {
+            kinds.push(e instanceof EngineError ? e.kind : String(e));
+            if (e instanceof EngineError && e.kind === 'rate-limited') assert.match(e.message, /Wait a while and try again/);
+          });
+      }
+      assert.ok(kinds.includes('rate-limited'), kinds.join());
+      assert.ok(kinds.every((k) => k === 'unauthorized' || k === 'rate-limited'), kinds.join());
+    } finally {
+      await limited.stop();
     }
   });
 

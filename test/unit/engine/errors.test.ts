@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { classifyEngineMessage, EngineError, fromDockerodeError } from '../../../src/engine/errors';
+import { classifyEngineMessage, EngineError, engineErrorFrom, fromDockerodeError, withoutCredentials } from '../../../src/engine/errors';
 
 describe('engine: error classification', () => {
   const table: Array<{ message: string; status?: number; kind: string }> = [
@@ -15,6 +15,9 @@ describe('engine: error classification', () => {
     { message: 'dial tcp: lookup nowhere.invalid: no such host', kind: 'registry-unreachable' },
     { message: 'conflict: unable to delete 0123456789ab (must be forced) - image is referenced in multiple repositories', kind: 'conflict' },
     { message: 'invalid reference format', kind: 'invalid-reference' },
+    { message: 'toomanyrequests: You have reached your pull rate limit.', kind: 'rate-limited' },
+    { message: 'toomanyrequests: too many failed logins from this address; try again in 60 s', kind: 'rate-limited' },
+    { message: 'something odd', status: 429, kind: 'rate-limited' },
     { message: 'something odd', status: 404, kind: 'not-found' },
     { message: 'something odd', status: 409, kind: 'conflict' },
     { message: 'something odd', status: 500, kind: 'failed' },
@@ -43,6 +46,16 @@ describe('engine: error classification', () => {
     assert.equal(e.statusCode, 404);
     assert.equal(e.engineMessage, 'No such image: x:y');
     assert.match(e.message, /^Tagging x:y as z failed: No such image: x:y\. Check the image name and tag\.$/);
+  });
+
+  it('reads "denied" as "sign in first" only when no credentials were sent', () => {
+    const denied = engineErrorFrom('Pushing r/a:1', 'denied: requested access to the resource is denied');
+    const anonymous = withoutCredentials(denied, false);
+    assert.equal(anonymous.kind, 'unauthorized');
+    assert.equal(anonymous.message, 'Pushing r/a:1 failed: denied: requested access to the resource is denied. No credentials were sent: sign in to the registry with a valid username and password or token.');
+    assert.equal(withoutCredentials(denied, true), denied);
+    const missing = engineErrorFrom('Pulling r/a:1', 'manifest unknown');
+    assert.equal(withoutCredentials(missing, false), missing);
   });
 
   it('calls anything after an abort a cancellation', () => {
