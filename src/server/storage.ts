@@ -156,6 +156,7 @@ class Lru<V> {
 }
 
 const BLOB_READ_CHUNK_BYTES = 512 * 1024;
+const UPLOAD_WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 
 export interface FsStorageOptions {
   /** Bytes of manifests kept in memory. Safe because only this process writes the root (the lock). */
@@ -280,7 +281,9 @@ export class FsStorage implements Storage {
       },
     });
     try {
-      await pipeline(body, meter, createWriteStream(this.layout.uploadData(repository, id), { flags: 'a' }));
+      // A deeper write buffer lets the socket and the hash run while the disk write is pending;
+      // fs.WriteStream then writes what piled up with one writev.
+      await pipeline(body, meter, createWriteStream(this.layout.uploadData(repository, id), { flags: 'a', highWaterMark: UPLOAD_WRITE_BUFFER_BYTES }));
       state.offset += written;
     } catch (e) {
       // Part of the chunk may be on disk: trust the file, and hash it again at the end.
