@@ -311,6 +311,9 @@ export class FsStorage implements Storage {
         body?.resume();
         throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`);
       }
+      // A monolithic upload (all bytes in this request) is hashed while streaming in the digest's own
+      // algorithm; chunked uploads run sha256 and hash the file again only for another algorithm.
+      if (body && state.offset === 0 && state.digester?.algorithm !== digest.algorithm) state.digester = new Digester(digest.algorithm);
       if (body) await this.appendLocked(repository, id, state, body, start);
       const current = this.uploads.get(this.uploadKey(repository, id));
       const data = this.layout.uploadData(repository, id);

@@ -90,6 +90,11 @@ describe('registry protocol, Berth only', () => {
       const get = await call(`${base}/v2/${repo}/blobs/${digest}`);
       assert.equal(get.headers.get('docker-content-digest'), digest);
       assert.ok(get.body.equals(bytes));
+      const other = randomBytes(999);
+      const otherDigest = `sha512:${createHash('sha512').update(other).digest('hex')}`;
+      const post = await call(`${base}/v2/${repo}/blobs/uploads/?digest=${otherDigest}`, { method: 'POST', body: other });
+      assert.equal(post.status, 201, post.text);
+      assert.ok((await call(`${base}/v2/${repo}/blobs/${otherDigest}`)).body.equals(other));
       const bad = await startUpload(base, repo);
       assertError(await call(withParams(bad, { digest: `sha512:${'a'.repeat(128)}` }), { method: 'PUT', body: bytes }), 400, 'DIGEST_INVALID');
     });
