@@ -61,10 +61,13 @@ export class RegistriesProvider extends Disposable implements vscode.TreeDataPro
     super();
     this.register(deps.store.onDidChange(() => this.refresh()));
     this.register(
-      deps.local.onDidChangeState(() => {
+      deps.local.onDidChangeState((status) => {
         const node = this.registryNodes.get(LOCAL_REGISTRY_ID);
-        if (node) this.refresh(node);
-        else this.refresh();
+        if (!node) return this.refresh();
+        // VS Code re-reads the same element object: its state must be current before the refresh.
+        node.local = status;
+        node.registry = deps.local.entry();
+        this.refresh(node);
       }),
     );
   }
