@@ -44,28 +44,6 @@ export async function startPassStore(): Promise<PassStore> {
   };
 }
 
-export interface HtpasswdRegistry extends Distribution {
-  username: string;
-  password: string;
-}
-
-/** docker-registry with htpasswd auth and one user; the password contains ':' on purpose. */
-export async function startHtpasswdRegistry(username = 'berth', password = 'pa:ss-word'): Promise<HtpasswdRegistry> {
-  const dir = tempDir('htpasswd');
-  const file = join(dir, 'htpasswd');
-  writeFileSync(file, `${username}:${bcrypt.hashSync(password, 6)}\n`);
-  const registry = await startDistribution({ config: { auth: { htpasswd: { realm: 'berth-test', path: file } } } });
-  return {
-    ...registry,
-    username,
-    password,
-    async stop() {
-      await registry.stop();
-      removeDir(dir);
-    },
-  };
-}
-
 export interface LoginRegistry {
   url: string;
   host: string;
@@ -74,14 +52,19 @@ export interface LoginRegistry {
   stop(): Promise<void>;
 }
 
-/** The embedded Berth registry with htpasswd users and docker's bearer-token flow (its own token endpoint). */
-export async function startBerthTokenRegistry(username = 'berth', password = 'to:ken-pass'): Promise<LoginRegistry & BerthRegistry> {
-  const dir = tempDir('berth-token');
+export type HtpasswdRegistry = Distribution & LoginRegistry;
+
+/** Writes an htpasswd file with one bcrypt user in a temp dir, starts a registry over it, and removes the dir on stop. */
+async function withHtpasswdUser<R extends { stop(): Promise<void> }>(
+  username: string, password: string, start: (dir: string, htpasswd: string) => Promise<R>,
+): Promise<R & LoginRegistry> {
+  const dir = tempDir('htpasswd');
   const htpasswd = join(dir, 'htpasswd');
   writeFileSync(htpasswd, `${username}:${bcrypt.hashSync(password, 6)}\n`);
-  const config = join(dir, 'config.yml');
-  writeFileSync(config, stringify({ auth: { htpasswd: { realm: 'berth-test', path: htpasswd }, token: { service: 'berth-test' } } }));
-  const registry = await startBerthRegistry({ args: ['--config', config] });
+  const registry = await start(dir, htpasswd).catch((e: unknown) => {
+    removeDir(dir);
+    throw e;
+  });
   return {
     ...registry,
     username,
@@ -90,7 +73,22 @@ export async function startBerthTokenRegistry(username = 'berth', password = 'to
       await registry.stop();
       removeDir(dir);
     },
-  };
+  } as R & LoginRegistry;
+}
+
+/** docker-registry with htpasswd auth and one user; the password contains ':' on purpose. */
+export function startHtpasswdRegistry(username = 'berth', password = 'pa:ss-word'): Promise<HtpasswdRegistry> {
+  return withHtpasswdUser(username, password, (_dir, htpasswd) =>
+    startDistribution({ config: { auth: { htpasswd: { realm: 'berth-test', path: htpasswd } } } }));
+}
+
+/** The embedded Berth registry with htpasswd users and docker's bearer-token flow (its own token endpoint). */
+export function startBerthTokenRegistry(username = 'berth', password = 'to:ken-pass'): Promise<BerthRegistry & LoginRegistry> {
+  return withHtpasswdUser(username, password, (dir, htpasswd) => {
+    const config = join(dir, 'config.yml');
+    writeFileSync(config, stringify({ auth: { htpasswd: { realm: 'berth-test', path: htpasswd }, token: { service: 'berth-test' } } }));
+    return startBerthRegistry({ args: ['--config', config] });
+  });
 }
 
 /**
