@@ -298,7 +298,7 @@ export class RegistryHandler {
     const kind = target.mediaType === 'application/octet-stream' ? 'blobs' : 'manifests';
     const event: RegistryEvent = {
       id: randomUUID(), timestamp: new Date().toISOString(), action, repository: ctx.repository,
-      target: { ...target, repository: ctx.repository, url: `http://${host}/v2/${ctx.repository}/${kind}/${target.digest}` },
+      target: { ...target, repository: ctx.repository, url: `${'encrypted' in ctx.req.socket && ctx.req.socket.encrypted ? 'https' : 'http'}://${host}/v2/${ctx.repository}/${kind}/${target.digest}` },
       request: { id: ctx.id, addr: ctx.req.socket.remoteAddress ?? '', host, method: ctx.method, useragent: String(ctx.req.headers['user-agent'] ?? '') },
       actor: ctx.user ? { name: ctx.user } : {},
       ...extra,
