@@ -189,25 +189,40 @@ function dockerodeOptions(e: EngineEndpoint): Dockerode.DockerOptions {
  * loads dockerode and connects. Every failure is an EngineError.
  */
 export class Engine {
-  readonly resolved: ResolvedEndpoint;
+  private resolution: ResolvedEndpoint | EngineError | undefined;
   private docker: Promise<Dockerode> | undefined;
 
-  constructor(private readonly options: EngineOptions = {}) {
-    try {
-      this.resolved = resolveEngineEndpoint({ readText: readOptional, ...options });
-    } catch (e) {
-      if (e instanceof EndpointError) throw new EngineError('no-engine', e.message);
-      throw e;
+  /** Never throws and touches nothing: a bad DOCKER_HOST or context shows up on the first call. */
+  constructor(private readonly options: EngineOptions = {}) {}
+
+  private resolve(): ResolvedEndpoint | EngineError {
+    if (!this.resolution) {
+      try {
+        this.resolution = resolveEngineEndpoint({ readText: readOptional, ...this.options });
+      } catch (e) {
+        if (!(e instanceof EndpointError)) throw e;
+        this.resolution = new EngineError('no-engine', `No Docker engine to talk to: ${e.message}`);
+      }
     }
+    return this.resolution;
+  }
+
+  /** Where the engine is and how that was decided; a 'no-engine' EngineError when the setting is unusable. */
+  get resolved(): ResolvedEndpoint | EngineError {
+    return this.resolve();
   }
 
   /** Where this engine is, for messages (`unix:///var/run/docker.sock`). */
   get address(): string {
-    return this.resolved.display;
+    const r = this.resolve();
+    if (!(r instanceof EngineError)) return r.display;
+    return this.options.socketPath ?? this.options.dockerHost ?? (this.options.env ?? process.env)['DOCKER_HOST'] ?? 'the configured Docker engine';
   }
 
   private client(): Promise<Dockerode> {
-    this.docker ??= loadDockerode().then((Docker) => new Docker(dockerodeOptions(this.resolved.endpoint)));
+    const r = this.resolve();
+    if (r instanceof EngineError) return Promise.reject(r);
+    this.docker ??= loadDockerode().then((Docker) => new Docker(dockerodeOptions(r.endpoint)));
     // A failed load (bad TLS files) must be retried on the next call, not remembered.
     this.docker.catch(() => (this.docker = undefined));
     return this.docker;

@@ -3,11 +3,13 @@
  *
  * ## Connecting
  * ```ts
- * const engine = new Engine();                 // free: no dockerode loaded, no connection yet
+ * const engine = new Engine();                 // free and never throws: no dockerode, no file read, no connection yet
  * //   options: { socketPath?, dockerHost?, env?, configDir?, pingTimeoutMs? }
  * //   order: socketPath → dockerHost → DOCKER_HOST → current docker context → /var/run/docker.sock
  * await engine.ping();                         // or: const engine = await connectEngine(options)
  * engine.address                               // 'unix:///var/run/docker.sock', for messages
+ * engine.resolved                              // { endpoint, source: 'socketPath' | 'dockerHost' | 'DOCKER_HOST' | 'context' | 'default', display }
+ * //                                              or the 'no-engine' EngineError an unusable DOCKER_HOST/context gives
  * ```
  * dockerode is loaded on the first call that needs it (activation stays fast).
  *

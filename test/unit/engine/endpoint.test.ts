@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { EndpointError, parseDockerHost, resolveEngineEndpoint } from '../../../src/engine/endpoint';
-import { registryOfReference, splitImageReference } from '../../../src/engine/engine';
+import { Engine, registryOfReference, splitImageReference } from '../../../src/engine/engine';
 import { EngineError } from '../../../src/engine/errors';
 
 describe('engine: where the engine is', () => {
@@ -56,6 +56,17 @@ describe('engine: where the engine is', () => {
     const files = contextFiles('gone', undefined);
     assert.throws(() => resolveEngineEndpoint({ env: {}, configDir: '/cfg', readText: (p) => files[p] }), (e: unknown) =>
       e instanceof EndpointError && /docker context use default/.test(e.message));
+  });
+});
+
+describe('engine: an unusable engine setting', () => {
+  it('does not throw on construction and fails the first call as no-engine with the fix', async () => {
+    const engine = new Engine({ dockerHost: 'ftp://build.example' });
+    assert.equal(engine.address, 'ftp://build.example');
+    assert.ok(engine.resolved instanceof EngineError);
+    await assert.rejects(engine.listImages(), (e: unknown) => e instanceof EngineError && e.kind === 'no-engine'
+      && /No Docker engine to talk to: "ftp:\/\/build\.example" uses ftp:\/\/ .* use unix:\/\/, tcp:\/\/, npipe:\/\/ or ssh:\/\//.test(e.message));
+    await assert.rejects(engine.ping(), (e: unknown) => e instanceof EngineError && e.kind === 'no-engine');
   });
 });
 
