@@ -7,7 +7,7 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDigest, type ParsedDigest } from '../oci/digest';
-import { readTextOrUndefined, readdirOrEmpty, removeTree } from './fsutil';
+import { exists, readTextOrUndefined, readdirOrEmpty, removeTree } from './fsutil';
 import { Layout, parseLink } from './layout';
 
 export interface GcOptions {
@@ -69,7 +69,8 @@ async function listDigests(dir: string): Promise<ParsedDigest[]> {
   for (const alg of await readdirOrEmpty(dir)) {
     for (const entry of await readdirOrEmpty(join(dir, alg.name))) {
       const d = parseDigest(`${alg.name}:${entry.name}`);
-      if (!('problem' in d)) out.push(d);
+      // distribution deletes a revision or layer link by removing the `link` file and leaves its folder.
+      if (!('problem' in d) && (await exists(join(dir, alg.name, entry.name, 'link')))) out.push(d);
     }
   }
   return out;

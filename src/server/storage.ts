@@ -182,6 +182,8 @@ export class FsStorage implements Storage {
   /** Creates the folders the storage writes into and clears temp files a crash may have left. */
   async init(): Promise<void> {
     await removeTree(this.layout.tmpDir);
+    // Another registry may have served this root since we last did; the referrers index rebuilds on demand.
+    await removeTree(join(this.layout.berth, 'referrers'));
     await mkdir(this.layout.tmpDir, { recursive: true });
     await mkdir(this.layout.repositoriesDir, { recursive: true });
     await mkdir(this.layout.blobsDir, { recursive: true });

@@ -4,26 +4,12 @@
  * other registry on the same folder and reads everything back with skopeo and podman.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildahScratch, containerTools, expectedScratchOutput, skopeoDigest, type ContainerTools } from '../../support/clients';
+import { skopeoDigest } from '../../support/clients';
 import { removeDir, tempDir } from '../../support/proc';
-import {
-  buildArtifact, buildImage, buildIndex, deleteManifest, getReferrers, headManifest, listTags, MULTI_PLATFORMS, pushBuilt, randomLayer, retag,
-} from '../../support/ociImage';
+import { buildArtifact, buildImage, deleteManifest, getReferrers, pushBuilt, randomLayer } from '../../support/ociImage';
 import { berth, distribution, type RegistryTarget, type RunningRegistry } from '../clients/targets';
-
-const IMAGE = { layers: 2, label: 'layout-swap' };
-const SBOM = 'application/vnd.example.sbom.v1';
-
-interface Written {
-  /** `repo:tag` → manifest digest */
-  tags: Map<string, string>;
-  /** References that were deleted and must stay gone. */
-  gone: { repo: string; reference: string }[];
-  /** Subject digest → referrer digests, per repository. */
-  referrers: { repo: string; subject: string; digests: string[] }[];
-}
+import { populate, toolsWithSourceImage, verify } from './scenario';
 
 const DIRECTIONS: { writer: RegistryTarget; reader: RegistryTarget; deletesTags: boolean }[] = [
   // Tag deletion (DELETE /v2/<name>/manifests/<tag>) is optional in the spec; distribution 2.8 refuses it.
@@ -31,81 +17,8 @@ const DIRECTIONS: { writer: RegistryTarget; reader: RegistryTarget; deletesTags:
   { writer: distribution, reader: berth, deletesTags: false },
 ];
 
-async function populate(registry: RunningRegistry, tools: ContainerTools, deletesTags: boolean): Promise<Written> {
-  const w: Written = { tags: new Map(), gone: [], referrers: [] };
-  const copyTo = async (ref: string): Promise<void> => {
-    await tools.skopeo(['copy', '--dest-tls-verify=false', `${tools.storageTransport}localhost/layout-src:v1`, `docker://${registry.host}/${ref}`]);
-    w.tags.set(ref, await skopeoDigest(tools, `${registry.host}/${ref}`));
-  };
-  await copyTo('layout/app:v1');
-  await copyTo('layout/app:v2');
-  await tools.podman(['push', '--tls-verify=false', '--format', 'v2s2', 'localhost/layout-src:v1', `docker://${registry.host}/layout/nested/deep/app:latest`]);
-  w.tags.set('layout/nested/deep/app:latest', await skopeoDigest(tools, `${registry.host}/layout/nested/deep/app:latest`));
-
-  const index = buildIndex({
-    images: MULTI_PLATFORMS.map((platform) => buildImage({ platform, layers: [randomLayer(4096, { gzip: true })] })),
-  });
-  await pushBuilt(registry.url, 'layout/multi', index, 'v1');
-  w.tags.set('layout/multi:v1', index.digest);
-  const sbom = buildArtifact({ subject: index.descriptor, artifactType: SBOM });
-  await pushBuilt(registry.url, 'layout/multi', sbom);
-  w.referrers.push({ repo: 'layout/multi', subject: index.digest, digests: [sbom.digest] });
-
-  // Deleting a manifest by digest removes it and every tag on it.
-  const doomed = buildImage({ layers: [randomLayer(1024, { gzip: true })] });
-  await pushBuilt(registry.url, 'layout/app', doomed, 'doomed');
-  assert.equal(await deleteManifest(registry.url, 'layout/app', doomed.digest), 202);
-  w.gone.push({ repo: 'layout/app', reference: 'doomed' }, { repo: 'layout/app', reference: doomed.digest });
-
-  if (deletesTags) {
-    await retag(registry.url, 'layout/app', 'v1', 'untag-me');
-    assert.equal(await deleteManifest(registry.url, 'layout/app', 'untag-me'), 202);
-    w.gone.push({ repo: 'layout/app', reference: 'untag-me' });
-  }
-  return w;
-}
-
-async function verify(registry: RunningRegistry, target: RegistryTarget, tools: ContainerTools, w: Written): Promise<void> {
-  const expectedTags = new Map<string, string[]>();
-  for (const [ref, digest] of w.tags) {
-    assert.equal(await skopeoDigest(tools, `${registry.host}/${ref}`), digest, `digest of ${ref}`);
-    const [repo, tag] = ref.split(':') as [string, string];
-    expectedTags.set(repo, [...(expectedTags.get(repo) ?? []), tag].sort());
-    // A full pull: skopeo fetches every blob and checks each digest.
-    const into = join(tools.dir, `pulled-${registry.port}`, repo);
-    mkdirSync(into, { recursive: true });
-    await tools.skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${registry.host}/${ref}`, `oci:${into}:${tag}`]);
-  }
-  for (const [repo, tags] of expectedTags) assert.deepEqual((await listTags(registry.url, repo)).sort(), tags, `tags of ${repo}`);
-  const catalog = (await (await fetch(`${registry.url}/v2/_catalog`)).json()) as { repositories: string[] };
-  assert.deepEqual(catalog.repositories, [...expectedTags.keys()].sort());
-  for (const g of w.gone) assert.equal((await headManifest(registry.url, g.repo, g.reference)).status, 404, `${g.repo}@${g.reference} should stay deleted`);
-  if (target.referrersApi) {
-    for (const r of w.referrers) {
-      const got = await getReferrers(registry.url, r.repo, r.subject);
-      assert.deepEqual(got.index?.manifests.map((d) => d.digest).sort(), [...r.digests].sort(), `referrers of ${r.subject}`);
-    }
-  }
-
-  const puller = containerTools();
-  try {
-    const ref = `${registry.host}/layout/nested/deep/app:latest`;
-    await puller.podman(['pull', '--tls-verify=false', ref]);
-    assert.equal((await puller.podman(['run', '--rm', '--network', 'none', ref])).stdout, expectedScratchOutput(IMAGE));
-  } finally {
-    await puller.cleanup();
-  }
-}
-
 describe('storage layout shared with distribution', function () {
-  let tools: ContainerTools;
-  before(async function () {
-    tools = containerTools();
-    await buildahScratch(tools, 'localhost/layout-src:v1', IMAGE);
-  });
-  after(async function () {
-    await tools?.cleanup();
-  });
+  const tools = toolsWithSourceImage();
 
   for (const { writer, reader, deletesTags } of DIRECTIONS) {
     describe(`${writer.name} writes, ${reader.name} serves`, function () {
@@ -118,10 +31,10 @@ describe('storage layout shared with distribution', function () {
 
       it('serves every tag, repository, index and referrer with the same digests, and keeps deletions', async function () {
         running = await writer.start(root);
-        const written = await populate(running, tools, deletesTags);
+        const written = await populate(running, tools(), deletesTags);
         await running.stop();
         running = await reader.start(root);
-        await verify(running, reader, tools, written);
+        await verify(running, reader, tools(), written);
       });
 
       it('accepts new pushes into the root the other registry wrote, and the writer serves them back', async function () {
@@ -132,8 +45,38 @@ describe('storage layout shared with distribution', function () {
         await pushBuilt(running.url, 'layout/after-swap', image, 'v1');
         await running.stop();
         running = await writer.start(root);
-        assert.equal(await skopeoDigest(tools, `${running.host}/layout/after-swap:v1`), image.digest);
+        assert.equal(await skopeoDigest(tools(), `${running.host}/layout/after-swap:v1`), image.digest);
       });
     });
   }
+});
+
+describe('referrers after the other registry changed the root', function () {
+  const dir = tempDir('layout-referrers');
+  const root = join(dir, 'data');
+  let running: RunningRegistry | undefined;
+  after(async function () {
+    await running?.stop();
+    removeDir(dir);
+  });
+
+  it('lists referrers distribution added, and drops ones it deleted, after Berth had already answered for the subject', async function () {
+    const subject = buildImage();
+    const first = buildArtifact({ subject: subject.descriptor, artifactType: 'application/vnd.example.first' });
+    const second = buildArtifact({ subject: subject.descriptor, artifactType: 'application/vnd.example.second' });
+    running = await berth.start(root);
+    await pushBuilt(running.url, 'layout/refs', subject, 'v1');
+    await pushBuilt(running.url, 'layout/refs', first);
+    assert.deepEqual((await getReferrers(running.url, 'layout/refs', subject.digest)).index?.manifests.map((d) => d.digest), [first.digest]);
+    await running.stop();
+
+    running = await distribution.start(root);
+    await pushBuilt(running.url, 'layout/refs', second);
+    assert.equal(await deleteManifest(running.url, 'layout/refs', first.digest), 202);
+    await running.stop();
+
+    running = await berth.start(root);
+    const listed = await getReferrers(running.url, 'layout/refs', subject.digest);
+    assert.deepEqual(listed.index?.manifests.map((d) => d.digest), [second.digest]);
+  });
 });
