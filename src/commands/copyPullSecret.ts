@@ -14,7 +14,7 @@ export const copyPullSecret: CommandSpec = {
     const name = await required(
       deps.ui.input({ title: 'Kubernetes Secret name', value: suggestSecretName(registry.registry.server), validate: (v) => secretNameProblem(v) }),
     );
-    const yaml = kubernetesPullSecretYaml({ server: registry.registry.server, username: cred.username, password, ...(cred.email ? { email: cred.email } : {}) }, { name });
+    const yaml = await kubernetesPullSecretYaml({ server: registry.registry.server, username: cred.username, password, ...(cred.email ? { email: cred.email } : {}) }, { name });
     await deps.ui.copy(yaml);
     void deps.ui.info(`Secret "${name}" copied as YAML. Apply it with: kubectl apply -f - (then list it under imagePullSecrets).`);
   },

@@ -23,8 +23,8 @@
  * ## The docker-registry secret
  * `validateRegistrySecret({ server, username, password, email? })` → `ValidationProblem[]` ({ field, message });
  * `serverProblem(server)`, `secretNameProblem(name)` / `isValidSecretName(name)`, `suggestSecretName(server)`;
- * `dockerConfigJson(secret)` and `kubernetesPullSecretYaml(secret, { name?, namespace? })` (throws
- * `InvalidRegistrySecretError` with every problem).
+ * `dockerConfigJson(secret)` and `await kubernetesPullSecretYaml(secret, { name?, namespace? })` (async:
+ * the yaml package loads on first use; rejects with `InvalidRegistrySecretError` listing every problem).
  *
  * ## Server keys
  * `serverHost(s)` (`host[:port]`, Docker Hub → `docker.io`), `configKeyFor(s)` (the CLI's key,

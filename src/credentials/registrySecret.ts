@@ -3,7 +3,6 @@
  * `kubectl create secret docker-registry` takes them, validated, named, and rendered as a
  * Kubernetes `kubernetes.io/dockerconfigjson` Secret a cluster can pull with.
  */
-import { stringify } from 'yaml';
 import { configKeyFor, serverHost } from './servers';
 
 export interface DockerRegistrySecret {
@@ -96,9 +95,11 @@ export class InvalidRegistrySecretError extends Error {
 
 /**
  * A Kubernetes Secret of type `kubernetes.io/dockerconfigjson` as YAML, ready for `kubectl apply -f -`.
- * Throws InvalidRegistrySecretError listing every problem when the secret or the name is not valid.
+ * Rejects with InvalidRegistrySecretError listing every problem when the secret or the name is not valid.
+ * Async because the `yaml` package is loaded on first use: it would otherwise cost the extension's
+ * activation tens of milliseconds for a command few people run.
  */
-export function kubernetesPullSecretYaml(secret: DockerRegistrySecret, options: { name?: string; namespace?: string } = {}): string {
+export async function kubernetesPullSecretYaml(secret: DockerRegistrySecret, options: { name?: string; namespace?: string } = {}): Promise<string> {
   const name = options.name ?? suggestSecretName(secret.server);
   const problems = validateRegistrySecret(secret);
   const nameProblem = secretNameProblem(name);
@@ -110,6 +111,7 @@ export function kubernetesPullSecretYaml(secret: DockerRegistrySecret, options: 
   if (problems.length) throw new InvalidRegistrySecretError(problems);
   const metadata: Record<string, string> = { name };
   if (options.namespace !== undefined) metadata['namespace'] = options.namespace;
+  const { stringify } = await import('yaml');
   return stringify({
     apiVersion: 'v1',
     kind: 'Secret',

@@ -67,8 +67,8 @@ describe('credentials: docker-registry secret', () => {
     assert.ok(isValidSecretName(name) && name.length <= 253);
   });
 
-  it('renders a kubernetes.io/dockerconfigjson Secret whose payload carries the login and its auth', () => {
-    const doc = parse(kubernetesPullSecretYaml(good, { namespace: 'apps' })) as {
+  it('renders a kubernetes.io/dockerconfigjson Secret whose payload carries the login and its auth', async () => {
+    const doc = parse(await kubernetesPullSecretYaml(good, { namespace: 'apps' })) as {
       apiVersion: string; kind: string; type: string; metadata: { name: string; namespace: string }; data: Record<string, string>;
     };
     assert.equal(doc.apiVersion, 'v1');
@@ -87,8 +87,8 @@ describe('credentials: docker-registry secret', () => {
     assert.deepEqual(Object.keys(payload.auths['https://index.docker.io/v1/'] ?? {}), ['username', 'password', 'auth']);
   });
 
-  it('refuses to render an invalid secret or name, listing every problem', () => {
-    assert.throws(() => kubernetesPullSecretYaml({ server: '', username: '', password: 'x' }, { name: 'Bad_Name' }), (e: unknown) =>
+  it('refuses to render an invalid secret or name, listing every problem', async () => {
+    await assert.rejects(kubernetesPullSecretYaml({ server: '', username: '', password: 'x' }, { name: 'Bad_Name' }), (e: unknown) =>
       e instanceof InvalidRegistrySecretError && e.problems.map((p) => p.field).join() === 'server,username,name');
   });
 });
