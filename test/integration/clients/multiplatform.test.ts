@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { containerTools, skopeoDigest, type ContainerTools } from '../../support/clients';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildahScratch, containerTools, expectedScratchOutput, skopeoDigest, type ContainerTools } from '../../support/clients';
+import type { ImageIndex } from '../../../src/oci/types';
 import { digestOf } from '../../../src/oci/digest';
 import { MediaType } from '../../../src/oci/mediaTypes';
 import { buildImage, buildIndex, getManifest, MULTI_PLATFORMS, pushBuilt, randomLayer, type BuiltIndex, type ManifestFormat } from '../../support/ociImage';
@@ -34,7 +37,7 @@ async function assertIndexServed(registry: RunningRegistry, repo: string, refere
   }
 }
 
-describe('multi-platform images assembled in code', function () {
+describe('multi-platform images', function () {
   let tools: ContainerTools;
   const registries = new RunningTargets();
 
@@ -82,6 +85,41 @@ describe('multi-platform images assembled in code', function () {
         });
       });
     }
+  }
+
+  for (const target of TARGETS) {
+    it(`takes a two-platform list made by podman manifest push --all on ${target.name}, and podman pulls each platform's image`, async function () {
+      const registry = registries.get(target);
+      const platforms = [
+        { arch: 'amd64', variant: undefined, image: `localhost/pm-amd64-${target.name}:v1` },
+        { arch: 'arm64', variant: 'v8', image: `localhost/pm-arm64-${target.name}:v1` },
+      ];
+      const list = `localhost/pm-list-${target.name}:v1`;
+      await tools.podman(['manifest', 'create', list]);
+      for (const p of platforms) {
+        // The busybox inside is the host's, so either image runs here; the label tells them apart.
+        await buildahScratch(tools, p.image, { layers: 1, label: `${target.name}-${p.arch}` });
+        await tools.podman(['manifest', 'add', '--os', 'linux', '--arch', p.arch, ...(p.variant ? ['--variant', p.variant] : []), list, `containers-storage:${p.image}`]);
+      }
+      const ref = `${registry.host}/multi/podman-list:v1`;
+      const digestFile = join(tools.dir, `list-digest-${target.name}`);
+      await tools.podman(['manifest', 'push', '--all', '--tls-verify=false', '--digestfile', digestFile, list, `docker://${ref}`]);
+      const pushed = readFileSync(digestFile, 'utf8').trim();
+      assert.equal(await skopeoDigest(tools, ref), pushed);
+      const index = JSON.parse((await getManifest(registry.url, 'multi/podman-list', 'v1')).bytes.toString()) as ImageIndex;
+      assert.deepEqual(index.manifests.map((m) => m.platform?.architecture), ['amd64', 'arm64']);
+
+      for (const p of platforms) {
+        const puller = containerTools();
+        try {
+          await puller.podman(['pull', '--tls-verify=false', '--os', 'linux', '--arch', p.arch, ...(p.variant ? ['--variant', p.variant] : []), ref]);
+          const run = await puller.podman(['run', '--rm', '--network', 'none', ref]);
+          assert.equal(run.stdout, expectedScratchOutput({ layers: 1, label: `${target.name}-${p.arch}` }));
+        } finally {
+          await puller.cleanup();
+        }
+      }
+    });
   }
 
   for (const { source, dest } of targetPairs()) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { digestOf } from '../../../src/oci/digest';
 import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
+import { startDistribution } from '../../support/distribution';
 import { removeDir, sleep, tempDir, waitFor } from '../../support/proc';
 import { uploadUrl } from '../../support/ociImage';
 
@@ -29,7 +30,7 @@ interface Started {
 }
 
 /** POST, then one PATCH with Content-Range, then nothing: an upload its client abandoned. */
-async function abandonedUpload(registry: BerthRegistry, repo: string): Promise<Started> {
+async function abandonedUpload(registry: { url: string }, repo: string): Promise<Started> {
   const post = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
   assert.equal(post.status, 202);
   const first = new URL(post.headers.get('location') ?? '', registry.url);
@@ -85,6 +86,24 @@ describe('purging abandoned uploads on berth', function () {
     assert.equal(await uploadStatus(r, young.location), 204);
     const put = await fetch(uploadUrl(r.url, young.location, { digest: digestOf(young.bytes) }), { method: 'PUT' });
     assert.equal(put.status, 201, await put.text());
+  });
+
+  it('purges an old upload that distribution abandoned in the same root', async function () {
+    const root = join(dir, 'from-distribution');
+    const other = await startDistribution({ root });
+    let abandoned: Started;
+    try {
+      abandoned = await abandonedUpload(other, 'purge/theirs');
+    } finally {
+      await other.stop();
+    }
+    const folder = uploadDir(root, 'purge/theirs', abandoned.id);
+    assert.ok(existsSync(join(folder, 'startedat')), `distribution wrote no startedat in ${folder}`);
+    const twoHoursAgo = new Date(Date.now() - 2 * HOUR_MS);
+    // distribution's own format: RFC 3339 with nanoseconds.
+    writeFileSync(join(folder, 'startedat'), twoHoursAgo.toISOString().replace('Z', '123456Z'));
+    registry = await startBerthRegistry({ root, args: ['--config', configFile(dir, { enabled: true, maxAgeSeconds: 3600, intervalSeconds: 3600 })] });
+    await waitFor('the old upload to be purged', async () => (existsSync(folder) ? undefined : true), 15_000);
   });
 
   it('purges an abandoned upload while running, on the configured interval', async function () {
