@@ -19,6 +19,8 @@ const common = {
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  // Commands, the registry client and the credentials layer (with yaml): loaded on first use.
+  { ...common, entryPoints: ['src/commands/lazyEntry.ts'], outfile: 'dist/commands.js', external: ['vscode'] },
   // The engine layer (dockerode, ssh2, grpc: ~2 MB) is its own bundle, loaded on first use, so
   // activation never parses it. ssh2 loads its optional native addons inside try/catch: leave them out.
   { ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js', external: ['vscode', '*.node'] },

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import * as vscode from 'vscode';
 import type { CommandDeps } from './commands/command';
 import { MementoRegistryStore } from './commands/registryStore';
-import { registerCommands } from './commands/registerCommands';
+import { COMMAND_IDS, registerCommands } from './commands/commandIds';
 import type { EngineApi, LocalRegistryControl, Log, RegistryApi, Settings, TreeControl } from './commands/services';
 import { vscodeUi } from './commands/vscodeUi';
 import { describeChange, isNews, RegistryEventListener, registryConfig } from './local/events';
@@ -99,10 +99,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const store = new MementoRegistryStore(context.globalState, context.secrets);
   subs.push(store);
-  const registryApi = once<RegistryApi>(async () => {
-    const { ClientRegistryApi } = await import('./commands/adapters/clientRegistryApi.js');
-    return new ClientRegistryApi({ store, localEntry });
-  });
+  // Commands and the registry client are a separate bundle (see esbuild.mjs), parsed on first use.
+  const commandsBundle = once(async () => (await import(pathToFileURL(join(__dirname, 'commands.js')).href)) as typeof import('./commands/lazyEntry.js'));
+  const registryApi = once<RegistryApi>(async () => new (await commandsBundle()).ClientRegistryApi({ store, localEntry }));
   const engine = once<EngineApi>(async () => {
     // A separate bundle (see esbuild.mjs): dockerode is parsed only when an engine command runs.
     const { Engine } = (await import(pathToFileURL(join(__dirname, 'engine.js')).href)) as typeof import('./engine/index.js');
@@ -144,7 +143,7 @@ export function activate(context: vscode.ExtensionContext): void {
     refreshLocalImages: () => localImages.refresh(),
   };
   const deps: CommandDeps = { ui: vscodeUi(), log: logger, store, registry: registryApi, engine, local, tree, settings, docs, env: process.env };
-  subs.push(...registerCommands(deps, (id, handler) => vscode.commands.registerCommand(id, handler)));
+  subs.push(...registerCommands(COMMAND_IDS, deps, commandsBundle, (id, handler) => vscode.commands.registerCommand(id, handler)));
 
   if (config().get<boolean>('localRegistry.autoStart', false)) {
     registry.start().catch((e: unknown) => logger.warn(`auto-start of the local registry failed: ${e instanceof Error ? e.message : String(e)}`));

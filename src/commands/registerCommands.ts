@@ -1,6 +1,6 @@
 /** Every command, in one table. Each lives in its own file, named after its verb. */
 import { addRepository } from './addRepository';
-import { runCommand, type CommandDeps, type CommandSpec } from './command';
+import type { CommandSpec } from './command';
 import { configureTls } from './configureTls';
 import { connectRegistry } from './connectRegistry';
 import { copyDigest } from './copyDigest';
@@ -30,7 +30,6 @@ import { refreshLocalImages } from './refreshLocalImages';
 import { retagAndPush } from './retagAndPush';
 import { retagImage } from './retagImage';
 import { tagLocalImage } from './tagLocalImage';
-import type { DisposableLike } from '../views/disposable';
 
 export const COMMANDS: readonly CommandSpec[] = [
   connectRegistry,
@@ -64,8 +63,3 @@ export const COMMANDS: readonly CommandSpec[] = [
   localGc,
   localMenu,
 ];
-
-/** Registers every command through `register` (vscode.commands.registerCommand in the extension). */
-export function registerCommands(deps: CommandDeps, register: (id: string, handler: (...args: unknown[]) => Promise<void>) => DisposableLike): DisposableLike[] {
-  return COMMANDS.map((spec) => register(spec.id, (...args: unknown[]) => runCommand(spec, deps, args)));
-}

@@ -79,7 +79,7 @@ export interface RegistryApi {
 }
 
 /** The engine operations commands use (src/engine's Engine; dockerode loads on first use). */
-export type EngineApi = Pick<Engine, 'listImages' | 'tag' | 'push' | 'pull' | 'address'>;
+export type EngineApi = Pick<Engine, 'listImages' | 'tag' | 'push' | 'pull' | 'address' | 'watchImages'>;
 
 /** The embedded registry, as commands and views see it. */
 export interface LocalRegistryControl {

@@ -9,7 +9,8 @@ import { copyReference } from '../../../src/commands/copyReference';
 import { disconnectRegistry } from '../../../src/commands/disconnectRegistry';
 import { filterRepositories } from '../../../src/commands/filterRepositories';
 import { localOpenStorage } from '../../../src/commands/localOpenStorage';
-import { COMMANDS, registerCommands } from '../../../src/commands/registerCommands';
+import { COMMANDS } from '../../../src/commands/registerCommands';
+import { COMMAND_IDS, registerCommands } from '../../../src/commands/commandIds';
 import { RegistryError } from '../../../src/client/errors';
 import type { ManifestNode, MessageNode, PlatformNode, RegistryNode, RepositoryNode, TagNode } from '../../../src/views/nodes';
 import { Cancelled, UserError } from '../../../src/views/problems';
@@ -31,12 +32,27 @@ describe('commands table', () => {
     const ids = COMMANDS.map((c) => c.id);
     assert.equal(new Set(ids).size, ids.length, 'no duplicate ids');
     assert.deepEqual([...ids].sort(), contributed);
-    const registered: string[] = [];
-    registerCommands(testDeps(), (id) => {
-      registered.push(id);
+    assert.deepEqual([...COMMAND_IDS].sort(), contributed, 'the ids registered at activation');
+  });
+
+  it('a registered id runs its command from the lazily loaded table, through the error wrapper', async () => {
+    const handlers = new Map<string, (...args: unknown[]) => Promise<void>>();
+    const deps = testDeps();
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return { COMMANDS, runCommand };
+    };
+    registerCommands(COMMAND_IDS, deps, load, (id, handler) => {
+      handlers.set(id, handler);
       return { dispose: () => undefined };
     });
-    assert.deepEqual(registered.sort(), contributed);
+    assert.equal(loads, 0, 'nothing is loaded at registration');
+    await handlers.get('berth.tag.copyReference')?.(tagNode);
+    assert.deepEqual(deps.ui.clipboard, ['127.0.0.1:5000/team-a/api:1.4']);
+    await handlers.get('berth.registry.disconnect')?.(localNode);
+    assert.match(deps.ui.messages('error')[0] ?? '', /cannot be disconnected/);
+    assert.equal(loads, 2);
   });
 
   it('names every command berth.<area>.<verb> with the Berth category', () => {
