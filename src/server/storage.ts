@@ -426,8 +426,9 @@ export class FsStorage implements Storage {
       await this.indexReferrer(repository, stored);
     }
     if (tag !== undefined && (await this.resolveTag(repository, tag))?.digest !== d.digest) {
-      await this.writeLink(this.layout.tagIndexLink(repository, tag, d), d);
+      // current first: a crash in between leaves a working tag that only lacks its history entry.
       await this.writeLink(this.layout.tagCurrentLink(repository, tag), d);
+      await this.writeLink(this.layout.tagIndexLink(repository, tag, d), d);
       this.links.set(`${repository}\0${tag}`, d.digest);
       this.tagLists.delete(repository);
     }
