@@ -42,6 +42,7 @@ export interface ProxyOptions {
 }
 
 const MAX_UPSTREAM_MANIFEST_BYTES = 8 * 1024 * 1024;
+const MAX_PENDING_BLOBS = 10_000;
 
 async function readAll(body: Readable, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -127,6 +128,8 @@ export function proxyStorage(inner: Storage, opts: ProxyOptions): Storage {
       const res = await upstream.blob(repository, digest.digest, 'HEAD');
       const size = Number(res.headers.get('content-length'));
       if (res.status !== 200 || !Number.isSafeInteger(size)) return undefined;
+      // HEADs without a GET would otherwise pile up entries for ever.
+      if (remoteBlobs.size >= MAX_PENDING_BLOBS) remoteBlobs.delete(remoteBlobs.keys().next().value as string);
       remoteBlobs.set(digest.digest, { repository, size });
       return { digest: digest.digest, size };
     } catch (e) {
@@ -189,6 +192,8 @@ export function proxyStorage(inner: Storage, opts: ProxyOptions): Storage {
     try {
       const local = await inner.readBlob(digest, range);
       remoteBlobs.delete(digest.digest);
+      // Held for another repository: link it here too, so it is found locally next time.
+      await inner.mountBlob(remote.repository, digest).catch(() => undefined);
       report('blob', 'hit');
       return local;
     } catch {
