@@ -36,7 +36,7 @@ const MODES: Mode[] = [
   },
   {
     name: 'token',
-    auth: { token: { expiration: '2s' } },
+    auth: { token: { expiration: '3s' } },
     header: async (reg, user, scopes) => {
       const { status, body } = await fetchToken(reg.url, scopes, user ? { user, password: USERS[user] } : undefined);
       assert.equal(status, 200);
@@ -154,7 +154,7 @@ for (const mode of MODES) {
       it('refuses an expired token with 401 invalid_token', async function () {
         const token = await as('alice', scope('team-a/app', 'pull'));
         assert.equal((await call(reg, 'GET', '/v2/team-a/app/manifests/1', token)).status, 200);
-        await sleep(3100);
+        await sleep(4100);
         const res = await call(reg, 'GET', '/v2/team-a/app/manifests/1', token);
         assert.equal(res.status, 401);
         assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
