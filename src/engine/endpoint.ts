@@ -2,6 +2,9 @@
  * Where the Docker engine is, decided the way the docker CLI decides it: an explicit socket or host,
  * else DOCKER_HOST, else the current docker context (DOCKER_CONTEXT or `currentContext` in
  * config.json: Docker Desktop and rootless setups live there), else the platform's default socket.
+ * Where the CLI would stop at a missing /var/run/docker.sock, this also looks where rootless Docker,
+ * Docker Desktop and Podman's Docker-compatible service put their sockets, since an editor cannot
+ * count on a shell having set DOCKER_HOST.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -11,7 +14,7 @@ export type EngineEndpoint =
   | { kind: 'tcp'; protocol: 'http' | 'https'; host: string; port: number; tls?: { caPath: string; certPath: string; keyPath: string } }
   | { kind: 'ssh'; host: string; port?: number; username?: string };
 
-export type EndpointSource = 'socketPath' | 'dockerHost' | 'DOCKER_HOST' | 'context' | 'default';
+export type EndpointSource = 'socketPath' | 'dockerHost' | 'DOCKER_HOST' | 'context' | 'default' | 'well-known socket';
 
 export interface ResolvedEndpoint {
   endpoint: EngineEndpoint;
@@ -31,6 +34,8 @@ export interface EndpointOptions {
   configDir?: string;
   /** Reads a small file, undefined when absent; injected so resolution stays testable without a disk. */
   readText?: (path: string) => string | undefined;
+  /** Whether a socket exists; with it, a missing default socket makes way for the well-known others. */
+  exists?: (path: string) => boolean;
 }
 
 export class EndpointError extends Error {
@@ -49,7 +54,28 @@ export function resolveEngineEndpoint(opts: EndpointOptions = {}): ResolvedEndpo
   if (fromEnv) return withDisplay(parseDockerHost(fromEnv, env), 'DOCKER_HOST');
   const fromContext = contextHost(opts, env);
   if (fromContext) return withDisplay(parseDockerHost(fromContext, env), 'context');
-  return withDisplay({ kind: 'socket', socketPath: platform === 'win32' ? DEFAULT_WINDOWS_PIPE : DEFAULT_UNIX_SOCKET }, 'default');
+  if (platform === 'win32') return withDisplay({ kind: 'socket', socketPath: DEFAULT_WINDOWS_PIPE }, 'default');
+  const exists = opts.exists;
+  if (exists && !exists(DEFAULT_UNIX_SOCKET)) {
+    const found = wellKnownSockets(env).find((p) => exists(p));
+    if (found) return withDisplay({ kind: 'socket', socketPath: found }, 'well-known socket');
+  }
+  return withDisplay({ kind: 'socket', socketPath: DEFAULT_UNIX_SOCKET }, 'default');
+}
+
+/**
+ * Sockets other setups use, in the order they are tried when /var/run/docker.sock is missing:
+ * rootless Docker, Docker Desktop (macOS, then Linux), then Podman's Docker-compatible service.
+ */
+export function wellKnownSockets(env: NodeJS.ProcessEnv): string[] {
+  const home = env['HOME'];
+  const runtime = env['XDG_RUNTIME_DIR'];
+  return [
+    ...(runtime ? [join(runtime, 'docker.sock')] : []),
+    ...(home ? [join(home, '.docker', 'run', 'docker.sock'), join(home, '.docker', 'desktop', 'docker.sock')] : []),
+    ...(runtime ? [join(runtime, 'podman', 'podman.sock')] : []),
+    '/run/podman/podman.sock',
+  ];
 }
 
 /** Parses a DOCKER_HOST value; TLS for tcp follows DOCKER_TLS_VERIFY and DOCKER_CERT_PATH like the CLI. */

@@ -5,11 +5,11 @@
  * never when this module is imported: the extension must activate in well under 50 ms, and many
  * sessions never touch the engine at all.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type Dockerode from 'dockerode';
 import { isReferenceError, parseReference, registryFromConfigKey, splitHost, DOCKER_HUB_CONFIG_KEY } from '../oci/reference';
-import { EndpointError, resolveEngineEndpoint, type EndpointOptions, type EngineEndpoint, type ResolvedEndpoint } from './endpoint';
+import { EndpointError, resolveEngineEndpoint, wellKnownSockets, type EndpointOptions, type EngineEndpoint, type ResolvedEndpoint } from './endpoint';
 import { cancelledError, EngineError, fromDockerodeError, noEngineError, withoutCredentials } from './errors';
 import { JsonObjectSplitter, ProgressTracker, type LayerProgress, type ProgressEvent } from './progress';
 
@@ -198,7 +198,7 @@ export class Engine {
   private resolve(): ResolvedEndpoint | EngineError {
     if (!this.resolution) {
       try {
-        this.resolution = resolveEngineEndpoint({ readText: readOptional, ...this.options });
+        this.resolution = resolveEngineEndpoint({ readText: readOptional, exists: existsSync, ...this.options });
       } catch (e) {
         if (!(e instanceof EndpointError)) throw e;
         this.resolution = new EngineError('no-engine', `No Docker engine to talk to: ${e.message}`);
@@ -233,8 +233,15 @@ export class Engine {
     try {
       return await work(await this.client());
     } catch (e) {
-      throw fromDockerodeError(action, e, this.address, signal);
+      throw this.explain(fromDockerodeError(action, e, this.address, signal));
     }
+  }
+
+  /** A missing default socket says where else was looked, so the person knows DOCKER_HOST is the way out. */
+  private explain(error: EngineError): EngineError {
+    const r = this.resolve();
+    if (error.kind !== 'no-engine' || r instanceof EngineError || r.source !== 'default') return error;
+    return new EngineError('no-engine', `${error.message} (Also looked for rootless Docker, Docker Desktop and Podman sockets: ${wellKnownSockets(this.options.env ?? process.env).join(', ')}.)`, error.engineMessage, error.statusCode);
   }
 
   /** Checks that an engine answers; a typed 'no-engine' error says why not. */
@@ -248,7 +255,7 @@ export class Engine {
       await ping.call(docker, { abortSignal: controller.signal });
     } catch (e) {
       if (controller.signal.aborted) throw noEngineError(this.address, 'ETIMEDOUT', `no answer within ${timeoutMs} ms`);
-      throw fromDockerodeError('Contacting the Docker engine', e, this.address);
+      throw this.explain(fromDockerodeError('Contacting the Docker engine', e, this.address));
     } finally {
       clearTimeout(timer);
     }

@@ -5,7 +5,8 @@
  * ```ts
  * const engine = new Engine();                 // free and never throws: no dockerode, no file read, no connection yet
  * //   options: { socketPath?, dockerHost?, env?, configDir?, pingTimeoutMs? }
- * //   order: socketPath → dockerHost → DOCKER_HOST → current docker context → /var/run/docker.sock
+ * //   order: socketPath → dockerHost → DOCKER_HOST → current docker context → /var/run/docker.sock,
+ * //   and when that is missing: rootless, Docker Desktop and Podman sockets (wellKnownSockets)
  * await engine.ping();                         // or: const engine = await connectEngine(options)
  * engine.address                               // 'unix:///var/run/docker.sock', for messages
  * engine.resolved                              // { endpoint, source: 'socketPath' | 'dockerHost' | 'DOCKER_HOST' | 'context' | 'default', display }
@@ -48,7 +49,7 @@ export {
   type PullResult, type PushResult, type RemovedImage, type RetagAndPushResult, type TransferOptions,
 } from './engine';
 export {
-  DEFAULT_UNIX_SOCKET, DEFAULT_WINDOWS_PIPE, EndpointError, displayEndpoint, parseDockerHost, resolveEngineEndpoint,
+  DEFAULT_UNIX_SOCKET, DEFAULT_WINDOWS_PIPE, EndpointError, displayEndpoint, parseDockerHost, resolveEngineEndpoint, wellKnownSockets,
   type EndpointOptions, type EndpointSource, type EngineEndpoint, type ResolvedEndpoint,
 } from './endpoint';
 export { EngineError, classifyEngineMessage, type EngineErrorKind } from './errors';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectEngine, Engine, EngineError, engineAuth, registryOfReference, type ProgressEvent } from '../../../src/engine';
 import { startBerthRegistry } from '../../support/berthRegistry';
@@ -280,6 +280,25 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
         e instanceof EngineError && e.kind === 'no-engine' && e.message.includes(`unix://${bogus}`) && /Start Docker/.test(e.message));
       const lazy = new Engine({ socketPath: bogus });
       await assert.rejects(lazy.listImages(), (e: unknown) => e instanceof EngineError && e.kind === 'no-engine');
+    });
+
+    it('finds a rootless-style socket under XDG_RUNTIME_DIR when the default socket is missing', async () => {
+      const runtime = tempDir('xdg');
+      try {
+        symlinkSync(dockerd.socket, join(runtime, 'docker.sock'));
+        const found = await connectEngine({
+          env: { XDG_RUNTIME_DIR: runtime, HOME: runtime },
+          platform: 'linux',
+          // Whatever this machine has at /var/run/docker.sock is not ours to talk to.
+          exists: (p) => p !== '/var/run/docker.sock' && existsSync(p),
+        });
+        const resolved = found.resolved;
+        assert.ok(!(resolved instanceof EngineError) && resolved.source === 'well-known socket');
+        assert.equal(found.address, `unix://${join(runtime, 'docker.sock')}`);
+        assert.ok((await found.listImages()).some((i) => i.tags.includes(source)));
+      } finally {
+        removeDir(runtime);
+      }
     });
 
     it('finds the engine through DOCKER_HOST', async () => {

@@ -22,6 +22,22 @@ describe('engine: where the engine is', () => {
     });
   }
 
+  const fallbacks: Array<{ present: string[]; expected: string; source: string }> = [
+    { present: ['/var/run/docker.sock', '/run/user/1000/docker.sock'], expected: 'unix:///var/run/docker.sock', source: 'default' },
+    { present: ['/run/user/1000/docker.sock', '/home/me/.docker/run/docker.sock'], expected: 'unix:///run/user/1000/docker.sock', source: 'well-known socket' },
+    { present: ['/home/me/.docker/run/docker.sock'], expected: 'unix:///home/me/.docker/run/docker.sock', source: 'well-known socket' },
+    { present: ['/home/me/.docker/desktop/docker.sock'], expected: 'unix:///home/me/.docker/desktop/docker.sock', source: 'well-known socket' },
+    { present: ['/run/user/1000/podman/podman.sock'], expected: 'unix:///run/user/1000/podman/podman.sock', source: 'well-known socket' },
+    { present: [], expected: 'unix:///var/run/docker.sock', source: 'default' },
+  ];
+  for (const { present, expected, source } of fallbacks) {
+    it(`with ${present.length ? present.join(', ') : 'no socket'} present, uses ${expected}`, () => {
+      const r = resolveEngineEndpoint({ env: { HOME: '/home/me', XDG_RUNTIME_DIR: '/run/user/1000' }, platform: 'linux', exists: (p) => present.includes(p) });
+      assert.equal(r.display, expected);
+      assert.equal(r.source, source);
+    });
+  }
+
   it('uses TLS with the cert folder when DOCKER_TLS_VERIFY is set, defaulting to port 2376', () => {
     assert.deepEqual(parseDockerHost('tcp://h', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' }), {
       kind: 'tcp', protocol: 'https', host: 'h', port: 2376, tls: { caPath: '/certs/ca.pem', certPath: '/certs/cert.pem', keyPath: '/certs/key.pem' },
