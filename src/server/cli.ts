@@ -11,7 +11,7 @@ import { Layout } from './layout';
 import { LockedError, acquireRootLock, type RootLock } from './lock';
 import { createLogger, requestLogger } from './log';
 import { startServer } from './server';
-import { listenSafety } from './limits/teamFeatures';
+import { listenSafety, TEAM_CONFIG_HELP } from './limits/teamFeatures';
 import { runUserCommand, processUserIo, USER_USAGE, UserCommandError } from './auth/userCli';
 import { runCertCommand, CERT_USAGE, CertCommandError } from './tls/certCli';
 import { FsStorage, type Storage } from './storage';
@@ -32,7 +32,8 @@ const USAGE = `Usage:
 
 ${USER_USAGE}${CERT_USAGE}
   berth-registry --help
-`;
+
+${TEAM_CONFIG_HELP}`;
 
 class UsageError extends Error {}
 

@@ -31,6 +31,21 @@ registerConfigSection({ name: 'notifications', validate: (v, p) => readNotificat
 registerConfigSection({ name: 'proxy', validate: (v, p) => readProxyConfig(v, p) });
 registerConfigSection({ name: 'metrics', validate: (v, p) => ({ enabled: optBool(readSection(v, p, ['enabled']), 'enabled', p) ?? true }) });
 
+/** The team sections of the YAML config, for `berth-registry --help`. */
+export const TEAM_CONFIG_HELP = `Team sections of the YAML config (all optional):
+  auth:          htpasswd: {path: FILE, realm: NAME}        Basic logins (bcrypt, as htpasswd -B writes)
+                 token: {expiration: 5m, service: NAME}     docker's bearer tokens from /auth/token
+  access:        groups: {team-a: [alice, bob]}
+                 rules: [{repositories: ["team-a/*"], groups: [team-a], users: [carol], actions: [pull, push, delete]},
+                         {repositories: ["public/**"], anonymous: true, actions: [pull]}]
+  tls:           {certificate: FILE.crt, key: FILE.key}
+  limits:        {maxBlobSize: 32GiB, maxRequestBodySize: 1MiB, maxConcurrentUploads: 64, headersTimeout: 15s,
+                  idleTimeout: 60s, keepAliveTimeout: 5s, maxFailedLoginsPerMinute: 10}
+  proxy:         {remoteurl: URL, username: U, password: P, ttl: 168h}   pull-through cache
+  notifications: endpoints: [{name, url, headers: {H: [V]}, timeout: 1s, threshold: 10, backoff: 1s, ignore: {actions: [pull]}}]
+  metrics:       {enabled: true}   Prometheus text on /metrics; /healthz is always served
+`;
+
 export const HEALTH_PATH = '/healthz';
 export const METRICS_PATH = '/metrics';
 
