@@ -3,8 +3,8 @@
  * loopback port, so the tree refreshes the repository that changed and can say "pushed a:1".
  * Requests must carry a per-session bearer token, so another local program cannot post fakes.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// node:http and node:crypto load when the listener starts, not at activation.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isImageManifestMediaType, isIndexMediaType } from '../oci/mediaTypes';
 import { Disposable, Emitter, toDisposable } from '../views/disposable';
 
@@ -59,13 +59,26 @@ export function isNews(c: RegistryChange): boolean {
 export class RegistryEventListener extends Disposable {
   private readonly changes = this.register(new Emitter<RegistryChange[]>());
   readonly onDidChange = this.changes.event;
-  readonly token = randomBytes(24).toString('hex');
+  private tokenValue: string | undefined;
   private server: Server | undefined;
   private listening: Promise<string> | undefined;
 
+  /** The bearer token the registry must send; set once the listener has started. */
+  get token(): string {
+    if (this.tokenValue === undefined) throw new Error('the event listener has not started');
+    return this.tokenValue;
+  }
+
   /** Starts listening (once) and returns the URL the registry should post to. */
   start(): Promise<string> {
-    this.listening ??= new Promise<string>((resolve, reject) => {
+    this.listening ??= this.listen();
+    return this.listening;
+  }
+
+  private async listen(): Promise<string> {
+    const [{ createServer }, { randomBytes }] = await Promise.all([import('node:http'), import('node:crypto')]);
+    this.tokenValue = randomBytes(24).toString('hex');
+    return new Promise<string>((resolve, reject) => {
       const server = createServer((req, res) => this.handle(req, res));
       this.server = server;
       server.once('error', reject);
@@ -76,7 +89,6 @@ export class RegistryEventListener extends Disposable {
       });
       this.register(toDisposable(() => server.close()));
     });
-    return this.listening;
   }
 
   get url(): Promise<string> | undefined {

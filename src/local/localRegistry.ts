@@ -4,9 +4,9 @@
  * server finishes pushes in flight). No vscode import: extension.ts passes settings and
  * the log channel in.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+// child_process and net load on first start, not at activation.
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Disposable, Emitter, toDisposable } from '../views/disposable';
 import type { LocalStatus } from '../views/nodes';
 import { childEnv, gcArgs, lastLine, mentionsPortInUse, nextState, parseListening, PortInUseError, serveArgs, type LocalEvent, type LocalState } from './process';
@@ -37,7 +37,8 @@ const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const MAX_OUTPUT_CHARS = 64_000;
 
 /** Binds 127.0.0.1:port for a moment; the port bound, or undefined when it is taken. */
-function probePort(port: number): Promise<number | undefined> {
+async function probePort(port: number): Promise<number | undefined> {
+  const { createServer } = await import('node:net');
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', () => resolve(undefined));
@@ -118,7 +119,8 @@ export class LocalRegistry extends Disposable {
       const { execPath, cliPath, isElectron } = this.opts;
       const args = serveArgs({ execPath, cliPath, isElectron, port, storagePath, ...(configPath ? { configPath } : {}) });
       this.opts.log.info(`starting: ${this.opts.execPath} ${args.join(' ')}`);
-      const ready = await this.spawnAndWait(args, port);
+      const { spawn } = await import('node:child_process');
+      const ready = await this.spawnAndWait(spawn, args, port);
       this.port = ready.port;
       this.move('ready');
       this.opts.log.info(`listening on http://127.0.0.1:${ready.port} (storage ${storagePath})`);
@@ -131,7 +133,7 @@ export class LocalRegistry extends Disposable {
     }
   }
 
-  private spawnAndWait(args: string[], port: number): Promise<{ port: number }> {
+  private spawnAndWait(spawn: typeof import('node:child_process').spawn, args: string[], port: number): Promise<{ port: number }> {
     const child = spawn(this.opts.execPath, args, { env: childEnv(this.opts.env, this.opts.isElectron), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
@@ -206,9 +208,10 @@ export class LocalRegistry extends Disposable {
   }
 
   /** Runs `registry.js gc`; the registry must not be running (it holds a lock on the root). */
-  gc(dryRun: boolean): Promise<string> {
+  async gc(dryRun: boolean): Promise<string> {
     const args = gcArgs({ cliPath: this.opts.cliPath, storagePath: this.opts.storagePath() }, dryRun);
     this.opts.log.info(`gc: ${args.join(' ')}`);
+    const { spawn } = await import('node:child_process');
     return new Promise((resolve, reject) => {
       const child = spawn(this.opts.execPath, args, { env: childEnv(this.opts.env, this.opts.isElectron), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
