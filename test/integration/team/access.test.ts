@@ -3,8 +3,12 @@
  * bearer-token flow with the built-in token endpoint. Real server started with --config.
  */
 import { strict as assert } from 'node:assert';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startBerthRegistry } from '../../support/berthRegistry';
 import { buildImage, contentOf } from '../../support/ociImage';
-import { sleep } from '../../support/proc';
+import { removeDir, sleep, stopAndWait, tempDir } from '../../support/proc';
 import { basic, errorCode, fetchToken, registryCli, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const USERS = { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw' };
@@ -213,5 +217,57 @@ describe('team registry anonymous pull and failed logins', function () {
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
     assert.match(reg.output(), /"msg":"failed login","user":"admin"/);
     assert.doesNotMatch(reg.output(), /wrong-0|admin-pw/, 'passwords never reach the log');
+  });
+});
+
+describe('token endpoint details', function () {
+  let reg: TeamRegistry;
+  let keyDir: string;
+  before(async function () {
+    keyDir = tempDir('token-key');
+    const keyPath = join(keyDir, 'token.pem');
+    writeFileSync(keyPath, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    reg = await startTeamRegistry({ users: { dev: 'dev-pw' }, config: { auth: { token: { key: keyPath } }, limits: { maxRequestBodySize: '2KiB' } } });
+  });
+  after(async function () {
+    await reg?.stop();
+    removeDir(keyDir);
+  });
+
+  const form = (fields: Record<string, string>): Promise<Response> => fetch(`${reg.url}/auth/token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(),
+  });
+
+  it('issues tokens for the OAuth2 password grant, with a refresh token when asked for offline access', async function () {
+    const res = await form({ grant_type: 'password', username: 'dev', password: 'dev-pw', service: 'berth-registry', scope: 'repository:x/y:pull,push', access_type: 'offline', client_id: 'test' });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { access_token: string; refresh_token?: string; scope: string; token_type: string };
+    assert.equal(body.token_type, 'Bearer');
+    assert.equal(body.scope, 'repository:x/y:pull,push');
+    assert.ok(body.refresh_token);
+    assert.equal((await call(reg, 'POST', '/v2/x/y/blobs/uploads/', `Bearer ${body.access_token}`)).status, 202);
+    assert.equal((await form({ grant_type: 'password', username: 'dev', password: 'nope', service: 'berth-registry' })).status, 401);
+    assert.equal((await form({ grant_type: 'client_credentials', service: 'berth-registry' })).status, 400);
+  });
+
+  it('refuses a token request for another service and a form over the body limit', async function () {
+    assert.equal((await fetch(`${reg.url}/auth/token?service=elsewhere&scope=repository:x/y:pull`, { headers: { Authorization: basic('dev', 'dev-pw') } })).status, 400);
+    const big = await form({ grant_type: 'password', username: 'dev', password: 'x'.repeat(4096) });
+    assert.equal(big.status, 413);
+    assert.equal(await errorCode(big), 'SIZE_INVALID');
+  });
+
+  it('keeps tokens valid across a restart when the signing key is configured', async function () {
+    const { body } = await fetchToken(reg.url, ['repository:x/y:pull'], { user: 'dev', password: 'dev-pw' });
+    const root = join(reg.dir, 'data');
+    await stopAndWait(reg.pid);
+    const again = await startBerthRegistry({ root, args: ['--config', reg.configPath] });
+    try {
+      const res = await fetch(`${again.url}/v2/x/y/tags/list`, { headers: { Authorization: `Bearer ${body.token}` } });
+      assert.equal(res.status, 404, 'the token is accepted; the repository is simply empty');
+      assert.equal(await errorCode(res), 'NAME_UNKNOWN');
+    } finally {
+      await again.stop();
+    }
   });
 });
