@@ -57,6 +57,19 @@ export function dockerConfigDirs(env: NodeJS.ProcessEnv = process.env, home: str
   return dirs.filter((d, i) => dirs.indexOf(d) === i);
 }
 
+/**
+ * The credential files of Podman, Buildah and skopeo (containers-auth.json(5)), in the order they look:
+ * `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`, then `$XDG_CONFIG_HOME/containers/auth.json`.
+ */
+export function containersAuthFiles(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string[] {
+  const files = [
+    env['REGISTRY_AUTH_FILE'],
+    env['XDG_RUNTIME_DIR'] ? join(env['XDG_RUNTIME_DIR'], 'containers', 'auth.json') : undefined,
+    join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'containers', 'auth.json'),
+  ].filter((f): f is string => !!f);
+  return files.filter((f, i) => files.indexOf(f) === i);
+}
+
 export class DockerConfigError extends Error {
   override readonly name = 'DockerConfigError';
   constructor(message: string, readonly path: string) {

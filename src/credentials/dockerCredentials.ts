@@ -8,7 +8,7 @@ import {
   type DockerConfigFile,
 } from './dockerConfig';
 import { CredentialHelper, IDENTITY_TOKEN_USERNAME, type HelperCredential } from './helper';
-import { configKeyFor, sameServer, serverHost } from './servers';
+import { sameServer, serverHost } from './servers';
 
 export type CredentialSource =
   | { kind: 'file'; path: string }
@@ -49,6 +49,16 @@ export interface CredentialListing {
 export interface DockerCredentialStoreOptions {
   /** The folder holding config.json; `$DOCKER_CONFIG` or `~/.docker` by default. */
   configDir?: string;
+  /**
+   * A credentials file by full path, instead of `<configDir>/config.json`: e.g. Podman's, Buildah's and
+   * skopeo's `auth.json` (see containersAuthFiles), which has the same `auths`/`credHelpers` shape.
+   */
+  configFile?: string;
+  /**
+   * 'docker' (default) files Docker Hub under `https://index.docker.io/v1/` as the docker CLI does;
+   * 'containers' under `docker.io`, as Podman, Buildah and skopeo do.
+   */
+  format?: 'docker' | 'containers';
   /** Environment for reading DOCKER_CONFIG and for running helpers. */
   env?: NodeJS.ProcessEnv;
   helperTimeoutMs?: number;
@@ -65,7 +75,12 @@ export class DockerCredentialStore {
 
   constructor(private readonly options: DockerCredentialStoreOptions = {}) {
     this.env = options.env ?? process.env;
-    this.configPath = join(options.configDir ?? dockerConfigDir(this.env), CONFIG_FILE_NAME);
+    this.configPath = options.configFile ?? join(options.configDir ?? dockerConfigDir(this.env), CONFIG_FILE_NAME);
+  }
+
+  /** The key this file's own tools use for `server`. */
+  private keyFor(server: string): string {
+    return this.options.format === 'containers' ? serverHost(server) : this.keyFor(server);
   }
 
   readConfig(): Promise<DockerConfigFile> {
@@ -166,7 +181,7 @@ export class DockerCredentialStore {
    * Returns where the credentials went.
    */
   async store(server: string, credentials: LoginCredentials): Promise<CredentialSource> {
-    const key = configKeyFor(server);
+    const key = this.keyFor(server);
     const config = await this.readConfig();
     const resolved = this.helperFor(server, config);
     if (resolved) {
@@ -193,7 +208,7 @@ export class DockerCredentialStore {
     if (resolved) {
       const listed = Object.keys(await resolved.helper.list()).filter((url) => sameServer(url, server));
       // Some helpers (ecr-login) list nothing yet hold credentials: then erase under the CLI's own key.
-      for (const key of listed.length ? listed : [configKeyFor(server)]) await resolved.helper.erase(key);
+      for (const key of listed.length ? listed : [this.keyFor(server)]) await resolved.helper.erase(key);
     }
     if (Object.keys(config.auths ?? {}).some((k) => sameServer(k, server))) {
       await updateDockerConfig(this.configPath, (c) => {
@@ -212,7 +227,7 @@ export class DockerCredentialStore {
 
   /** Helpers store under whatever URL was given at login; try the CLI's key, then any key naming the same registry. */
   private async getFromHelper(helper: CredentialHelper, server: string): Promise<HelperCredential | undefined> {
-    const key = configKeyFor(server);
+    const key = this.keyFor(server);
     const direct = await helper.get(key);
     if (direct) return { ...direct, serverUrl: key };
     const listed = await helper.list();
@@ -224,7 +239,7 @@ export class DockerCredentialStore {
 
   private fileEntry(config: DockerConfigFile, server: string): { key: string; entry: NonNullable<DockerConfigFile['auths']>[string] } | undefined {
     const auths = config.auths ?? {};
-    const key = configKeyFor(server);
+    const key = this.keyFor(server);
     const exact = auths[key];
     if (exact) return { key, entry: exact };
     const other = Object.keys(auths).find((k) => sameServer(k, server));

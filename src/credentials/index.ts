@@ -5,6 +5,7 @@
  * ## Reading what the docker CLI has
  * ```ts
  * const docker = new DockerCredentialStore();            // $DOCKER_CONFIG or ~/.docker; { configDir, env, helperTimeoutMs }
+ * // Podman/Buildah/skopeo logins: new DockerCredentialStore({ configFile: containersAuthFiles()[i], format: 'containers' })
  * const cred = await docker.get('ghcr.io');             // RegistryCredential | undefined
  * //   { server, username, password?, identityToken?, registryToken?, email?, source }
  * //   credHelpers[host] → credsStore → auths, like the CLI; Docker Hub under any of its names.
@@ -41,7 +42,7 @@ export {
   type LoginCredentials, type RegistryCredential,
 } from './dockerCredentials';
 export {
-  CONFIG_FILE_NAME, DockerConfigError, decodeAuthEntry, dockerConfigDir, dockerConfigDirs, encodeAuthEntry, parseDockerConfig,
+  CONFIG_FILE_NAME, DockerConfigError, containersAuthFiles, decodeAuthEntry, dockerConfigDir, dockerConfigDirs, encodeAuthEntry, parseDockerConfig,
   readDockerConfig, updateDockerConfig, type AuthEntry, type DecodedAuth, type DockerConfigFile,
 } from './dockerConfig';
 export {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import {
-  DockerConfigError, decodeAuthEntry, dockerConfigDir, dockerConfigDirs, encodeAuthEntry, parseDockerConfig,
+  DockerConfigError, containersAuthFiles, decodeAuthEntry, dockerConfigDir, dockerConfigDirs, encodeAuthEntry, parseDockerConfig,
 } from '../../../src/credentials/dockerConfig';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -42,6 +42,12 @@ describe('credentials: config.json parts', () => {
         e instanceof DockerConfigError && hint.test(e.message) && e.message.includes('/home/me/.docker/config.json'));
     });
   }
+
+  it('lists Podman\'s auth files in the order containers tools look', () => {
+    assert.deepEqual(containersAuthFiles({ REGISTRY_AUTH_FILE: '/a.json', XDG_RUNTIME_DIR: '/run/user/1' }, '/home/me'),
+      ['/a.json', '/run/user/1/containers/auth.json', '/home/me/.config/containers/auth.json']);
+    assert.deepEqual(containersAuthFiles({ XDG_CONFIG_HOME: '/cfg' }, '/home/me'), ['/cfg/containers/auth.json']);
+  });
 
   it('uses DOCKER_CONFIG when set, else ~/.docker, and lists both for import', () => {
     assert.equal(dockerConfigDir({}, '/home/me'), '/home/me/.docker');
