@@ -25,6 +25,9 @@ export interface HandlerOptions {
   onServerError?: (error: unknown, requestId: string) => void;
 }
 
+/** A manifest body over the limit is read and dropped up to this size, beyond it the connection is cut. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** Larger pages are cut here and continued through `Link`, as the spec allows. */
 const MAX_PAGE_ENTRIES = 10_000;
 
@@ -391,25 +394,36 @@ export class RegistryHandler {
     if (ctx.method === 'GET') this.emit(ctx, 'pull', { mediaType: m.mediaType, digest: m.digest, size: m.size, ...('tag' in reference ? { tag: reference.tag } : {}) });
   }
 
+  /**
+   * Reads a manifest body up to `maxManifestBytes`. A larger one is read to its end and dropped
+   * (up to `DISCARD_LIMIT_BYTES`) before the 413, so the client, still sending, gets the answer
+   * rather than a reset connection.
+   */
   private async readManifestBody(ctx: Ctx): Promise<Buffer> {
     const max = this.opts.maxManifestBytes;
+    const { req, res } = ctx;
     const tooLarge = (size: string): RegistryError => new RegistryError('MANIFEST_INVALID', `manifest is ${size} bytes; this registry accepts at most ${max} (storage.maxManifestBytes)`, { limit: max }, 413);
-    const declared = Number(ctx.req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > max) {
-      ctx.res.setHeader('Connection', 'close');
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > DISCARD_LIMIT_BYTES) {
+      res.setHeader('Connection', 'close');
       throw tooLarge(String(declared));
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > max) {
-        ctx.res.setHeader('Connection', 'close');
-        throw tooLarge(`more than ${max}`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks, size);
+    const body = await new Promise<Buffer | undefined>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= max) chunks.push(chunk);
+        else if (size > DISCARD_LIMIT_BYTES) req.destroy();
+      });
+      req.once('end', () => resolve(size <= max ? Buffer.concat(chunks, size) : undefined));
+      req.once('error', reject);
+      req.once('close', () => {
+        if (!req.complete) reject(new Error('client closed the connection while sending a manifest'));
+      });
+    });
+    if (!body) throw tooLarge(Number.isFinite(declared) ? String(declared) : `more than ${max}`);
+    return body;
   }
 
   private async putManifest(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {

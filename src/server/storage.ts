@@ -171,6 +171,8 @@ export class FsStorage implements Storage {
   private readonly manifests: Lru<StoredManifest>;
   /** `repo\0tag` → manifest digest, and `repo\0@digest` → revision known to exist. */
   private readonly links = new Lru<string>(50_000);
+  /** The catalog, walked once; repositories only appear (a first manifest), they are never removed. */
+  private repositories: Promise<Set<string>> | undefined;
   /** Tags per repository, dropped whenever a tag of the repository is written or removed. */
   private readonly tagLists = new Lru<string[]>(200_000, (tags) => tags.length + 1);
 
@@ -422,6 +424,7 @@ export class FsStorage implements Storage {
     this.manifests.set(d.digest, stored);
     if (!(await this.hasManifest(repository, d))) {
       await this.writeLink(this.layout.revisionLink(repository, d), d);
+      void this.repositories?.then((set) => set.add(repository), () => undefined);
       this.links.set(`${repository}\0@${d.digest}`, d.digest);
       await this.indexReferrer(repository, stored);
     }
@@ -492,8 +495,14 @@ export class FsStorage implements Storage {
     return found;
   }
 
-  listRepositories(): Promise<string[]> {
-    return this.walkRepositories('_manifests');
+  async listRepositories(): Promise<string[]> {
+    this.repositories ??= this.walkRepositories('_manifests').then((list) => new Set(list));
+    try {
+      return [...(await this.repositories)];
+    } catch (e) {
+      this.repositories = undefined;
+      throw e;
+    }
   }
 
   // ---- referrers ----
