@@ -8,7 +8,7 @@ import {
   type DockerConfigFile,
 } from './dockerConfig';
 import { CredentialHelper, IDENTITY_TOKEN_USERNAME, type HelperCredential } from './helper';
-import { sameServer, serverHost } from './servers';
+import { configKeyFor, sameServer, serverHost } from './servers';
 
 export type CredentialSource =
   | { kind: 'file'; path: string }
@@ -80,7 +80,7 @@ export class DockerCredentialStore {
 
   /** The key this file's own tools use for `server`. */
   private keyFor(server: string): string {
-    return this.options.format === 'containers' ? serverHost(server) : this.keyFor(server);
+    return this.options.format === 'containers' ? serverHost(server) : configKeyFor(server);
   }
 
   readConfig(): Promise<DockerConfigFile> {
