@@ -324,6 +324,8 @@ export class FsStorage implements Storage {
       const actual = current?.digester && current.digester.algorithm === digest.algorithm
         ? { digest: current.digester.digest(), size: current.offset }
         : await hashFile(data, digest.algorithm as DigestAlgorithm);
+      // The running hash is spent; should anything below fail, a retry hashes the file again.
+      if (current) delete current.digester;
       if (actual.digest !== digest.digest) {
         await this.dropUpload(repository, id);
         throw new RegistryError('DIGEST_INVALID', `the uploaded content has digest ${actual.digest}, not ${digest.digest}`, { digest: digest.digest });
