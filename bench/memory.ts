@@ -63,3 +63,19 @@ export async function measureMemory(pid: number, work: () => Promise<void>, ever
   if (hwm !== undefined) peak = Math.max(peak, hwm);
   return { baselineBytes, peakBytes: peak, growthBytes: peak - baselineBytes, samples };
 }
+
+/** CPU time (user + system, all threads) the process has used so far, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of those.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;

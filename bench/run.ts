@@ -7,16 +7,17 @@
  *          --reps N (default 5)   --berth-cpu-prof DIR (profile the Berth server with node --cpu-prof)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
-import { startBerthRegistry } from '../test/support/berthRegistry';
+import { REGISTRY_CLI, startBerthRegistry } from '../test/support/berthRegistry';
+import { removeDir, startProcess, stopAndWait, tempDir } from '../test/support/proc';
 import { startDistribution } from '../test/support/distribution';
 import { measureActivation, type ActivationReport } from './activation';
 import { measureCeilings, type Ceilings } from './ceilings';
 import { PROJECT_ROOT } from './children';
 import { GeneratedBlob, HttpClient } from './client';
-import { measureMemory } from './memory';
+import { cpuMs, measureMemory } from './memory';
 import { getManifest, listTags, pullBlob, pushChunked, pushMonolithic, pushSampleImage, pushSmall, pushStreamed, putManifest } from './registry';
 import { formatNumber, median, MiB, mibPerSec, renderTable, timeMs, timeRequests } from './stats';
 
@@ -40,6 +41,12 @@ interface MetricDef {
   better: 'higher' | 'lower';
   /** The machine's ceiling for this metric, when there is a comparable one. */
   ceiling?: (c: Ceilings) => number;
+  /** For pushes: a minimal Node server that hashes, writes a temp file and renames, i.e. what any registry must at least do. */
+  storeCeiling?: (c: Ceilings) => number;
+  /** Shown for information only: no ratio. */
+  informational?: boolean;
+  /** The ratio is shown only when this other metric of the bench has the same median on both servers (same work done). */
+  comparableWhenEqual?: string;
 }
 
 interface MetricValue {
@@ -69,6 +76,7 @@ const SMALL_CONCURRENCY = 8;
 const SMALL_BLOB_BYTES = 1024;
 const TAG_COUNT = 1000;
 const TAG_PAGE = 100;
+const TAG_LISTINGS_PER_REP = 10;
 const MEMORY_SIZES = [256 * MiB, 1024 * MiB];
 const ACTIVATION_RUNS = 7;
 /** Requests sent before timing: a Node server's JIT takes thousands of requests to settle, and a registry in use is warm. */
@@ -91,9 +99,7 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 
 async function startTarget(name: TargetName, cpuProfDir: string | undefined): Promise<Target> {
   try {
-    const server = name === 'berth'
-      ? await startBerthRegistry(cpuProfDir ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } } : {})
-      : await startDistribution();
+    const server = name === 'distribution' ? await startDistribution() : cpuProfDir ? await startProfiledBerth(cpuProfDir) : await startBerthRegistry();
     const client = new HttpClient(server.url, MANIFEST_CONCURRENCY);
     const target: Target = { name, client, pid: server.pid, url: server.url, stop: async () => { client.close(); await server.stop(); } };
     const base = await client.request('GET', '/v2/').catch((e: unknown) => ({ status: 0, body: Buffer.from(errorText(e)) }));
@@ -103,6 +109,32 @@ async function startTarget(name: TargetName, cpuProfDir: string | undefined): Pr
     return { name, unavailable: errorText(e), stop: async () => undefined };
   }
 }
+
+/**
+ * Berth under `node --cpu-prof` (which NODE_OPTIONS does not accept), started like startBerthRegistry
+ * does; the profile is written when the server exits on SIGTERM.
+ */
+async function startProfiledBerth(cpuProfDir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const dir = tempDir('bench-berth');
+  const started = await startProcess(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, REGISTRY_CLI, 'serve', '--listen', '127.0.0.1:0', '--root', join(dir, 'data')],
+    /listening on (http:\/\/[\d.]+:\d+)/);
+  return { url: started.match[1] as string, pid: started.pid, stop: async () => { await stopAndWait(started.pid); removeDir(dir); } };
+}
+
+interface Timed {
+  ms: number;
+  /** CPU the server process used meanwhile (all threads, 10 ms resolution): unlike wall time, barely moved by other load on the machine. */
+  cpuMs: number;
+}
+
+async function timed(t: Target, work: () => Promise<unknown>): Promise<Timed> {
+  const cpuBefore = t.pid === undefined ? undefined : cpuMs(t.pid);
+  const ms = await timeMs(work);
+  const cpuAfter = t.pid === undefined ? undefined : cpuMs(t.pid);
+  return { ms, cpuMs: cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : cpuAfter - cpuBefore };
+}
+
+const cpuMetric = (key: string, label: string): MetricDef => ({ key, label, unit: 'CPU ms', better: 'lower' });
 
 function blobSeed(bench: string, rep: number, n = 0): number {
   let h = 0;
@@ -117,9 +149,12 @@ function benches(reps: number): Bench[] {
       title: '64 MiB blob push and pull',
       reps,
       metrics: [
-        { key: 'pushMonolithic', label: 'push: POST + PUT ?digest= with body', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps },
-        { key: 'pushStreamed', label: 'push: streamed PATCH (chunked encoding) + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps },
+        { key: 'pushMonolithic', label: 'push: POST + PUT ?digest= with body', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
+        { key: 'pushStreamed', label: 'push: streamed PATCH (chunked encoding) + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
         { key: 'pull', label: 'pull: GET blob', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sourceMiBps },
+        cpuMetric('pushMonolithicCpu', 'server CPU per push: POST + PUT'),
+        cpuMetric('pushStreamedCpu', 'server CPU per push: streamed PATCH + PUT'),
+        cpuMetric('pullCpu', 'server CPU per pull'),
       ],
       async setup(_t, c) {
         // Warms the server's code paths and the socket; not counted.
@@ -130,28 +165,35 @@ function benches(reps: number): Bench[] {
           await pullBlob(c, 'bench/warm', warm.digest());
         }
       },
-      async run(_t, c, rep) {
+      async run(t, c, rep) {
         const mono = new GeneratedBlob(blobSeed('blob', rep, 1), BLOB_BYTES);
         const streamed = new GeneratedBlob(blobSeed('blob', rep, 2), BLOB_BYTES);
         mono.digest();
         streamed.digest();
-        const pushMonolithicMs = await timeMs(() => pushMonolithic(c, 'bench/blob', mono));
-        const pushStreamedMs = await timeMs(() => pushStreamed(c, 'bench/blob', streamed));
+        const pushMono = await timed(t, () => pushMonolithic(c, 'bench/blob', mono));
+        const pushStream = await timed(t, () => pushStreamed(c, 'bench/blob', streamed));
         let pulled = 0;
-        const pullMs = await timeMs(async () => { pulled = await pullBlob(c, 'bench/blob', mono.digest()); });
+        const pull = await timed(t, async () => { pulled = await pullBlob(c, 'bench/blob', mono.digest()); });
         if (pulled !== BLOB_BYTES) throw new Error(`pull returned ${pulled} bytes, expected ${BLOB_BYTES}`);
-        return { pushMonolithic: mibPerSec(BLOB_BYTES, pushMonolithicMs), pushStreamed: mibPerSec(BLOB_BYTES, pushStreamedMs), pull: mibPerSec(BLOB_BYTES, pullMs) };
+        return {
+          pushMonolithic: mibPerSec(BLOB_BYTES, pushMono.ms), pushStreamed: mibPerSec(BLOB_BYTES, pushStream.ms), pull: mibPerSec(BLOB_BYTES, pull.ms),
+          pushMonolithicCpu: pushMono.cpuMs, pushStreamedCpu: pushStream.cpuMs, pullCpu: pull.cpuMs,
+        };
       },
     },
     {
       id: 'chunked',
       title: `64 MiB chunked push (${CHUNK_BYTES / MiB} MiB PATCH chunks with Content-Range)`,
       reps,
-      metrics: [{ key: 'pushChunked', label: 'push: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps }],
-      async run(_t, c, rep) {
+      metrics: [
+        { key: 'pushChunked', label: 'push: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
+        cpuMetric('pushChunkedCpu', 'server CPU per push'),
+      ],
+      async run(t, c, rep) {
         const blob = new GeneratedBlob(blobSeed('chunked', rep), BLOB_BYTES);
         blob.digest();
-        return { pushChunked: mibPerSec(BLOB_BYTES, await timeMs(() => pushChunked(c, 'bench/chunked', blob, CHUNK_BYTES))) };
+        const push = await timed(t, () => pushChunked(c, 'bench/chunked', blob, CHUNK_BYTES));
+        return { pushChunked: mibPerSec(BLOB_BYTES, push.ms), pushChunkedCpu: push.cpuMs };
       },
     },
     {
@@ -162,15 +204,17 @@ function benches(reps: number): Bench[] {
         { key: 'reqPerSec', label: 'throughput', unit: 'req/s', better: 'higher', ceiling: (c) => c.tinyGet.reqPerSec },
         { key: 'p50Ms', label: 'latency p50', unit: 'ms', better: 'lower', ceiling: (c) => c.tinyGet.p50Ms },
         { key: 'p99Ms', label: 'latency p99', unit: 'ms', better: 'lower', ceiling: (c) => c.tinyGet.p99Ms },
+        { key: 'cpuUsPerRequest', label: 'server CPU per request', unit: 'CPU µs', better: 'lower' },
       ],
       async setup(_t, c) {
         const manifest = await pushSampleImage(c, 'bench/manifest', 'manifest');
         await putManifest(c, 'bench/manifest', 'latest', manifest);
         await timeRequests(WARMUP_REQUESTS, MANIFEST_CONCURRENCY, async () => { await getManifest(c, 'bench/manifest', 'latest'); });
       },
-      async run(_t, c) {
-        const r = await timeRequests(MANIFEST_GETS, MANIFEST_CONCURRENCY, async () => { await getManifest(c, 'bench/manifest', 'latest'); });
-        return { reqPerSec: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+      async run(t, c) {
+        let r = { reqPerSec: 0, p50Ms: 0, p99Ms: 0 };
+        const cpu = await timed(t, async () => { r = await timeRequests(MANIFEST_GETS, MANIFEST_CONCURRENCY, async () => { await getManifest(c, 'bench/manifest', 'latest'); }); });
+        return { reqPerSec: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerRequest: (cpu.cpuMs * 1000) / MANIFEST_GETS };
       },
     },
     {
@@ -181,11 +225,12 @@ function benches(reps: number): Bench[] {
         { key: 'pushesPerSec', label: 'blobs pushed', unit: 'blobs/s', better: 'higher' },
         { key: 'reqPerSec', label: 'requests', unit: 'req/s', better: 'higher', ceiling: (c) => c.tinyGet.reqPerSec },
         { key: 'p99Ms', label: 'push latency p99', unit: 'ms', better: 'lower' },
+        { key: 'cpuUsPerPush', label: 'server CPU per push', unit: 'CPU µs', better: 'lower' },
       ],
       async setup(_t, c) {
         await timeRequests(SMALL_BLOBS * 2, SMALL_CONCURRENCY, async (i) => { await pushSmall(c, 'bench/small-warm', Buffer.from(`warm-up blob ${i}`)); });
       },
-      async run(_t, c, rep) {
+      async run(t, c, rep) {
         const seed = blobSeed('small', rep);
         const data = (i: number): Buffer => {
           const b = Buffer.alloc(SMALL_BLOB_BYTES, i % 251);
@@ -193,8 +238,9 @@ function benches(reps: number): Bench[] {
           b.writeUInt32BE(i, 4);
           return b;
         };
-        const r = await timeRequests(SMALL_BLOBS, SMALL_CONCURRENCY, async (i) => { await pushSmall(c, 'bench/small', data(i)); });
-        return { pushesPerSec: r.reqPerSec, reqPerSec: r.reqPerSec * 2, p99Ms: r.p99Ms };
+        let r = { reqPerSec: 0, p50Ms: 0, p99Ms: 0 };
+        const cpu = await timed(t, async () => { r = await timeRequests(SMALL_BLOBS, SMALL_CONCURRENCY, async (i) => { await pushSmall(c, 'bench/small', data(i)); }); });
+        return { pushesPerSec: r.reqPerSec, reqPerSec: r.reqPerSec * 2, p99Ms: r.p99Ms, cpuUsPerPush: (cpu.cpuMs * 1000) / SMALL_BLOBS };
       },
     },
     {
@@ -204,21 +250,31 @@ function benches(reps: number): Bench[] {
       metrics: [
         { key: 'tagPutsPerSec', label: `writing the tags (manifest PUT, concurrency ${SMALL_CONCURRENCY}, once)`, unit: 'req/s', better: 'higher' },
         { key: 'listAllMs', label: 'tags/list, one response', unit: 'ms', better: 'lower' },
-        { key: 'listPagedMs', label: `tags/list?n=${TAG_PAGE}, following Link`, unit: 'ms', better: 'lower' },
-        { key: 'pages', label: 'pages returned for the paged listing', unit: 'pages', better: 'lower' },
+        { key: 'listPagedMs', label: `tags/list?n=${TAG_PAGE}, following Link`, unit: 'ms', better: 'lower', comparableWhenEqual: 'pages' },
+        { key: 'pages', label: 'pages returned for the paged listing', unit: 'pages', better: 'lower', informational: true },
+        { key: 'cpuMsPerListingPair', label: 'server CPU per full + paged listing', unit: 'CPU ms', better: 'lower', comparableWhenEqual: 'pages' },
       ],
       async setup(_t, c) {
         const manifest = await pushSampleImage(c, 'bench/tags', 'tags');
         const r = await timeRequests(TAG_COUNT, SMALL_CONCURRENCY, async (i) => { await putManifest(c, 'bench/tags', `t${String(i).padStart(4, '0')}`, manifest); });
         return { tagPutsPerSec: r.reqPerSec };
       },
-      async run(_t, c) {
-        let all = 0;
-        let paged = { tags: [] as string[], pages: 0 };
-        const listAllMs = await timeMs(async () => { all = (await listTags(c, 'bench/tags')).tags.length; });
-        const listPagedMs = await timeMs(async () => { paged = await listTags(c, 'bench/tags', TAG_PAGE); });
-        if (all !== TAG_COUNT || paged.tags.length !== TAG_COUNT) throw new Error(`listed ${all} and ${paged.tags.length} tags, expected ${TAG_COUNT}`);
-        return { listAllMs, listPagedMs, pages: paged.pages };
+      async run(t, c) {
+        // One listing takes milliseconds: each repetition is the median of several.
+        const allMs: number[] = [];
+        const pagedMs: number[] = [];
+        let pages = 0;
+        const cpu = await timed(t, async () => {
+          for (let i = 0; i < TAG_LISTINGS_PER_REP; i++) {
+            let all = 0;
+            let paged = { tags: [] as string[], pages: 0 };
+            allMs.push(await timeMs(async () => { all = (await listTags(c, 'bench/tags')).tags.length; }));
+            pagedMs.push(await timeMs(async () => { paged = await listTags(c, 'bench/tags', TAG_PAGE); }));
+            if (all !== TAG_COUNT || paged.tags.length !== TAG_COUNT) throw new Error(`listed ${all} and ${paged.tags.length} tags, expected ${TAG_COUNT}`);
+            pages = paged.pages;
+          }
+        });
+        return { listAllMs: median(allMs), listPagedMs: median(pagedMs), pages, cpuMsPerListingPair: cpu.cpuMs / TAG_LISTINGS_PER_REP };
       },
     },
     {
@@ -231,7 +287,7 @@ function benches(reps: number): Bench[] {
           { key: `pull${size / MiB}`, label: `pull ${size / MiB} MiB: RSS growth`, unit: 'MiB', better: 'lower' as const },
         ]),
         { key: 'baseline', label: 'RSS before the pushes', unit: 'MiB', better: 'lower' },
-        { key: 'pushMiBps', label: `push ${MEMORY_SIZES.at(-1) as number / MiB} MiB: throughput`, unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps },
+        { key: 'pushMiBps', label: `push ${MEMORY_SIZES.at(-1) as number / MiB} MiB: throughput`, unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
         { key: 'pullMiBps', label: `pull ${MEMORY_SIZES.at(-1) as number / MiB} MiB: throughput`, unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sourceMiBps },
       ],
       async run(t, c) {
@@ -305,7 +361,7 @@ async function runBench(bench: Bench, targets: readonly Target[], results: Resul
 
 /** > 1.0 means Berth is better: throughput Berth/distribution, latency and memory distribution/Berth. */
 function ratio(def: MetricDef, berth: number | undefined, dist: number | undefined): number | undefined {
-  if (berth === undefined || dist === undefined) return undefined;
+  if (berth === undefined || dist === undefined || def.informational || Number.isNaN(berth) || Number.isNaN(dist)) return undefined;
   if (def.unit === 'MiB' && def.better === 'lower') return Math.max(dist, 1) / Math.max(berth, 1); // memory growth near zero: 1 MiB floor
   if (def.better === 'higher') return dist === 0 ? undefined : berth / dist;
   return berth === 0 ? undefined : dist / berth;
@@ -322,7 +378,8 @@ function cell(v: MetricValue | undefined): string {
 }
 
 function renderBench(bench: Bench, results: Results, ceilings: Ceilings | undefined): string {
-  const rows: string[][] = [['metric', 'unit', 'Berth', 'distribution', 'Berth/dist', 'ceiling', 'Berth/ceiling']];
+  const withStore = bench.metrics.some((m) => m.storeCeiling);
+  const rows: string[][] = [['metric', 'unit', 'Berth', 'distribution', 'Berth/dist', 'ceiling', 'Berth/ceiling', ...(withStore ? ['Berth/store ceiling'] : [])]];
   const notes = new Set<string>();
   for (const m of bench.metrics) {
     const r = results[`${bench.id}.${m.key}`];
@@ -330,7 +387,12 @@ function renderBench(bench: Bench, results: Results, ceilings: Ceilings | undefi
     const d = r?.distribution;
     for (const [name, v] of [['Berth', b], ['distribution', d]] as const) if (v?.error) notes.add(`${name}: ${v.error}`);
     const ceiling = ceilings && m.ceiling ? m.ceiling(ceilings) : undefined;
-    rows.push([m.label, m.unit, cell(b), cell(d), formatNumber(ratio(m, b?.median, d?.median)), ceiling === undefined ? '' : formatNumber(ceiling), ceiling === undefined ? '' : formatNumber(ceilingFraction(m, b?.median, ceiling))]);
+    const store = ceilings && m.storeCeiling ? m.storeCeiling(ceilings) : undefined;
+    const other = m.comparableWhenEqual ? results[`${bench.id}.${m.comparableWhenEqual}`] : undefined;
+    const comparable = !other || other.berth.median === other.distribution.median;
+    if (!comparable) notes.add(`${m.label}: the servers did different work (${m.comparableWhenEqual} differ), so no ratio; distribution 2.8 ignores n= on tags/list`);
+    rows.push([m.label, m.unit, cell(b), cell(d), comparable ? formatNumber(ratio(m, b?.median, d?.median)) : 'n/c', ceiling === undefined ? '' : formatNumber(ceiling), ceiling === undefined ? '' : formatNumber(ceilingFraction(m, b?.median, ceiling)),
+      ...(withStore ? [store === undefined ? '' : formatNumber(ceilingFraction(m, b?.median, store))] : [])]);
   }
   const reps = bench.reps > 1 ? ` (median of ${bench.reps})` : '';
   return [`\n## ${bench.title}${reps}`, renderTable(rows), ...[...notes].map((n) => `   ${n}`)].join('\n');
@@ -367,6 +429,15 @@ function renderActivation(a: ActivationReport): string {
   return lines.join('\n');
 }
 
+/** The one-minute load average, as printed in /proc/loadavg. */
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? 'n/a';
+  } catch {
+    return 'n/a';
+  }
+}
+
 function gitCommit(): string | undefined {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
@@ -386,6 +457,7 @@ async function main(): Promise<void> {
   const startedAt = performance.now();
   const log = (line: string): void => { process.stdout.write(`${line}\n`); };
   const cpu = cpus();
+  const loadBefore = loadAverage();
   log(`Berth bench: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Linux ${release()}, ${distributionVersion()}`);
 
   let ceilings: Ceilings | undefined;
@@ -427,7 +499,9 @@ async function main(): Promise<void> {
   if (memory) out.push(...TARGETS.map((name) => `   ${LABELS[name]} memory: ${flatVerdict(results, name)}`));
   if (activation) out.push(renderActivation(activation));
   const elapsedS = (performance.now() - startedAt) / 1000;
-  out.push(`\nbench finished in ${elapsedS.toFixed(0)} s`);
+  const loadAfter = loadAverage();
+  out.push(`\nbench finished in ${elapsedS.toFixed(0)} s; load average ${loadBefore} before, ${loadAfter} after, on ${cpu.length} CPUs`);
+  if (Math.max(Number(loadBefore), Number(loadAfter)) > cpu.length / 2) out.push('WARNING: other work was running on this machine; absolute figures are noisy, the interleaved ratios less so.');
   log(out.join('\n'));
 
   const dir = join(PROJECT_ROOT, 'bench-results');
@@ -446,11 +520,18 @@ async function main(): Promise<void> {
       metrics: b.metrics.map((m) => {
         const r = results[`${b.id}.${m.key}`];
         const ceiling = ceilings && m.ceiling ? m.ceiling(ceilings) : undefined;
-        return { key: m.key, label: m.label, unit: m.unit, better: m.better, berth: r?.berth, distribution: r?.distribution, ratio: ratio(m, r?.berth.median, r?.distribution.median), ceiling, berthOfCeiling: ceilingFraction(m, r?.berth.median, ceiling) };
+        const store = ceilings && m.storeCeiling ? m.storeCeiling(ceilings) : undefined;
+        const other = m.comparableWhenEqual ? results[`${b.id}.${m.comparableWhenEqual}`] : undefined;
+        const comparable = !other || other.berth.median === other.distribution.median;
+        return {
+          key: m.key, label: m.label, unit: m.unit, better: m.better, berth: r?.berth, distribution: r?.distribution, ratio: comparable ? ratio(m, r?.berth.median, r?.distribution.median) : undefined,
+          ceiling, berthOfCeiling: ceilingFraction(m, r?.berth.median, ceiling), storeCeiling: store, berthOfStoreCeiling: ceilingFraction(m, r?.berth.median, store),
+        };
       }),
     })),
     activation,
     elapsedSeconds: elapsedS,
+    loadAverage: { before: Number(loadBefore), after: Number(loadAfter) },
   };
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   log(`results written to bench-results/latest.json`);
