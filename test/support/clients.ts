@@ -4,7 +4,8 @@
  * other or with the machine. Plus building FROM-scratch busybox images with docker and buildah.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { digestOf } from '../../src/oci/digest';
@@ -123,6 +124,8 @@ export interface ScratchImageOptions {
   layers?: number;
   /** Written into each file and a label, so two builds differ in content and digest. */
   label?: string;
+  /** Adds a layer holding `/big.bin` of this many random bytes (docker builds only). */
+  bigFileBytes?: number;
 }
 
 /** What a container of a `busyboxContext`-style image prints: one line per file layer. */
@@ -135,6 +138,14 @@ export function expectedScratchOutput(opts: ScratchImageOptions = {}): string {
 export async function dockerBuildScratch(dockerd: Dockerd, ref: string, opts: ScratchImageOptions = {}): Promise<void> {
   const ctx = busyboxContext(opts.layers ?? 2, opts.label ?? 'berth-test');
   try {
+    if (opts.bigFileBytes) {
+      writeFileSync(join(ctx, 'big.bin'), randomBytes(opts.bigFileBytes));
+      const dockerfile = join(ctx, 'Dockerfile');
+      const text = readFileSync(dockerfile, 'utf8');
+      const anchor = 'COPY busybox /bin/busybox\n';
+      if (!text.includes(anchor)) throw new Error(`busyboxContext's Dockerfile no longer has "${anchor.trim()}"; update dockerBuildScratch`);
+      writeFileSync(dockerfile, text.replace(anchor, `${anchor}COPY big.bin /big.bin\n`));
+    }
     await dockerd.docker(['build', '-q', '-t', ref, ctx], { timeoutMs: 180_000 });
   } finally {
     removeDir(ctx);

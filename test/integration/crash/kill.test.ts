@@ -5,7 +5,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
-import { containerTools, skopeoDigest, type ContainerTools } from '../../support/clients';
+import { containerTools, dockerBuildScratch, expectedScratchOutput, skopeoDigest, type ContainerTools } from '../../support/clients';
+import { startDockerd, type Dockerd } from '../../support/dockerd';
 import { isAlive, removeDir, tempDir, waitFor } from '../../support/proc';
 import { buildImage, headBlob, layerOf, pushBuilt, uploadUrl } from '../../support/ociImage';
 import { TARGETS, type RunningRegistry } from '../clients/targets';
@@ -108,3 +109,52 @@ for (const target of TARGETS) {
     }
   });
 }
+
+describe('kill -9 during a docker push', function () {
+  let dockerd: Dockerd;
+  let tools: ContainerTools;
+  before(async function () {
+    dockerd = await startDockerd();
+    tools = containerTools();
+  });
+  after(async function () {
+    await dockerd?.stop();
+    await tools?.cleanup();
+  });
+
+  for (const target of TARGETS) {
+    describe(`of ${target.name}`, function () {
+      const dir = tempDir(`crash-docker-${target.name}`);
+      const root = join(dir, 'data');
+      let registry: RunningRegistry | undefined;
+      after(async function () {
+        await registry?.stop();
+        removeDir(dir);
+      });
+
+      it('fails that push only; after a restart the same image pushes, pulls and runs', async function () {
+        registry = await target.start(root);
+        const opts = { layers: 1, label: `docker-crash-${target.name}`, bigFileBytes: 48 * MiB };
+        const first = `${registry.host}/crash/docker:v1`;
+        await dockerBuildScratch(dockerd, first, opts);
+        // docker retries a failed layer for about a minute; the CLI is stopped sooner, which cancels the push.
+        const push = dockerd.docker(['push', first], { timeoutMs: 15_000 }).then(() => 'completed', (e: Error) => e.message);
+        await waitFor('docker upload bytes on disk', async () => (bytesInUploads(root) >= ON_DISK_BEFORE_KILL ? true : undefined), 60_000, 10);
+        const pid = registry.pid;
+        process.kill(pid, 'SIGKILL');
+        await waitFor(`pid ${pid} to die`, async () => (isAlive(pid) ? undefined : true), 10_000);
+        assert.notEqual(await push, 'completed');
+        assert.deepEqual(await corruptBlobs(root), []);
+
+        registry = await target.start(root);
+        const again = `${registry.host}/crash/docker:v1`;
+        await dockerd.docker(['tag', first, again]);
+        await dockerd.docker(['push', again]);
+        await dockerd.docker(['rmi', first, again]);
+        await dockerd.docker(['pull', again]);
+        assert.equal((await dockerd.docker(['run', '--rm', '--network', 'none', again])).stdout, expectedScratchOutput(opts));
+        assert.deepEqual(await corruptBlobs(root), []);
+      });
+    });
+  }
+});
