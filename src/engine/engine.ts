@@ -246,10 +246,16 @@ export class Engine {
 
   /** Checks that an engine answers; a typed 'no-engine' error says why not. */
   async ping(timeoutMs = this.options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS): Promise<void> {
+    let docker: Dockerode;
+    try {
+      docker = await this.client();
+    } catch (e) {
+      throw this.explain(fromDockerodeError('Contacting the Docker engine', e, this.address));
+    }
+    // The clock starts after dockerode has loaded: a slow first load is not a slow engine.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      const docker = await this.client();
       // dockerode takes an abort signal here; its type declarations do not say so.
       const ping = docker.ping as unknown as (this: Dockerode, opts: { abortSignal: AbortSignal }) => Promise<unknown>;
       await ping.call(docker, { abortSignal: controller.signal });

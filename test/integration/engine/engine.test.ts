@@ -122,6 +122,9 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
         assert.ok(back?.digests.some((d) => d.endsWith(pushed.digest ?? '-')));
         const again = await engine.pull(target);
         assert.match(again.status ?? '', /Image is up to date/);
+        const byDigest = await engine.pull(`${reg().host}/engine/pull@${pushed.digest ?? ''}`);
+        assert.equal(byDigest.reference, `${reg().host}/engine/pull@${pushed.digest ?? ''}`);
+        assert.equal(byDigest.digest, pushed.digest);
       });
 
       it('retags and pushes to another repository in one call', async () => {
