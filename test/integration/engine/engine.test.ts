@@ -8,6 +8,7 @@ import { dockerBuildScratch } from '../../support/clients';
 import { startDistribution } from '../../support/distribution';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
 import { BUSYBOX } from '../../support/images';
+import { buildImage, buildIndex, layerOf, MULTI_PLATFORMS, pushBuilt, tarArchive } from '../../support/ociImage';
 import { removeDir, sleep, tempDir, waitFor } from '../../support/proc';
 import { startBerthTokenRegistry, startHtpasswdRegistry, type HtpasswdRegistry, type LoginRegistry } from '../credentials/fixtures';
 
@@ -143,6 +144,21 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
       });
     });
   }
+
+  it('pulls the platform asked for out of a multi-platform index', async () => {
+    const reg = registries['docker-registry'] as Registry;
+    const images = MULTI_PLATFORMS.map((platform) => buildImage({
+      platform,
+      layers: [layerOf(tarArchive({ 'arch.txt': `${platform.architecture}\n` }), { gzip: true })],
+    }));
+    await pushBuilt(reg.url, 'engine/multi', buildIndex({ images }), '1');
+    const ref = `${reg.host}/engine/multi:1`;
+    for (const [platform, architecture] of [['linux/arm64', 'arm64'], ['linux/arm/v7', 'arm'], ['linux/amd64', 'amd64']]) {
+      const pulled = await engine.pull(ref, { platform });
+      assert.match(pulled.status ?? '', /Downloaded newer image|Image is up to date/);
+      assert.equal((await engine.inspectImage(ref)).architecture, architecture, platform);
+    }
+  });
 
   describe('cancelling a push', () => {
     const big = 'berth-engine-big:1';
