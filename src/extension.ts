@@ -119,8 +119,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView('berth.localImages', { treeDataProvider: localImages }),
     vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, docs),
     new LocalStatusBar(() => registry.status(), (l) => registry.onDidChangeState(l)),
-    vscode.workspace.onDidChangeConfiguration((e) => {
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration('berth.tags.sortOrder') || e.affectsConfiguration('berth.pageSize')) registries.refresh();
+      const restartNeeded = ['port', 'storagePath', 'events'].some((k) => e.affectsConfiguration(`berth.localRegistry.${k}`));
+      if (restartNeeded && registry.status().state === 'running') {
+        const restart = await vscode.window.showInformationMessage('The local registry uses the new settings after a restart.', 'Restart Now');
+        if (restart) await vscode.commands.executeCommand('berth.local.restart');
+      }
     }),
   );
 
