@@ -47,7 +47,13 @@ export function activate(context: vscode.ExtensionContext): void {
     tagOrder: () => config().get<TagOrder>('tags.sortOrder', 'semver'),
     pageSize: () => config().get<number>('pageSize', 100),
     notifyOnPush: () => config().get<boolean>('notifyOnPush', false),
-    setLocalPort: (port) => Promise.resolve(config().update('localRegistry.port', port, vscode.ConfigurationTarget.Global)),
+    setLocalPort: async (port) => {
+      // Write where the current value comes from, or a workspace value would keep overriding it.
+      const where = config().inspect<number>('localRegistry.port');
+      const target = where?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
+        : where?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      await config().update('localRegistry.port', port, target);
+    },
   };
   const storagePath = (): string => config().get<string>('localRegistry.storagePath', '') || join(context.globalStorageUri.fsPath, 'registry');
 
