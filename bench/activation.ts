@@ -21,6 +21,7 @@ export interface ActivationTiming {
   requireMs: number;
   activateMs: number;
   totalMs: number;
+  cpuMs: number;
   samplesTotalMs: number[];
 }
 
@@ -41,6 +42,7 @@ interface ProbeResult {
   requireMs: number;
   activateMs: number;
   totalMs: number;
+  cpuMs: number;
   heavyModules: string[];
   packages: string[];
   registeredCommands: number;
@@ -77,6 +79,7 @@ function timeActivation(probe: string, bundle: string, scratch: string, runs: nu
     requireMs: median(results.map((r) => r.requireMs)),
     activateMs: median(results.map((r) => r.activateMs)),
     totalMs: median(results.map((r) => r.totalMs)),
+    cpuMs: median(results.map((r) => r.cpuMs)),
     samplesTotalMs: results.map((r) => r.totalMs),
   };
 }
