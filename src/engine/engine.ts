@@ -44,6 +44,22 @@ export function engineAuth(server: string, c: { username?: string; password?: st
   };
 }
 
+/** Anything that finds credentials for a server the way src/credentials' DockerCredentialStore does. */
+export interface CredentialLookup {
+  get(server: string): Promise<{ username?: string; password?: string; identityToken?: string; registryToken?: string } | undefined>;
+}
+
+/**
+ * The credentials the docker CLI would send for `ref`'s registry (config.json, credsStore, credHelpers),
+ * as an EngineAuth; undefined when it has none. Lets a push work for registries someone signed in to
+ * with `docker login` but never connected in the editor.
+ */
+export async function authForReference(ref: string, credentials: CredentialLookup): Promise<EngineAuth | undefined> {
+  const server = registryOfReference(ref);
+  const found = await credentials.get(server);
+  return found && (found.password || found.identityToken || found.registryToken) ? engineAuth(server, found) : undefined;
+}
+
 function authConfig(a: EngineAuth): Dockerode.AuthConfig {
   const config: Record<string, string> = { serveraddress: a.serverAddress };
   if (a.username) config['username'] = a.username;

@@ -27,6 +27,7 @@
  * ## Push, pull, retag-and-push
  * ```ts
  * const auth = engineAuth(registryOfReference(ref), credential);   // credential from src/credentials or SecretStorage
+ * const cliAuth = await authForReference(ref, new DockerCredentialStore());   // what `docker push` would send
  * const ac = new AbortController();
  * const result = await engine.push(ref, { auth, signal: ac.signal, onProgress: (e) => … });
  * //   PushResult { reference, digest?, manifestSizeBytes?, layers }
@@ -44,8 +45,8 @@
  * however the stream ends.
  */
 export {
-  connectEngine, DEFAULT_PING_TIMEOUT_MS, Engine, engineAuth, registryOfReference, splitImageReference,
-  type EngineAuth, type EngineOptions, type EngineVersion, type ImageDetails, type ImageEvent, type LocalImage, type PullOptions,
+  authForReference, connectEngine, DEFAULT_PING_TIMEOUT_MS, Engine, engineAuth, registryOfReference, splitImageReference,
+  type CredentialLookup, type EngineAuth, type EngineOptions, type EngineVersion, type ImageDetails, type ImageEvent, type LocalImage, type PullOptions,
   type PullResult, type PushResult, type RemovedImage, type RetagAndPushResult, type TransferOptions,
 } from './engine';
 export {

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectEngine, Engine, EngineError, engineAuth, registryOfReference, type ProgressEvent } from '../../../src/engine';
+import { DockerCredentialStore } from '../../../src/credentials';
+import { authForReference, connectEngine, Engine, EngineError, engineAuth, registryOfReference, type ProgressEvent } from '../../../src/engine';
 import { startBerthRegistry } from '../../support/berthRegistry';
 import { dockerBuildScratch } from '../../support/clients';
 import { startDistribution } from '../../support/distribution';
@@ -225,6 +226,22 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
         await engine.remove(target);
         const pulled = await engine.pull(target, { auth });
         assert.equal(pulled.digest, pushed.digest, 'the registry gives back what it stored');
+      });
+
+      it('pushes with what the docker CLI has stored for the registry (config.json)', async () => {
+        const dir = tempDir('engine-cfg');
+        try {
+          const cli = new DockerCredentialStore({ configDir: dir, env: {} });
+          const target = `${reg().host}/engine/cli-auth:1`;
+          assert.equal(await authForReference(target, cli), undefined);
+          await cli.store(reg().host, { username: reg().username, password: reg().password });
+          const auth = await authForReference(target, cli);
+          assert.deepEqual(auth, { serverAddress: reg().host, username: reg().username, password: reg().password });
+          await engine.tag(source, target);
+          assert.match((await engine.push(target, { auth })).digest ?? '', /^sha256:/);
+        } finally {
+          removeDir(dir);
+        }
       });
 
       const refusals: Array<{ name: string; auth?: { username: string; password: string } }> = [
