@@ -49,8 +49,11 @@ const defaultLog = (line: string): void => {
  * and keeps node-gyp from downloading headers).
  */
 function npmInstall(dir: string, spec: string, nodeDir: string | undefined, timeoutMs: number): void {
+  // Leave out the outer npm's variables (`npm test` sets them): the inner npm reads them as its own
+  // config, and code-server's postinstall takes the Node version from npm_config_user_agent.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     npm_config_fund: 'false',
     npm_config_audit: 'false',
     npm_config_update_notifier: 'false',

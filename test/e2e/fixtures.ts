@@ -20,6 +20,14 @@ export function fixtureEnv(f: Fixtures): Record<string, string> {
   };
 }
 
+let current: Fixtures | undefined;
+
+/** The runner's fixtures, for UI tests (they run in the runner's process). */
+export function fixtures(): Fixtures {
+  if (!current) throw new Error('the e2e fixtures are not running: run the UI tests through test/e2e/run.ts');
+  return current;
+}
+
 export async function startFixtures(log: (line: string) => void): Promise<Fixtures> {
   const [distribution, dockerd] = await Promise.allSettled([startDistribution(), startDockerd()]);
   if (distribution.status === 'rejected' || dockerd.status === 'rejected') {
@@ -29,11 +37,13 @@ export async function startFixtures(log: (line: string) => void): Promise<Fixtur
     throw new Error(`could not start the e2e fixtures: ${why.join('; ')}`);
   }
   log(`fixtures: docker-registry on ${distribution.value.url}, dockerd on ${dockerd.value.host}`);
-  return {
+  current = {
     distribution: distribution.value,
     dockerd: dockerd.value,
     async stop() {
+      current = undefined;
       await Promise.all([distribution.value.stop(), dockerd.value.stop()]);
     },
   };
+  return current;
 }

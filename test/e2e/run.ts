@@ -22,7 +22,8 @@ import { fixtureEnv, startFixtures, type Fixtures } from './fixtures';
 import { removeDir, tempDir } from '../support/proc';
 import type { HostResults } from './suite/index';
 
-const HOST_OUT = join(E2E_CACHE, 'out');
+/** Per run, so two runs in one working tree never load each other's half-written bundle. */
+const HOST_OUT = join(E2E_CACHE, 'out', `run-${process.pid}`);
 const HOST_TIMEOUT_MS = 5 * 60_000;
 /** Nothing in this tier may hang CI: past this, whatever is running is reported as a failure. */
 const TIER_TIMEOUT_MS = 12 * 60_000;
@@ -176,6 +177,7 @@ async function main(): Promise<number> {
     total.failures++;
   } finally {
     await fixtures?.stop();
+    rmSync(HOST_OUT, { recursive: true, force: true });
   }
   report();
   const measured = join(ARTIFACTS_DIR, 'measurements.json');

@@ -16,6 +16,8 @@ const SEL = {
   paneHeader: '.pane-header',
   listRow: '.monaco-list-row',
   twistie: '.monaco-tl-twistie',
+  rowLabel: '.label-name',
+  welcomeButton: '.welcome-view-content .monaco-button',
   contextMenuItem: '.context-view .monaco-menu .action-item',
   quickInput: '.quick-input-widget',
   quickInputBox: '.quick-input-widget input',
@@ -23,7 +25,9 @@ const SEL = {
   quickInputMessage: '.quick-input-widget .quick-input-message',
   notificationCenter: '.notifications-center',
   notificationItem: '.notifications-center .notification-list-item',
+  notificationCenterHide: '.notifications-center-header .action-label[aria-label^="Hide Notifications"]',
   notificationToast: '.notifications-toasts .notification-toast',
+  notificationButton: '.monaco-button',
   dialog: '.monaco-dialog-box',
   dialogButton: '.monaco-dialog-box .dialog-buttons .monaco-button',
   activeEditor: '.editor-group-container.active .editor-instance',
@@ -34,8 +38,6 @@ const SEL = {
 } as const;
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** Text of a row, exactly `label` (a tree row's text may also hold its description, so only the start is anchored). */
-const startsWith = (label: string | RegExp): RegExp => (typeof label === 'string' ? new RegExp(`^\\s*${escape(label)}(\\s|$)`) : label);
 
 export class Workbench {
   constructor(readonly page: Page) {}
@@ -74,9 +76,19 @@ export class Workbench {
     return view;
   }
 
-  /** A tree row in a view whose text starts with `label`. */
+  /**
+   * A tree row in a view: a string matches the row's label exactly; a RegExp is tested against the row's
+   * whole text (label and description run together, e.g. /^Local registry\s*running on/).
+   */
   treeRow(viewName: string, label: string | RegExp): Locator {
-    return this.view(viewName).locator(SEL.listRow, { hasText: startsWith(label) }).first();
+    const rows = this.view(viewName).locator(SEL.listRow);
+    if (typeof label !== 'string') return rows.filter({ hasText: label }).first();
+    return rows.filter({ has: this.exactLabel(label) }).first();
+  }
+
+  /** A row's label element whose text is exactly `label` (descriptions sit in a sibling element). */
+  private exactLabel(label: string): Locator {
+    return this.page.locator(SEL.rowLabel, { hasText: new RegExp(`^\\s*${escape(label)}\\s*$`) });
   }
 
   async rowTexts(viewName: string): Promise<string[]> {
@@ -89,11 +101,34 @@ export class Workbench {
     return row;
   }
 
-  /** Expands a tree row (a no-op when it is already expanded). */
-  async expand(row: Locator): Promise<void> {
-    if (await row.getAttribute('aria-expanded') === 'true') return;
-    await row.locator(SEL.twistie).click();
-    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle(), { timeout: 30_000 });
+  async waitForRowGone(viewName: string, label: string | RegExp, timeoutMs = 30_000): Promise<void> {
+    await this.treeRow(viewName, label).waitFor({ state: 'detached', timeout: timeoutMs });
+  }
+
+  /** Clicks a button of a view's welcome content (shown while the view has nothing to list). */
+  async clickWelcomeButton(viewName: string, label: string): Promise<void> {
+    const button = this.view(viewName).locator(SEL.welcomeButton, { hasText: label }).first();
+    await button.waitFor({ timeout: 30_000 });
+    await button.click();
+  }
+
+  /** Re-fetches a row's children through its context menu's Refresh. */
+  async refreshRow(row: Locator): Promise<void> {
+    await row.waitFor({ timeout: 30_000 });
+    await this.contextMenu(row, /^\s*Refresh\s*$/);
+  }
+
+  /**
+   * Expands a tree row (a no-op when it is already expanded). The tree may redraw the row while its
+   * children load (a refresh, a registry event), which can swallow a click: retry until it says expanded.
+   */
+  async expand(row: Locator, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (await row.getAttribute('aria-expanded') !== 'true') {
+      if (Date.now() > deadline) throw new Error(`the row "${await row.innerText().catch(() => '?')}" did not expand within ${timeoutMs} ms`);
+      await row.locator(SEL.twistie).click();
+      for (let i = 0; i < 20 && await row.getAttribute('aria-expanded') !== 'true'; i++) await this.page.waitForTimeout(100);
+    }
   }
 
   /** Right-clicks `row` and picks `item` from its context menu. */
@@ -129,17 +164,29 @@ export class Workbench {
     return { message, items: items.map((t) => t.replace(/\s+/g, ' ').trim()) };
   }
 
-  /** Types into the open input box and accepts it. */
-  async answer(text: string): Promise<void> {
+  /**
+   * Types into the open input box and accepts it. `prompt` is matched against the box's title and
+   * message, so an answer never lands in the previous box while it is still closing.
+   */
+  async answer(text: string, prompt?: RegExp, timeoutMs = 30_000): Promise<void> {
+    const widget = this.page.locator(SEL.quickInput);
     const input = this.page.locator(SEL.quickInputBox);
-    await input.waitFor({ timeout: 30_000 });
+    await input.waitFor({ timeout: timeoutMs });
+    if (prompt) await widget.filter({ hasText: prompt }).waitFor({ timeout: timeoutMs });
     await input.fill(text);
     await this.page.keyboard.press('Enter');
+    // Accepted once the box closes or moves on to the next question.
+    const deadline = Date.now() + timeoutMs;
+    while (await input.isVisible() && await input.inputValue().catch(() => '') === text) {
+      if (Date.now() > deadline) throw new Error(`the input box did not accept "${text}"`);
+      await this.page.waitForTimeout(100);
+    }
   }
 
-  /** Picks the quick-pick item whose text starts with `label`. */
+  /** Picks the quick-pick item labelled `label` (or whose whole text matches a RegExp). */
   async pick(label: string | RegExp): Promise<void> {
-    const row = this.page.locator(SEL.quickInputRow, { hasText: startsWith(label) }).first();
+    const rows = this.page.locator(SEL.quickInputRow);
+    const row = (typeof label === 'string' ? rows.filter({ has: this.exactLabel(label) }) : rows.filter({ hasText: label })).first();
     await row.waitFor({ timeout: 30_000 });
     await row.click();
   }
@@ -178,8 +225,15 @@ export class Workbench {
     throw new Error(`no notification matching ${text} within ${timeoutMs} ms; saw: ${JSON.stringify(seen)}`);
   }
 
+  /** Clicks a button on the notification matching `text` (in the notification center). */
+  async clickNotificationButton(text: RegExp, button: string, timeoutMs = 30_000): Promise<void> {
+    await this.waitForNotification(text, timeoutMs);
+    const item = this.page.locator(SEL.notificationItem, { hasText: text }).first();
+    await item.locator(SEL.notificationButton, { hasText: button }).first().click();
+  }
+
   async hideNotifications(): Promise<void> {
-    if (await this.page.locator(SEL.notificationCenter).isVisible().catch(() => false)) await this.runCommand('Notifications: Hide Notifications');
+    if (await this.page.locator(SEL.notificationCenter).isVisible().catch(() => false)) await this.page.locator(SEL.notificationCenterHide).first().click();
   }
 
   /** Title of the active editor tab. */
@@ -187,9 +241,16 @@ export class Workbench {
     return (await this.page.locator(SEL.activeTab).innerText()).trim();
   }
 
+  async waitForEditorTitle(title: RegExp, timeoutMs = 30_000): Promise<string> {
+    const tab = this.page.locator(SEL.activeTab, { hasText: title }).first();
+    await tab.waitFor({ timeout: timeoutMs });
+    return (await tab.innerText()).trim();
+  }
+
   /** The text the active editor shows (only the rendered lines: monaco draws what is on screen). */
   async activeEditorText(): Promise<string> {
-    return this.page.locator(`${SEL.activeEditor} ${SEL.editorLines}`).first().innerText();
+    // Monaco draws spaces as no-break spaces.
+    return (await this.page.locator(`${SEL.activeEditor} ${SEL.editorLines}`).first().innerText()).replace(/\u00a0/g, ' ');
   }
 
   /** The text of status-bar items matching `text`. */
@@ -215,7 +276,11 @@ export class Workbench {
     }
     if (!await row.isVisible()) throw new Error(`${name} is not in Running Extensions; rows seen: ${[...seen].join(' | ')}`);
     // The activation time is filled in once the workbench has the extension's timings.
-    await this.page.waitForFunction((el) => /\d+\s*ms/.test(el?.textContent ?? ''), await row.elementHandle(), { timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    while (!/\d+\s*ms/.test(await row.innerText())) {
+      if (Date.now() > deadline) throw new Error(`no activation time for ${name} within ${timeoutMs} ms: ${await row.innerText()}`);
+      await this.page.waitForTimeout(200);
+    }
     return (await row.innerText()).replace(/\s+/g, ' ').trim();
   }
 
