@@ -181,6 +181,9 @@ export class DockerCredentialStore {
    * Returns where the credentials went.
    */
   async store(server: string, credentials: LoginCredentials): Promise<CredentialSource> {
+    if (!credentials.password && !credentials.identityToken) {
+      throw new Error(`Nothing to log in to ${server} with: give a password, an access token or an identity token.`);
+    }
     const key = this.keyFor(server);
     const config = await this.readConfig();
     const resolved = this.helperFor(server, config);

@@ -109,6 +109,12 @@ describe('credentials: config.json auths (no helper)', () => {
     assert.equal((await store.get('r7.example:5000'))?.password, 'p7');
   });
 
+  it('refuses to store a login without a password or token, writing nothing', async () => {
+    const store = new DockerCredentialStore({ configDir: dir, env: {} });
+    await assert.rejects(store.store('quay.io', { username: 'q' }), /give a password, an access token or an identity token/);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
   it('follows DOCKER_CONFIG from the environment it is given', async () => {
     const store = new DockerCredentialStore({ env: { DOCKER_CONFIG: dir } });
     assert.equal(store.configPath, join(dir, 'config.json'));
