@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { LocalRegistry } from '../../../src/local/localRegistry';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
 
-export function localManager(opts: { dir: string; port: number; lines?: string[]; configPath?: () => Promise<string | undefined> }): LocalRegistry {
+/** `port` may be a function: the extension reads its setting on every start. */
+export function localManager(opts: { dir: string; port: number | (() => number); lines?: string[]; configPath?: () => Promise<string | undefined> }): LocalRegistry {
+  const port = opts.port;
   const log = (m: string): void => void opts.lines?.push(m);
   return new LocalRegistry({
     execPath: process.execPath,
     cliPath: REGISTRY_CLI,
     isElectron: false,
     env: process.env,
-    port: () => opts.port,
+    port: typeof port === 'function' ? port : () => port,
     storagePath: () => join(opts.dir, 'data'),
     ...(opts.configPath ? { configPath: opts.configPath } : {}),
     log: { info: log, warn: log, error: log },

@@ -8,7 +8,8 @@ export type Answer =
   | { pick: string | undefined }
   | { pickMany: string[] | undefined }
   | { input: string | undefined }
-  | { button: string | undefined };
+  /** A button label, or a choice made from the buttons shown (e.g. "the first one"). */
+  | { button: string | undefined | ((actions: string[]) => string | undefined) };
 
 export interface Shown {
   kind: 'pick' | 'pickMany' | 'input' | 'info' | 'warn' | 'error' | 'progress';
@@ -72,19 +73,24 @@ export class FakeUi implements Ui {
     return value;
   }
 
+  private button(message: string, actions: string[]): string | undefined {
+    const b = this.next('button', message);
+    return typeof b === 'function' ? b(actions) : b;
+  }
+
   async info(message: string, ...actions: string[]): Promise<string | undefined> {
     this.shown.push({ kind: 'info', text: message, items: actions });
-    return actions.length ? this.next('button', message) : undefined;
+    return actions.length ? this.button(message, actions) : undefined;
   }
 
   async warn(message: string, options: { modal?: boolean; detail?: string }, ...actions: string[]): Promise<string | undefined> {
     this.shown.push({ kind: 'warn', text: message, items: actions, options });
-    return this.next('button', message);
+    return this.button(message, actions);
   }
 
   async error(message: string, ...actions: string[]): Promise<string | undefined> {
     this.shown.push({ kind: 'error', text: message, items: actions });
-    return actions.length ? this.next('button', message) : undefined;
+    return actions.length ? this.button(message, actions) : undefined;
   }
 
   async copy(text: string): Promise<void> {
