@@ -12,6 +12,11 @@ export interface Page<T> {
 /** Where the next page is: the absolute URL to fetch (the registry's own `Link`, host and query kept). */
 export interface PageCursor {
   url: string;
+  /**
+   * The registry pages with `Link`: a later page without one is the last, even when full. Without
+   * it, a full page is continued with `last`, for registries that page but send no `Link`.
+   */
+  linked?: boolean;
 }
 
 /**

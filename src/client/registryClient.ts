@@ -224,7 +224,7 @@ export class Registry {
       return { kind: 'page', page, source: 'docker-hub' };
     }
     try {
-      const page = await this.listPage(opts.cursor?.url ?? `/v2/_catalog?n=${pageSize}`, pageSize, [CATALOG_SCOPE], 'list the repositories', 'repositories', opts.signal);
+      const page = await this.listPage(opts.cursor ?? `/v2/_catalog?n=${pageSize}`, pageSize, [CATALOG_SCOPE], 'list the repositories', 'repositories', opts.signal);
       return { kind: 'page', page, source: 'catalog' };
     } catch (e) {
       if (isRegistryError(e) && (e.kind === 'unauthorized' || e.kind === 'denied' || e.kind === 'not-found' || e.kind === 'unsupported')) {
@@ -249,15 +249,17 @@ export class Registry {
   /** One page of a repository's tags, in the registry's (lexical) order. */
   async tagsPage(repository: string, opts: PageOptions = {}): Promise<Page<string>> {
     const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
-    return this.listPage(opts.cursor?.url ?? `/v2/${encodePath(repository)}/tags/list?n=${pageSize}`, pageSize, [repositoryScope(repository, ['pull'])], `list the tags of ${repository}`, 'tags', opts.signal);
+    return this.listPage(opts.cursor ?? `/v2/${encodePath(repository)}/tags/list?n=${pageSize}`, pageSize, [repositoryScope(repository, ['pull'])], `list the tags of ${repository}`, 'tags', opts.signal);
   }
 
   tagsPages(repository: string, opts: Omit<PageOptions, 'cursor'> = {}): AsyncGenerator<Page<string>> {
     return walkPages(() => this.tagsPage(repository, opts), (cursor) => this.tagsPage(repository, { ...opts, cursor }));
   }
 
-  private async listPage(pathOrUrl: string, pageSize: number, scopes: string[], what: string, field: 'repositories' | 'tags', signal?: AbortSignal): Promise<Page<string>> {
-    const res = await this.session.request({ method: 'GET', path: pathOrUrl, scopes, what, headers: { Accept: 'application/json' }, ...(signal ? { signal } : {}) });
+  private async listPage(cursor: PageCursor | string, pageSize: number, scopes: string[], what: string, field: 'repositories' | 'tags', signal?: AbortSignal): Promise<Page<string>> {
+    const path = typeof cursor === 'string' ? cursor : cursor.url;
+    const linked = typeof cursor !== 'string' && cursor.linked === true;
+    const res = await this.session.request({ method: 'GET', path, scopes, what, headers: { Accept: 'application/json' }, ...(signal ? { signal } : {}) });
     // A page of 10,000 long names is well under 16 MiB; anything bigger is not a page.
     const text = await res.text(16 * 1024 * 1024);
     let items: string[];
@@ -268,7 +270,9 @@ export class Registry {
     } catch (e) {
       throw new RegistryError({ kind: 'invalid-response', host: this.name, cause: e, message: `${this.name} answered the request to ${what} with something that is not JSON.` });
     }
-    const next = nextLink(res.header('link'), res.url) ?? fallbackNext(res.url, items, pageSize);
+    const link = nextLink(res.header('link'), res.url);
+    if (link) return { items, next: { url: link.toString(), linked: true } };
+    const next = linked ? undefined : fallbackNext(res.url, items, pageSize);
     return { items, ...(next ? { next: { url: next.toString() } } : {}) };
   }
 

@@ -119,6 +119,22 @@ describe('registry client retries, timeouts and odd answers', () => {
     });
   });
 
+  it('pages with n and last where a registry sends no Link, stopping after a short page', async () => {
+    const tags = ['a', 'b', 'c', 'd', 'e'];
+    await withServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const n = Number(url.searchParams.get('n'));
+      const last = url.searchParams.get('last');
+      const start = last ? tags.indexOf(last) + 1 : 0;
+      json(res, 200, { name: 'r', tags: tags.slice(start, start + n) });
+    }, {}, async (client, server) => {
+      const seen: string[] = [];
+      for await (const page of client.registry(server.host).tagsPages('r', { pageSize: 2 })) seen.push(...page.items);
+      assert.deepEqual(seen, tags);
+      assert.deepEqual(server.seen.map((s) => s.path).filter((p) => p.includes('tags')), ['/v2/r/tags/list?n=2', '/v2/r/tags/list?n=2&last=b', '/v2/r/tags/list?n=2&last=d']);
+    });
+  });
+
   it('does not send registry credentials to the storage a blob redirects to', async () => {
     const storage = await scripted((_req, res) => {
       res.writeHead(200, { 'Content-Length': '2' });
