@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { digestOf } from '../../src/oci/digest';
-import type { Dockerd } from './dockerd';
+import { startDockerd, type Dockerd } from './dockerd';
 import { BUSYBOX, busyboxContext } from './images';
 import { removeDir, tempDir } from './proc';
 
@@ -187,4 +187,22 @@ export async function buildahScratch(tools: ContainerTools, ref: string, opts: S
 export async function skopeoDigest(tools: ContainerTools, ref: string): Promise<string> {
   const out = await tools.skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
   return digestOf(out.stdout);
+}
+
+/** Mocha hooks giving a suite a private dockerd and private container tools; call the result inside tests. */
+export function useDockerdAndTools(): () => { dockerd: Dockerd; tools: ContainerTools } {
+  let dockerd: Dockerd | undefined;
+  let tools: ContainerTools | undefined;
+  before(async function () {
+    dockerd = await startDockerd();
+    tools = containerTools();
+  });
+  after(async function () {
+    await dockerd?.stop();
+    await tools?.cleanup();
+  });
+  return () => {
+    if (!dockerd || !tools) throw new Error('the before hook that starts dockerd did not run');
+    return { dockerd, tools };
+  };
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { startDockerd, type Dockerd } from '../../support/dockerd';
-import { containerTools, dockerBuildScratch, expectedScratchOutput, skopeoDigest, type ContainerTools } from '../../support/clients';
+import type { Dockerd } from '../../support/dockerd';
+import { dockerBuildScratch, expectedScratchOutput, skopeoDigest, useDockerdAndTools, type ContainerTools } from '../../support/clients';
 import { TARGETS, type RunningRegistry } from './targets';
 
 /** `docker push` ends with `<tag>: digest: sha256:… size: N`. */
@@ -11,22 +11,15 @@ function pushedDigest(output: string): string {
 }
 
 describe('docker CLI push and pull', function () {
-  let dockerd: Dockerd;
-  let tools: ContainerTools;
-
-  before(async function () {
-    dockerd = await startDockerd();
-    tools = containerTools();
-  });
-  after(async function () {
-    await dockerd?.stop();
-    await tools?.cleanup();
-  });
+  const engine = useDockerdAndTools();
 
   for (const target of TARGETS) {
     describe(`against ${target.name}`, function () {
       let registry: RunningRegistry;
+      let dockerd: Dockerd;
+      let tools: ContainerTools;
       before(async function () {
+        ({ dockerd, tools } = engine());
         registry = await target.start();
       });
       after(async function () {

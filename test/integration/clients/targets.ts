@@ -3,8 +3,10 @@
  * Debian's docker-registry (distribution 2.8), which proves a test checks the protocol rather than our
  * own reading of it.
  */
+import { join } from 'node:path';
 import { startBerthRegistry } from '../../support/berthRegistry';
 import { startDistribution } from '../../support/distribution';
+import { isAlive, removeDir, tempDir, waitFor } from '../../support/proc';
 
 export interface RunningRegistry {
   url: string;
@@ -61,4 +63,50 @@ export class RunningTargets {
 /** Ordered pairs of different targets: each direction of a copy. */
 export function targetPairs(): { source: RegistryTarget; dest: RegistryTarget }[] {
   return TARGETS.flatMap((source) => TARGETS.filter((t) => t !== source).map((dest) => ({ source, dest })));
+}
+
+/**
+ * A storage root that outlives the registries serving it, for restarts and swaps. Registers an
+ * `after` hook in the calling suite that stops whatever still runs and removes the folder.
+ */
+export class RegistryRoot {
+  readonly dir: string;
+  readonly root: string;
+  running: RunningRegistry | undefined;
+
+  constructor(prefix: string) {
+    this.dir = tempDir(prefix);
+    this.root = join(this.dir, 'data');
+  }
+
+  /** Stops the registry serving the root, if any, and starts `target` on it. */
+  async start(target: RegistryTarget): Promise<RunningRegistry> {
+    await this.stop();
+    this.running = await target.start(this.root);
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    const r = this.running;
+    this.running = undefined;
+    await r?.stop();
+  }
+
+  /** kill -9 the serving registry and wait until it is gone. */
+  async kill(): Promise<void> {
+    const r = this.running;
+    if (!r) throw new Error('no registry is serving this root');
+    this.running = undefined;
+    process.kill(r.pid, 'SIGKILL');
+    await waitFor(`pid ${r.pid} to die`, async () => (isAlive(r.pid) ? undefined : true), 10_000);
+  }
+}
+
+export function useRegistryRoot(prefix: string): RegistryRoot {
+  const fixture = new RegistryRoot(prefix);
+  after(async function () {
+    await fixture.stop();
+    removeDir(fixture.dir);
+  });
+  return fixture;
 }

@@ -4,11 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestOf } from '../../../src/oci/digest';
 import { containerTools, skopeoDigest, type ContainerTools } from '../../support/clients';
-import { removeDir, tempDir } from '../../support/proc';
 import {
   buildImage, getBlob, getManifest, headBlob, listTags, pushBlob, pushBuilt, randomLayer, writeOciLayout, type UploadMode,
 } from '../../support/ociImage';
-import { TARGETS, type RunningRegistry } from '../clients/targets';
+import { TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
 import { corruptBlobs } from './streaming';
 
 const MODES: UploadMode[] = ['post-put', 'single-post', 'chunked', 'streamed'];
@@ -18,18 +17,16 @@ const sharedLayer = randomLayer(512 * 1024, { gzip: true });
 
 for (const target of TARGETS) {
   describe(`concurrent pushes on ${target.name}`, function () {
-    const dir = tempDir(`concurrent-${target.name}`);
-    const root = join(dir, 'data');
+    const fixture = useRegistryRoot(`concurrent-${target.name}`);
+    const { root, dir } = fixture;
     let registry: RunningRegistry;
     let tools: ContainerTools;
     before(async function () {
-      registry = await target.start(root);
+      registry = await fixture.start(target);
       tools = containerTools();
     });
     after(async function () {
-      await registry?.stop();
       await tools?.cleanup();
-      removeDir(dir);
     });
 
     it(`stores one blob pushed by ${MODES.length * CLIENTS_PER_MODE} clients at once in every upload mode`, async function () {
@@ -68,8 +65,7 @@ for (const target of TARGETS) {
       for (const d of digests) assert.equal((await getManifest(registry.url, 'concurrent/tag', d)).status, 200, d);
 
       // The same answer after a restart: what was acknowledged is what is on disk.
-      await registry.stop();
-      registry = await target.start(root);
+      registry = await fixture.start(target);
       assert.equal(digestOf((await getManifest(registry.url, 'concurrent/tag', 'latest')).bytes), winner);
     });
 

@@ -5,11 +5,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
-import { containerTools, dockerBuildScratch, expectedScratchOutput, skopeoDigest, type ContainerTools } from '../../support/clients';
-import { startDockerd, type Dockerd } from '../../support/dockerd';
-import { isAlive, removeDir, tempDir, waitFor } from '../../support/proc';
+import { containerTools, dockerBuildScratch, expectedScratchOutput, skopeoDigest, useDockerdAndTools, type ContainerTools } from '../../support/clients';
+import { waitFor } from '../../support/proc';
 import { buildImage, headBlob, layerOf, pushBuilt, uploadUrl } from '../../support/ociImage';
-import { TARGETS, type RunningRegistry } from '../clients/targets';
+import { TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
 import { bytesInUploads, corruptBlobs, openUpload, RepeatedBlob, storedBlobs } from './streaming';
 
 const MiB = 1024 * 1024;
@@ -60,16 +59,11 @@ for (const target of TARGETS) {
 
     for (const mode of MODES) {
       describe(`during ${mode.name}`, function () {
-        const dir = tempDir(`crash-${target.name}`);
-        const root = join(dir, 'data');
-        let registry: RunningRegistry | undefined;
-        after(async function () {
-          await registry?.stop();
-          removeDir(dir);
-        });
+        const fixture = useRegistryRoot(`crash-${target.name}`);
 
         it('leaves no partial blob, restarts on the same root, and takes the same image again', async function () {
-          registry = await target.start(root);
+          const { root } = fixture;
+          let registry = await fixture.start(target);
           const blob = new RepeatedBlob(MiB, BLOB_CHUNKS);
           const post = await fetch(`${registry.url}/v2/crash/big/blobs/uploads/`, { method: 'POST' });
           assert.equal(post.status, 202);
@@ -79,15 +73,13 @@ for (const target of TARGETS) {
           const upload = await openUpload(registry.url, location, mode.method, blob, SENT_BEFORE_KILL);
           await waitFor('upload bytes on disk', async () => (bytesInUploads(root) >= ON_DISK_BEFORE_KILL ? true : undefined), 30_000);
 
-          const pid = registry.pid;
-          process.kill(pid, 'SIGKILL');
-          await waitFor(`pid ${pid} to die`, async () => (isAlive(pid) ? undefined : true), 10_000);
+          await fixture.kill();
           upload.abort();
           assert.ok((await upload.response) instanceof Error, 'the upload must not have completed');
           assert.deepEqual(await corruptBlobs(root), []);
           assert.ok(!storedBlobs(root).includes(blob.digest), 'the half-sent blob is in the served tree');
 
-          registry = await target.start(root);
+          registry = await fixture.start(target);
           assert.equal((await fetch(`${registry.url}/v2/`)).status, 200);
           assert.equal((await headBlob(registry.url, 'crash/big', blob.digest)).status, 404);
 
@@ -101,8 +93,7 @@ for (const target of TARGETS) {
           // The interrupted session must not spoil the blob whichever way the registry handles it.
           await finishOrForget(registry, location, blob);
           assert.deepEqual(await corruptBlobs(root), []);
-          const pulled = join(dir, 'pulled');
-          await tools.skopeo(['copy', '--src-tls-verify=false', `docker://${registry.host}/crash/big:v1`, `dir:${pulled}`]);
+          await tools.skopeo(['copy', '--src-tls-verify=false', `docker://${registry.host}/crash/big:v1`, `dir:${join(fixture.dir, 'pulled')}`]);
           assert.equal(await skopeoDigest(tools, `${registry.host}/crash/big:v1`), image.digest);
         });
       });
@@ -111,49 +102,33 @@ for (const target of TARGETS) {
 }
 
 describe('kill -9 during a docker push', function () {
-  let dockerd: Dockerd;
-  let tools: ContainerTools;
-  before(async function () {
-    dockerd = await startDockerd();
-    tools = containerTools();
-  });
-  after(async function () {
-    await dockerd?.stop();
-    await tools?.cleanup();
-  });
+  const engine = useDockerdAndTools();
 
   for (const target of TARGETS) {
     describe(`of ${target.name}`, function () {
-      const dir = tempDir(`crash-docker-${target.name}`);
-      const root = join(dir, 'data');
-      let registry: RunningRegistry | undefined;
-      after(async function () {
-        await registry?.stop();
-        removeDir(dir);
-      });
+      const fixture = useRegistryRoot(`crash-docker-${target.name}`);
 
       it('fails that push only; after a restart the same image pushes, pulls and runs', async function () {
-        registry = await target.start(root);
+        const { dockerd } = engine();
+        let registry = await fixture.start(target);
         const opts = { layers: 1, label: `docker-crash-${target.name}`, bigFileBytes: 48 * MiB };
         const first = `${registry.host}/crash/docker:v1`;
         await dockerBuildScratch(dockerd, first, opts);
         // docker retries a failed layer for about a minute; the CLI is stopped sooner, which cancels the push.
         const push = dockerd.docker(['push', first], { timeoutMs: 15_000 }).then(() => 'completed', (e: Error) => e.message);
-        await waitFor('docker upload bytes on disk', async () => (bytesInUploads(root) >= ON_DISK_BEFORE_KILL ? true : undefined), 60_000, 10);
-        const pid = registry.pid;
-        process.kill(pid, 'SIGKILL');
-        await waitFor(`pid ${pid} to die`, async () => (isAlive(pid) ? undefined : true), 10_000);
+        await waitFor('docker upload bytes on disk', async () => (bytesInUploads(fixture.root) >= ON_DISK_BEFORE_KILL ? true : undefined), 60_000, 10);
+        await fixture.kill();
         assert.notEqual(await push, 'completed');
-        assert.deepEqual(await corruptBlobs(root), []);
+        assert.deepEqual(await corruptBlobs(fixture.root), []);
 
-        registry = await target.start(root);
+        registry = await fixture.start(target);
         const again = `${registry.host}/crash/docker:v1`;
         await dockerd.docker(['tag', first, again]);
         await dockerd.docker(['push', again]);
         await dockerd.docker(['rmi', first, again]);
         await dockerd.docker(['pull', again]);
         assert.equal((await dockerd.docker(['run', '--rm', '--network', 'none', again])).stdout, expectedScratchOutput(opts));
-        assert.deepEqual(await corruptBlobs(root), []);
+        assert.deepEqual(await corruptBlobs(fixture.root), []);
       });
     });
   }

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
-import { removeDir, tempDir } from '../../support/proc';
-import { berth, distribution, type RegistryTarget, type RunningRegistry } from '../clients/targets';
+import { berth, distribution, useRegistryRoot, type RegistryTarget } from '../clients/targets';
 import { storedBlobs } from '../crash/streaming';
 import { populate, toolsWithSourceImage, verify } from './scenario';
 
@@ -39,19 +38,12 @@ describe('garbage collection on a root the other registry wrote', function () {
 
   for (const { writer, collector, collect } of CASES) {
     describe(`${writer.name} writes, ${collector} collects`, function () {
-      const dir = tempDir(`gc-${writer.name}`);
-      const root = join(dir, 'data');
-      let running: RunningRegistry | undefined;
-      after(async function () {
-        await running?.stop();
-        removeDir(dir);
-      });
+      const fixture = useRegistryRoot(`gc-${writer.name}`);
 
       it('removes only the blobs of deleted manifests, and the writer still serves everything else', async function () {
-        running = await writer.start(root);
-        const written = await populate(running, tools(), writer === berth);
-        await running.stop();
-        running = undefined;
+        const { root, dir } = fixture;
+        const written = await populate(await fixture.start(writer), tools(), writer === berth);
+        await fixture.stop();
         const before = storedBlobs(root);
         for (const orphan of written.orphans) assert.ok(before.includes(orphan), `orphan ${orphan} was never stored`);
 
@@ -60,8 +52,7 @@ describe('garbage collection on a root the other registry wrote', function () {
         assert.deepEqual(after.filter((d) => written.orphans.includes(d)), [], `orphans left behind; collector said:\n${output}`);
         assert.deepEqual(before.filter((d) => !after.includes(d)).sort(), [...written.orphans].sort(), `collector removed more than the orphans:\n${output}`);
 
-        running = await writer.start(root);
-        await verify(running, writer, tools(), written);
+        await verify(await fixture.start(writer), writer, tools(), written);
       });
     });
   }
