@@ -45,6 +45,7 @@ export interface SessionShared {
 export class RegistrySession {
   private auth: HostAuth | undefined;
   private credential: Promise<Credential | undefined> | undefined;
+  private readonly pendingTokens = new Map<string, Promise<{ token: string; expiresAtMs: number }>>();
 
   /**
    * @param registry the name used in references and for credentials (`docker.io`)
@@ -141,7 +142,13 @@ export class RegistrySession {
     const key = TokenCache.key(this.apiHost, auth.realm ?? '', auth.service ?? '', scopes);
     const cached = this.shared.tokens.get(key);
     if (cached) return `Bearer ${cached}`;
-    const token = await this.fetchToken(auth, scopes, signal);
+    // Parallel requests (a copy's blobs) share one token request per scope.
+    let pending = this.pendingTokens.get(key);
+    if (!pending) {
+      pending = this.fetchToken(auth, scopes, signal).finally(() => this.pendingTokens.delete(key));
+      this.pendingTokens.set(key, pending);
+    }
+    const token = await pending;
     this.shared.tokens.set(key, token);
     return `Bearer ${token.token}`;
   }

@@ -224,27 +224,34 @@ export class Transport {
     const o = this.hostOptions(host);
     if (o.scheme) return o.scheme;
     if (o.caFile || o.caPem || o.skipTlsVerify || !isLoopbackHost(host)) return 'https';
-    return (await this.speaksTls(host, signal)) ? 'https' : 'http';
+    const probe = await this.probeTls(host, signal);
+    // Nothing listening yet (a local registry not started): decide again next time.
+    if (probe === 'unreachable') queueMicrotask(() => this.schemes.delete(host));
+    return probe === 'tls' ? 'https' : 'http';
   }
 
   /** Whether a TLS handshake succeeds at all (any certificate): a loopback registry without TLS fails at once. */
-  private speaksTls(host: string, signal?: AbortSignal): Promise<boolean> {
+  private probeTls(host: string, signal?: AbortSignal): Promise<'tls' | 'plain' | 'unreachable'> {
     const name = hostname(host);
     const portText = host.startsWith('[') ? host.slice(host.indexOf(']') + 2) : host.slice(name.length + 1);
     const port = Number(portText) || 443;
     return new Promise((resolve) => {
+      let connected = false;
       const socket = tls.connect({ host: name, port, servername: isIP(name) ? undefined : name, rejectUnauthorized: false });
-      const done = (ok: boolean): void => {
+      const done = (result: 'tls' | 'plain' | 'unreachable'): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         socket.destroy();
-        resolve(ok);
+        resolve(result);
       };
-      const onAbort = (): void => done(false);
-      const timer = setTimeout(() => done(false), Math.min(this.timeoutMs, 5_000));
+      const onAbort = (): void => done('unreachable');
+      const timer = setTimeout(() => done(connected ? 'plain' : 'unreachable'), Math.min(this.timeoutMs, 5_000));
       signal?.addEventListener('abort', onAbort, { once: true });
-      socket.once('secureConnect', () => done(true));
-      socket.once('error', () => done(false));
+      socket.once('connect', () => {
+        connected = true;
+      });
+      socket.once('secureConnect', () => done('tls'));
+      socket.once('error', () => done(connected ? 'plain' : 'unreachable'));
     });
   }
 

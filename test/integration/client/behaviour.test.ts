@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RegistryClient, isRegistryError, type RegistryClientOptions } from '../../../src/client';
+import { freePort } from '../../support/proc';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -16,17 +17,17 @@ interface Scripted {
   stop(): Promise<void>;
 }
 
-async function scripted(handler: Handler): Promise<Scripted> {
+async function scripted(handler: Handler, port = 0): Promise<Scripted> {
   const seen: Scripted['seen'] = [];
   const server = http.createServer((req, res) => {
     seen.push({ method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization });
     req.resume();
     req.on('end', () => handler(req, res));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, seen,
+    host: `127.0.0.1:${bound}`, url: `http://127.0.0.1:${bound}`, seen,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -91,6 +92,22 @@ describe('registry client retries, timeouts and odd answers', () => {
       await assert.rejects(client.registry(server.host).tagsPage('a'), (e) => isRegistryError(e, 'rate-limited') && e.retryAfterMs === 3_600_000 && /3600 s/.test(e.message));
       assert.deepEqual(waits, []);
     });
+  });
+
+  it('reaches a local registry started after a first failed contact', async () => {
+    const port = await freePort();
+    const client = new RegistryClient({ retry: { maxRetries: 0 } });
+    try {
+      await assert.rejects(client.registry(`127.0.0.1:${port}`).checkCredentials(), (e) => isRegistryError(e, 'unreachable'));
+      const server = await scripted((_req, res) => json(res, 200, {}), port);
+      try {
+        assert.equal((await client.registry(`127.0.0.1:${port}`).checkCredentials()).auth, 'anonymous');
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      client.close();
+    }
   });
 
   it('times out a registry that never answers', async () => {
