@@ -174,6 +174,7 @@ export class RegistryClient {
 
 export class Registry {
   private hub: DockerHubApi | undefined;
+  private readonly pagesWithLink = new Set<'repositories' | 'tags'>();
 
   constructor(readonly session: RegistrySession, private readonly maxManifestBytes: number, private readonly dockerHubApiUrl: string) {}
 
@@ -258,7 +259,8 @@ export class Registry {
 
   private async listPage(cursor: PageCursor | string, pageSize: number, scopes: string[], what: string, field: 'repositories' | 'tags', signal?: AbortSignal): Promise<Page<string>> {
     const path = typeof cursor === 'string' ? cursor : cursor.url;
-    const linked = typeof cursor !== 'string' && cursor.linked === true;
+    // A registry seen paging with Link ends where Link stops, even for a cursor kept as a bare URL.
+    const linked = (typeof cursor !== 'string' && cursor.linked === true) || this.pagesWithLink.has(field);
     const res = await this.session.request({ method: 'GET', path, scopes, what, headers: { Accept: 'application/json' }, ...(signal ? { signal } : {}) });
     // A page of 10,000 long names is well under 16 MiB; anything bigger is not a page.
     const text = await res.text(16 * 1024 * 1024);
@@ -271,7 +273,10 @@ export class Registry {
       throw new RegistryError({ kind: 'invalid-response', host: this.name, cause: e, message: `${this.name} answered the request to ${what} with something that is not JSON.` });
     }
     const link = nextLink(res.header('link'), res.url);
-    if (link) return { items, next: { url: link.toString(), linked: true } };
+    if (link) {
+      this.pagesWithLink.add(field);
+      return { items, next: { url: link.toString(), linked: true } };
+    }
     const next = linked ? undefined : fallbackNext(res.url, items, pageSize);
     return { items, ...(next ? { next: { url: next.toString() } } : {}) };
   }

@@ -152,6 +152,21 @@ describe('registry client retries, timeouts and odd answers', () => {
     });
   });
 
+  it('ends at a full page without Link once the registry has paged with Link, even from a bare URL cursor', async () => {
+    const tags = ['a', 'b', 'c', 'd'];
+    await withServer((req, res) => {
+      const last = new URL(req.url ?? '/', 'http://x').searchParams.get('last');
+      if (!last) json(res, 200, { name: 'r', tags: tags.slice(0, 2) }, { Link: '</v2/r/tags/list?n=2&last=b>; rel="next"' });
+      else json(res, 200, { name: 'r', tags: tags.slice(2) });
+    }, {}, async (client, server) => {
+      const reg = client.registry(server.host);
+      const first = await reg.tagsPage('r', { pageSize: 2 });
+      assert.ok(first.next);
+      const second = await reg.tagsPage('r', { pageSize: 2, cursor: { url: first.next.url } });
+      assert.deepEqual(second, { items: ['c', 'd'] });
+    });
+  });
+
   it('does not send registry credentials to the storage a blob redirects to', async () => {
     const storage = await scripted((_req, res) => {
       res.writeHead(200, { 'Content-Length': '2' });
