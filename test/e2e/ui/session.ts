@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
 import { REPO_ROOT, startCodeServer, type CodeServer } from '../codeServer';
-import { removeDir, tempDir } from '../../support/proc';
+import { freePort, removeDir, tempDir } from '../../support/proc';
 import { ARTIFACTS_DIR, launchBrowser, type Browser } from './browser';
 import { Workbench } from './workbench';
 
@@ -17,6 +17,10 @@ export interface UiSession {
   wb: Workbench;
   /** The workspace folder the window has open. */
   workspace: string;
+  /** Everything this session writes: code-server's HOME, TMPDIR, user data and the browser profile. */
+  scratch: string;
+  /** Reloads the window (a new extension host) and waits for the workbench. */
+  reload(): Promise<void>;
   /** In an afterEach hook: keeps a screenshot and the server's log tail when the test failed. */
   captureFailure(ctx: Context): Promise<void>;
   stop(): Promise<void>;
@@ -54,7 +58,11 @@ export async function startUiSession(name: string, settings: Record<string, unkn
     const s = server;
     const b = browser;
     return {
-      server: s, browser: b, wb, workspace,
+      server: s, browser: b, wb, workspace, scratch,
+      async reload() {
+        await b.page.reload();
+        await wb.waitReady();
+      },
       async captureFailure(ctx) {
         const test = ctx.currentTest;
         if (!test || test.state !== 'failed') return;
@@ -88,4 +96,49 @@ export function recordMeasurement(name: string, value: number | string): void {
   all[name] = value;
   writeFileSync(file, JSON.stringify(all, null, 2));
   console.log(`      measured ${name} = ${value}`);
+}
+
+export interface SessionHooks {
+  /** The session, once `before` has run. */
+  readonly s: UiSession;
+  /** The port the local registry is configured to use (a free one, so runs never collide on 5000). */
+  readonly port: number;
+  /** `http://127.0.0.1:<port>`: the local registry's address once it runs. */
+  readonly localUrl: string;
+}
+
+/**
+ * Registers mocha hooks for a describe block: a UI session with Berth's local registry on a free port
+ * and a private storage folder, a screenshot and log tail after each failed test, everything stopped after.
+ */
+export function useUiSession(name: string, prepare?: () => Promise<void>): SessionHooks {
+  let session: UiSession | undefined;
+  let storage: string | undefined;
+  let port = 0;
+  before(async function () {
+    await prepare?.();
+    storage = tempDir(`e2e-ui-${slug(name)}-storage`);
+    port = await freePort();
+    session = await startUiSession(name, { 'berth.localRegistry.port': port, 'berth.localRegistry.storagePath': storage });
+    await session.wb.openViewContainer('Berth');
+  });
+  afterEach(async function () {
+    await session?.captureFailure(this);
+  });
+  after(async function () {
+    await session?.stop();
+    if (storage) removeDir(storage);
+  });
+  return {
+    get s(): UiSession {
+      if (!session) throw new Error(`the UI session "${name}" did not start`);
+      return session;
+    },
+    get port() {
+      return port;
+    },
+    get localUrl() {
+      return `http://127.0.0.1:${port}`;
+    },
+  };
 }

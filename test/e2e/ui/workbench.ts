@@ -52,14 +52,21 @@ export class Workbench {
     return this.page.locator(`${SEL.activityBar} .action-item a[aria-label^="${title}"], ${SEL.activityBar} .action-item[aria-label^="${title}"]`).first();
   }
 
-  /** Clicks a view container in the activity bar (unless it is already open) and waits for the side bar to show it. */
+  /**
+   * Clicks a view container in the activity bar until the side bar shows it. Clicking the active
+   * container hides the side bar, and after a reload the workbench may still be restoring it, so
+   * this checks after each click rather than guessing the state up front.
+   */
   async openViewContainer(title: string, timeoutMs = 30_000): Promise<void> {
-    const sidebarTitle = this.page.locator(SEL.sidebarTitle);
-    if (await sidebarTitle.isVisible() && (await sidebarTitle.innerText()).toUpperCase().includes(title.toUpperCase())) return;
+    const shown = this.page.locator(SEL.sidebarTitle, { hasText: new RegExp(escape(title), 'i') });
     const item = this.activityBarItem(title);
     await item.waitFor({ timeout: timeoutMs });
-    await item.click();
-    await this.page.locator(SEL.sidebarTitle, { hasText: new RegExp(escape(title), 'i') }).waitFor({ timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    while (!await shown.isVisible()) {
+      if (Date.now() > deadline) throw new Error(`the side bar did not show "${title}" within ${timeoutMs} ms`);
+      await item.click();
+      await shown.waitFor({ timeout: 3000 }).catch(() => undefined);
+    }
   }
 
   /** A view (pane) in the side bar, by its name as shown in its header. */
