@@ -196,19 +196,26 @@ export class RegistryHandler {
     };
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     let errorCode: string | undefined;
-    res.once('finish', () => {
-      const record: RequestRecord = {
-        id: ctx.id, route: ctx.route, method: ctx.method, path: rawPath.slice(0, 1024), status: res.statusCode,
-        bytesIn: bodyBytes(req) ?? Math.max(0, socket.bytesRead - readAtStart), bytesOut: Math.max(0, socket.bytesWritten - writtenAtStart),
+    let recorded = false;
+    const record = (aborted: boolean): void => {
+      if (recorded) return;
+      recorded = true;
+      const entry: RequestRecord = {
+        id: ctx.id, route: ctx.route, method: ctx.method, path: rawPath.slice(0, 1024),
+        // 499, as nginx logs it: the client went away before the answer was complete.
+        status: aborted ? 499 : res.statusCode,
+        bytesIn: (aborted ? undefined : bodyBytes(req)) ?? Math.max(0, socket.bytesRead - readAtStart), bytesOut: Math.max(0, socket.bytesWritten - writtenAtStart),
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         remoteAddr: socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200),
         ...(ctx.repository ? { repository: ctx.repository } : {}),
         ...(ctx.user ? { user: ctx.user } : {}),
-        ...(errorCode ? { errorCode } : {}),
+        ...(aborted ? { errorCode: 'CLIENT_CLOSED_REQUEST' } : errorCode ? { errorCode } : {}),
       };
-      for (const m of this.opts.hooks.metrics) safely(() => m.observe(record));
-      for (const l of this.opts.hooks.requestLog) safely(() => l.log(record));
-    });
+      for (const m of this.opts.hooks.metrics) safely(() => m.observe(entry));
+      for (const l of this.opts.hooks.requestLog) safely(() => l.log(entry));
+    };
+    res.once('finish', () => record(false));
+    res.once('close', () => record(!res.writableFinished));
     try {
       await this.dispatch(ctx, rawPath);
     } catch (e) {

@@ -5,12 +5,13 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { RegistryHandler } from '../../../src/server/handler';
 import { defaultHooks, type Access, type RegistryEvent, type RequestRecord, type ServerHooks } from '../../../src/server/hooks';
 import { startServer, type RunningServer } from '../../../src/server/server';
 import { FsStorage, type Storage } from '../../../src/server/storage';
-import { removeDir, tempDir } from '../../support/proc';
+import { removeDir, sleep, tempDir } from '../../support/proc';
 import { buildImage, pushBlob, pushBuilt } from '../../support/ociImage';
 import { assertError, call } from './http';
 
@@ -131,6 +132,25 @@ describe('registry server hooks', () => {
     assert.equal(put.bytesIn, 5000);
     assert.equal(put.repository, 'metrics/app');
     assert.ok(!put.path.includes('?'), 'no query (digests, state) in the record');
+  });
+
+  it('records a request the client abandoned midway as 499', async () => {
+    records.length = 0;
+    const loc = new URL((await call(`${base}/v2/abandon/app/blobs/uploads/`, { method: 'POST' })).headers.get('location') ?? '', base);
+    const req = request({ host: loc.hostname, port: loc.port, path: loc.pathname, method: 'PATCH', headers: { 'Content-Length': '100000' } });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(1000));
+    await sleep(200);
+    req.destroy();
+    let abandoned: RequestRecord | undefined;
+    for (let i = 0; i < 50 && !abandoned; i++) {
+      await sleep(100);
+      abandoned = records.find((r) => r.route === 'blobs.upload' && r.method === 'PATCH');
+    }
+    assert.equal(abandoned?.status, 499);
+    assert.equal(abandoned?.errorCode, 'CLIENT_CLOSED_REQUEST');
+    const status = await call(loc.toString());
+    assert.equal(status.status, 204, 'the session survives the broken chunk');
   });
 
   it('serves extra routes and wraps storage', async () => {
