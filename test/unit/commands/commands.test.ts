@@ -69,9 +69,13 @@ describe('commands table', () => {
     assert.ok(events.includes('onCommand:berth.registry.connect'));
   });
 
-  it('only menus and the palette reference contributed commands', () => {
+  it('menus, welcome views and the walkthrough reference only contributed commands', () => {
     const menus = Object.values(pkg.contributes.menus as Record<string, Array<{ command: string }>>).flat();
     for (const m of menus) assert.ok(contributed.includes(m.command), m.command);
+    const text = JSON.stringify([pkg.contributes.viewsWelcome, pkg.contributes.walkthroughs]);
+    const linked = [...text.matchAll(/(?:command:|onCommand:)(berth\.[a-zA-Z.]+)/g)].map((m) => m[1] as string);
+    assert.ok(linked.length >= 8);
+    for (const id of linked) assert.ok(contributed.includes(id), id);
   });
 });
 
