@@ -6,9 +6,10 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { containerTools, dockerBuildScratch, expectedScratchOutput, skopeoDigest, useDockerdAndTools, type ContainerTools } from '../../support/clients';
-import { waitFor } from '../../support/proc';
-import { buildImage, headBlob, layerOf, pushBuilt, uploadUrl } from '../../support/ociImage';
-import { TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
+import { sleep, waitFor } from '../../support/proc';
+import { digestOf } from '../../../src/oci/digest';
+import { buildImage, getManifest, headBlob, headManifest, layerOf, listTags, pushBuilt, randomLayer, uploadUrl } from '../../support/ociImage';
+import { berth, TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
 import { bytesInUploads, corruptBlobs, openUpload, RepeatedBlob, storedBlobs } from './streaming';
 
 const MiB = 1024 * 1024;
@@ -132,4 +133,55 @@ describe('kill -9 during a docker push', function () {
       });
     });
   }
+});
+
+describe('kill -9 during a burst of manifest and tag writes on berth', function () {
+  const fixture = useRegistryRoot('crash-burst');
+  const WORKERS = 8;
+
+  it('keeps every acknowledged manifest, and every tag readable and no older than its last acknowledged value', async function () {
+    let registry = await fixture.start(berth);
+    const repo = 'crash/burst';
+    /** Per tag: every manifest digest a worker tried to put there, in order, and how many were acknowledged. */
+    const history = Array.from({ length: WORKERS }, () => ({ attempted: [] as string[], acknowledged: 0 }));
+    const acknowledgedManifests: string[] = [];
+    let stop = false;
+    const workers = history.map(async (h, w) => {
+      for (let i = 0; i < 10_000 && !stop; i++) {
+        const image = buildImage({ layers: [randomLayer(512, { gzip: true })] });
+        h.attempted.push(image.digest);
+        try {
+          await pushBuilt(registry.url, repo, image, `t${w}`);
+        } catch {
+          return; // the server is gone
+        }
+        h.acknowledged = h.attempted.length;
+        acknowledgedManifests.push(image.digest);
+      }
+    });
+    // Kill once the burst is well under way, at a moment unrelated to any one request.
+    await waitFor('acknowledged pushes', async () => (acknowledgedManifests.length >= 2 * WORKERS ? true : undefined), 60_000, 10);
+    await sleep(Math.floor(Math.random() * 100));
+    await fixture.kill();
+    stop = true;
+    await Promise.all(workers);
+
+    registry = await fixture.start(berth);
+    for (const d of acknowledgedManifests) assert.equal((await headManifest(registry.url, repo, d)).status, 200, `acknowledged manifest ${d} lost`);
+    const tags = await listTags(registry.url, repo);
+    for (const [w, h] of history.entries()) {
+      if (h.acknowledged === 0) continue;
+      assert.ok(tags.includes(`t${w}`), `acknowledged tag t${w} missing from ${JSON.stringify(tags)}`);
+    }
+    for (const tag of tags) {
+      const h = history[Number(tag.slice(1))];
+      assert.ok(h, `unexpected tag ${tag}`);
+      const got = await getManifest(registry.url, repo, tag);
+      assert.equal(got.status, 200, `tag ${tag} is listed but unreadable: ${got.bytes.toString()}`);
+      const position = h.attempted.indexOf(digestOf(got.bytes));
+      assert.ok(position >= 0, `tag ${tag} points at a manifest never put there`);
+      assert.ok(position + 1 >= h.acknowledged, `tag ${tag} went back to an older manifest than its last acknowledged one`);
+    }
+    assert.deepEqual(await corruptBlobs(fixture.root), []);
+  });
 });
