@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { RegistryClient, copyImage, isRegistryError, type Credential, type Registry } from '../../../src/client';
 import { startDistribution, type Distribution } from '../../support/distribution';
-import { buildImage, type Built } from '../../support/ociImage';
+import { buildImage, buildIndex, type Built } from '../../support/ociImage';
 import { removeDir, tempDir } from '../../support/proc';
 import { startChallengeReorderProxy, startTokenServer, type ReorderProxy, type TokenServer } from '../../support/tokenServer';
 
@@ -150,6 +150,25 @@ describe('registry client against distribution with token auth (Bearer)', () => 
     });
   });
 
+  it('keeps a token until expires_in and then asks for a new one', async () => {
+    let nowMs = Date.now();
+    const client = new RegistryClient({ credentials: () => ({ username: USER, password: PASSWORD }), nowMs: () => nowMs });
+    try {
+      const reg = client.registry(proxy.host);
+      await pushWith(reg, 'expiry/app', buildImage(), 'v1');
+      await reg.tagsPage('expiry/app');
+      const before = tokens.requests.length;
+      nowMs += 200_000;
+      await reg.tagsPage('expiry/app');
+      assert.equal(tokens.requests.length, before, 'still valid 200 s into a 300 s token');
+      nowMs += 101_000;
+      await reg.tagsPage('expiry/app');
+      assert.equal(tokens.requests.length, before + 1, 'expired after 300 s: one new token');
+    } finally {
+      client.close();
+    }
+  });
+
   it('uses the OAuth2 POST form with an identity token', async () => {
     await withClient({ identityToken: REFRESH }, async (reg) => {
       const image = buildImage();
@@ -216,4 +235,49 @@ describe('token endpoints that accept only one method', () => {
       }
     });
   }
+});
+
+describe('copying between registries that authenticate differently', () => {
+  let dir: string;
+  let basicRegistry: Distribution;
+  let tokens: TokenServer;
+  let tokenRegistry: Distribution;
+
+  before(async () => {
+    dir = tempDir('copy-auth');
+    const htpasswd = join(dir, 'htpasswd');
+    writeFileSync(htpasswd, `bob:${bcrypt.hashSync('bobs-secret', 5)}\n`);
+    tokens = await startTokenServer({ users: { [USER]: PASSWORD } });
+    [basicRegistry, tokenRegistry] = await Promise.all([
+      startDistribution({ config: { auth: { htpasswd: { realm: 'basic', path: htpasswd } } } }),
+      startDistribution({ config: { auth: tokens.distributionAuth() } }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([basicRegistry?.stop(), tokenRegistry?.stop()]);
+    await tokens?.stop();
+    if (dir) removeDir(dir);
+  });
+
+  it('copies a multi-platform index from a Basic registry to a Bearer registry with each its own credentials', async () => {
+    const credentials = (registry: string): Credential | undefined => {
+      if (registry === basicRegistry.host) return { username: 'bob', password: 'bobs-secret' };
+      if (registry === tokenRegistry.host) return { username: USER, password: PASSWORD };
+      return undefined;
+    };
+    const client = new RegistryClient({ credentials });
+    try {
+      const index = buildIndex();
+      await pushWith(client.registry(basicRegistry.host), 'team/app', index, 'v1');
+      const result = await copyImage(client, { registry: basicRegistry.host, repository: 'team/app', tag: 'v1' }, { registry: tokenRegistry.host, repository: 'mirror/app', tag: 'v1' });
+      assert.equal(result.digest, index.digest);
+      assert.equal(result.blobsCopied, 6);
+      const copied = await client.registry(tokenRegistry.host).getManifest('mirror/app', 'v1');
+      assert.ok(copied.bytes.equals(index.bytes));
+      const platforms = await client.registry(tokenRegistry.host).platforms('mirror/app', 'v1');
+      assert.deepEqual(platforms.map((p) => p.digest), index.images.map((i) => i.digest));
+    } finally {
+      client.close();
+    }
+  });
 });
