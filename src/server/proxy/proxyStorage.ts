@@ -65,6 +65,8 @@ export function proxyStorage(inner: Storage, opts: ProxyOptions): Storage {
   const tagCheckedAtMs = new Map<string, number>();
   /** Blobs the upstream has and we do not yet, by digest: the repository to fetch them from. */
   const remoteBlobs = new Map<string, { repository: string; size: number }>();
+  /** Blobs being fetched right now: a second reader waits for the first download instead of starting another. */
+  const inflight = new Map<string, Promise<BlobInfo>>();
   const report = (kind: 'manifest' | 'blob', result: CacheResult): void => opts.onCache?.(kind, result);
   const upstreamFailed = (e: unknown): void => opts.onUpstreamError?.(e instanceof Error ? e.message : String(e));
 
@@ -184,6 +186,12 @@ export function proxyStorage(inner: Storage, opts: ProxyOptions): Storage {
   }
 
   async function readBlob(digest: ParsedDigest, range?: ByteRange): Promise<Readable> {
+    const pending = inflight.get(digest.digest);
+    if (pending) {
+      await pending.catch(() => undefined);
+      report('blob', 'hit');
+      return inner.readBlob(digest, range);
+    }
     const remote = remoteBlobs.get(digest.digest);
     if (!remote) {
       report('blob', 'hit');
@@ -200,16 +208,18 @@ export function proxyStorage(inner: Storage, opts: ProxyOptions): Storage {
       // Not here yet: fetch it below.
     }
     report('blob', 'miss');
-    if (range) {
-      // A partial read of a blob we lack: cache all of it first, then serve the range locally.
-      await fetchBlob(remote.repository, digest);
+    const tee = range ? undefined : new PassThrough();
+    const fetching = fetchBlob(remote.repository, digest, tee).finally(() => {
+      inflight.delete(digest.digest);
       remoteBlobs.delete(digest.digest);
+    });
+    inflight.set(digest.digest, fetching);
+    if (!tee) {
+      // A partial read of a blob we lack: cache all of it first, then serve the range locally.
+      await fetching;
       return inner.readBlob(digest, range);
     }
-    const tee = new PassThrough();
-    fetchBlob(remote.repository, digest, tee)
-      .then(() => remoteBlobs.delete(digest.digest))
-      .catch((e: unknown) => upstreamFailed(e));
+    fetching.catch((e: unknown) => upstreamFailed(e));
     return tee;
   }
 

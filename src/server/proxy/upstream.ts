@@ -4,8 +4,63 @@
  * cached per scope until shortly before they expire. Self-contained on purpose: the cache must
  * keep working whatever happens to the extension's richer client.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { MANIFEST_MEDIA_TYPES } from '../../oci/mediaTypes';
+
+/** One HTTP exchange: the response head, and the body as a stream the caller consumes or destroys. */
+export interface TransportResponse {
+  status: number;
+  headers: Headers;
+  body: Readable;
+}
+
+export type Transport = (url: URL, init: { method: string; headers: Record<string, string>; signal: AbortSignal }) => Promise<TransportResponse>;
+
+const MAX_REDIRECTS = 5;
+
+function exchange(url: URL, init: Parameters<Transport>[1]): Promise<TransportResponse> {
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: init.method, headers: init.headers, signal: init.signal }, (res: IncomingMessage) => {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      }
+      resolve({ status: res.statusCode ?? 0, headers, body: res });
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * node:http(s) directly: on node 20 the global fetch reads large bodies several times slower,
+ * which would make every cache miss crawl. Follows redirects (registries send blob GETs to a
+ * CDN), dropping credentials when the redirect leaves the host.
+ */
+export const nodeTransport: Transport = async (url, init) => {
+  let current = url;
+  let headers = init.headers;
+  for (let hop = 0; ; hop++) {
+    const res = await exchange(current, { ...init, headers });
+    const location = res.headers.get('location');
+    if (![301, 302, 303, 307, 308].includes(res.status) || !location || hop >= MAX_REDIRECTS) return res;
+    res.body.destroy();
+    const next = new URL(location, current);
+    if (next.host !== current.host) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    current = next;
+  }
+};
+
+/** A Transport over a fetch function (tests inject a fake fetch this way). */
+export function fetchTransport(fetchFn: typeof fetch): Transport {
+  return async (url, init) => {
+    const res = await fetchFn(url, { ...init, redirect: 'follow' });
+    const body = res.body ? Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]) : Readable.from([]);
+    return { status: res.status, headers: res.headers, body };
+  };
+}
 
 export interface UpstreamOptions {
   remoteUrl: URL;
@@ -13,8 +68,8 @@ export interface UpstreamOptions {
   password?: string;
   /** Time to get the response head; the body may then take as long as it needs. */
   headersTimeoutMs?: number;
-  /** Injected for tests; the global fetch otherwise. */
-  fetch?: typeof fetch;
+  /** Injected for tests; node:http(s) otherwise. */
+  transport?: Transport;
   nowMs?: () => number;
 }
 
@@ -47,13 +102,13 @@ export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 
 export class UpstreamClient {
   private readonly tokens = new Map<string, { token: string; expiresAtMs: number }>();
-  private readonly fetchFn: typeof fetch;
+  private readonly transport: Transport;
   private readonly now: () => number;
   /** Remembered after the first 401, so later requests authenticate up front. */
   private challenge: Challenge | undefined;
 
   constructor(private readonly opts: UpstreamOptions) {
-    this.fetchFn = opts.fetch ?? fetch;
+    this.transport = opts.transport ?? nodeTransport;
     this.now = opts.nowMs ?? Date.now;
   }
 
@@ -75,29 +130,28 @@ export class UpstreamClient {
 
   private async request(method: 'GET' | 'HEAD', path: string, repository: string, headers: Record<string, string>): Promise<UpstreamResponse> {
     const scope = `repository:${repository}:pull`;
-    let res = await this.send(method, path, { ...headers, ...(await this.authHeader(scope, false)) });
+    let res = await this.send(method, new URL(path, this.opts.remoteUrl), { ...headers, ...(await this.authHeader(scope, false)) });
     if (res.status === 401) {
-      await res.body?.cancel().catch(() => undefined);
+      res.body.destroy();
       this.challenge = parseChallenge(res.headers.get('www-authenticate'));
       const auth = await this.authHeader(scope, true);
       if (!auth.Authorization) return { status: 401, headers: res.headers };
-      res = await this.send(method, path, { ...headers, ...auth });
+      res = await this.send(method, new URL(path, this.opts.remoteUrl), { ...headers, ...auth });
     }
-    const ok = res.status >= 200 && res.status < 300;
-    if (method === 'GET' && ok && res.body) {
-      return { status: res.status, headers: res.headers, body: Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]) };
-    }
-    await res.body?.cancel().catch(() => undefined);
+    if (method === 'GET' && res.status >= 200 && res.status < 300) return res;
+    res.body.destroy();
     return { status: res.status, headers: res.headers };
   }
 
-  private async send(method: string, path: string, headers: Record<string, string>): Promise<Response> {
+  /** Sends a request; the timeout covers the response head only, so a long body is never cut. */
+  private async send(method: string, url: URL, headers: Record<string, string>): Promise<TransportResponse> {
+    const timeoutMs = this.opts.headersTimeoutMs ?? 30_000;
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new UpstreamError(`upstream ${this.remote} did not answer within ${this.opts.headersTimeoutMs ?? 30_000} ms`)), this.opts.headersTimeoutMs ?? 30_000);
+    const timer = setTimeout(() => ac.abort(new UpstreamError(`${url.origin} did not answer within ${timeoutMs} ms`)), timeoutMs);
     try {
-      return await this.fetchFn(new URL(path, this.opts.remoteUrl), { method, headers, signal: ac.signal, redirect: 'follow' });
+      return await this.transport(url, { method, headers, signal: ac.signal });
     } catch (e) {
-      throw new UpstreamError(`upstream ${this.remote} unreachable: ${(e as Error).message}`);
+      throw new UpstreamError(`upstream ${url.origin} unreachable: ${(e as Error).message}`);
     } finally {
       clearTimeout(timer);
     }
@@ -122,17 +176,19 @@ export class UpstreamClient {
     if (c.params['service']) url.searchParams.set('service', c.params['service']);
     url.searchParams.set('scope', scope);
     const basic = this.basic();
-    let res: Response;
-    try {
-      res = await this.fetchFn(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(this.opts.headersTimeoutMs ?? 30_000) });
-    } catch (e) {
-      throw new UpstreamError(`upstream token endpoint ${url.origin} unreachable: ${(e as Error).message}`);
-    }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
+    const res = await this.send('GET', url, basic ? { Authorization: basic } : {});
+    if (res.status !== 200) {
+      res.body.destroy();
       return {};
     }
-    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const chunks: Buffer[] = [];
+    for await (const c of res.body as AsyncIterable<Buffer>) chunks.push(c);
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      return {};
+    }
     const token = body.token ?? body.access_token;
     if (!token) return {};
     // Renew a little early so a token never expires between check and use.

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { parseChallenge, UpstreamClient } from '../../../src/server/proxy/upstream';
+import { fetchTransport, parseChallenge, UpstreamClient } from '../../../src/server/proxy/upstream';
 import { readProxyConfig } from '../../../src/server/proxy/proxyStorage';
 
 describe('proxy: upstream challenges', () => {
@@ -36,7 +36,7 @@ describe('proxy: upstream client', () => {
 
   it('follows a bearer challenge with Basic credentials, then reuses the token', async () => {
     const up = fakeUpstream('bearer');
-    const client = new UpstreamClient({ remoteUrl: new URL('https://up.test'), username: 'u', password: 'p', fetch: up.fetch });
+    const client = new UpstreamClient({ remoteUrl: new URL('https://up.test'), username: 'u', password: 'p', transport: fetchTransport(up.fetch) });
     const first = await client.manifest('lib/app', '1', 'GET');
     assert.equal(first.status, 200);
     first.body?.resume();
@@ -50,7 +50,7 @@ describe('proxy: upstream client', () => {
 
   it('answers Basic challenges with the credentials', async () => {
     const up = fakeUpstream('basic');
-    const client = new UpstreamClient({ remoteUrl: new URL('https://up.test'), username: 'u', password: 'p', fetch: up.fetch });
+    const client = new UpstreamClient({ remoteUrl: new URL('https://up.test'), username: 'u', password: 'p', transport: fetchTransport(up.fetch) });
     assert.equal((await client.manifest('lib/app', '1', 'HEAD')).status, 200);
     assert.equal((await client.manifest('lib/app', '1', 'HEAD')).status, 200);
     assert.equal(up.seen.length, 3, 'the second request authenticates up front');
@@ -58,7 +58,7 @@ describe('proxy: upstream client', () => {
 
   it('reports 401 when the credentials are refused', async () => {
     const up = fakeUpstream('bearer');
-    const client = new UpstreamClient({ remoteUrl: new URL('https://up.test'), username: 'u', password: 'wrong', fetch: up.fetch });
+    const client = new UpstreamClient({ remoteUrl: new URL('https://up.test'), username: 'u', password: 'wrong', transport: fetchTransport(up.fetch) });
     assert.equal((await client.manifest('lib/app', '1', 'GET')).status, 401);
   });
 
