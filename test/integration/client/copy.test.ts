@@ -1,8 +1,13 @@
 import * as assert from 'node:assert/strict';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { RegistryClient, copyImage, type CopyEvent } from '../../../src/client';
 import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { buildImage, buildIndex, getBlob, getManifest, pushBuilt, randomLayer } from '../../support/ociImage';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 
 describe('copying images between registries', () => {
   let berth: BerthRegistry;
@@ -66,6 +71,38 @@ describe('copying images between registries', () => {
     const result = await copyImage(client, { registry: berth.host, repository: 'mount/a', tag: 'v1' }, { registry: berth.host, repository: 'mount/b', tag: 'v1' });
     assert.deepEqual({ mounted: result.blobsMounted, copied: result.blobsCopied }, { mounted: 2, copied: 0 });
     assert.equal((await getManifest(berth.url, 'mount/b', 'v1')).headers.get('docker-content-digest'), image.digest);
+  });
+
+  it('streams a large layer without holding it in memory', async () => {
+    const layerBytes = 48 * 1024 * 1024;
+    // Built and pushed in its own scope, so the test holds only the digest afterwards.
+    const push = async (): Promise<string> => {
+      const image = buildImage({ layers: [randomLayer(layerBytes)] });
+      await pushBuilt(berth.url, 'large/src', image, 'v1');
+      return image.digest;
+    };
+    const digest = await push();
+    const memory = (): number => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const baseline = memory();
+    let peak = baseline;
+    let nextSampleAt = 0;
+    const result = await copyImage(client, { registry: berth.host, repository: 'large/src', tag: 'v1' }, { registry: distribution.host, repository: 'large/dst', tag: 'v1' }, {
+      onProgress: (e) => {
+        if (e.type === 'blob-progress' && e.bytesSent >= nextSampleAt) {
+          nextSampleAt = e.bytesSent + 4 * 1024 * 1024;
+          peak = Math.max(peak, memory());
+        }
+      },
+    });
+    assert.equal(result.digest, digest);
+    assert.equal(result.bytesCopied > layerBytes, true);
+    const growth = peak - baseline;
+    console.log(`      copying a ${layerBytes / 1024 / 1024} MiB layer grew heap + buffers by ${(growth / 1024 / 1024).toFixed(1)} MiB at most`);
+    assert.ok(growth < layerBytes / 2, `memory grew ${growth} bytes while streaming ${layerBytes}`);
   });
 
   it('stops a copy when its AbortSignal fires', async () => {
