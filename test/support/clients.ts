@@ -70,6 +70,10 @@ function runner(cmd: string, fixedArgs: string[], env: NodeJS.ProcessEnv, cwd: s
  * - explicit nofile/nproc ulimits: podman's root defaults (1048576 / 4194304) exceed the hard limits
  *   here, and raising a hard limit needs CAP_SYS_RESOURCE, which the sandbox drops, so runc fails with
  *   "error setting rlimit type 7: operation not permitted".
+ * One thing stays shared: skopeo run as root keeps containers/image's blob-info cache in
+ * /var/lib/containers/cache, and no flag or variable moves it. It only records where blobs were seen,
+ * but it lets skopeo reuse a layer it pushed before in another compression; tests that check the
+ * compression of what they push should push content no registry has seen.
  */
 export function containerTools(): ContainerTools {
   const dir = tempDir('ctools');

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
-import { buildahScratch, containerTools, dockerBuildScratch, skopeoDigest, type ContainerTools } from '../../support/clients';
+import { buildahScratch, containerTools, dockerBuildScratch, expectedScratchOutput, skopeoDigest, type ContainerTools } from '../../support/clients';
+import { MediaType } from '../../../src/oci/mediaTypes';
 import { digestOf } from '../../../src/oci/digest';
 import type { ImageIndex, ImageManifest } from '../../../src/oci/types';
 import { getManifest, headManifest, listTags } from '../../support/ociImage';
@@ -40,6 +41,26 @@ describe('skopeo copy, inspect and delete', function () {
         // busybox, the applet links the RUN made, and one layer per file
         assert.equal(manifest.layers.length, 4);
         assert.equal(await skopeoDigest(tools, `${host}/skopeo/daemon:v1`), digestOf(got.bytes));
+      });
+
+      it('pushes zstd-compressed layers that a fresh podman store pulls and runs', async function () {
+        const { host, url } = registries.get(target);
+        // Content no registry has seen: skopeo, as root, keeps a machine-wide blob-info cache and would
+        // otherwise reuse gzip layers it already pushed instead of compressing with zstd.
+        const label = `skopeo-zstd-${target.name}`;
+        await buildahScratch(tools, `localhost/${label}:v1`, { layers: 2, label });
+        await tools.skopeo(['copy', '--dest-tls-verify=false', '--dest-compress-format', 'zstd', '--format', 'oci',
+          `${tools.storageTransport}localhost/${label}:v1`, `docker://${host}/skopeo/zstd:v1`]);
+        const manifest = JSON.parse((await getManifest(url, 'skopeo/zstd', 'v1')).bytes.toString()) as ImageManifest;
+        assert.deepEqual([...new Set(manifest.layers.map((l) => l.mediaType))], [MediaType.ociLayerZstd]);
+        const puller = containerTools();
+        try {
+          await puller.podman(['pull', '--tls-verify=false', `${host}/skopeo/zstd:v1`]);
+          const run = await puller.podman(['run', '--rm', '--network', 'none', `${host}/skopeo/zstd:v1`]);
+          assert.equal(run.stdout, expectedScratchOutput({ layers: 2, label }));
+        } finally {
+          await puller.cleanup();
+        }
       });
 
       it('copies an OCI layout directory without changing the manifest digest', async function () {
