@@ -40,7 +40,7 @@ const MODES: Mode[] = [
   },
   {
     name: 'token',
-    auth: { token: { expiration: '3s' } },
+    auth: { token: { expiration: '5s' } },
     header: async (reg, user, scopes) => {
       const { status, body } = await fetchToken(reg.url, scopes, user ? { user, password: USERS[user] } : undefined);
       assert.equal(status, 200);
@@ -158,7 +158,7 @@ for (const mode of MODES) {
       it('refuses an expired token with 401 invalid_token', async function () {
         const token = await as('alice', scope('team-a/app', 'pull'));
         assert.equal((await call(reg, 'GET', '/v2/team-a/app/manifests/1', token)).status, 200);
-        await sleep(4100);
+        await sleep(5200);
         const res = await call(reg, 'GET', '/v2/team-a/app/manifests/1', token);
         assert.equal(res.status, 401);
         assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { digestOf } from '../../../src/oci/digest';
 import { checkStorageWritable } from '../../../src/server/metrics/health';
 import { pushBlob } from '../../support/ociImage';
-import { removeDir, sleep, tempDir, waitFor } from '../../support/proc';
+import { removeDir, tempDir, waitFor } from '../../support/proc';
 import { errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 /** A raw connection that records when the server closes it. */
@@ -57,13 +57,11 @@ describe('slow clients and upload limits', function () {
     holder.socket.write(`PATCH ${location.pathname}${location.search} HTTP/1.1\r\nHost: h\r\nContent-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\na`);
     // The body stays incomplete (2 of 3 bytes missing) and holds the only slot until the idle timeout.
     try {
-      await sleep(300);
+      await waitFor('the first upload to hold the slot', async () => (/^berth_uploads_in_flight 1$/m.test(await (await fetch(`${reg.url}/metrics`)).text()) ? true : undefined), 10_000, 50);
       const second = await fetch(`${reg.url}/v2/busy/other/blobs/uploads/?digest=${digestOf('x')}`, { method: 'POST', body: 'x', headers: { 'Content-Type': 'application/octet-stream' } });
       assert.equal(second.status, 429);
       assert.equal(second.headers.get('retry-after'), '1');
       assert.equal(await errorCode(second), 'TOOMANYREQUESTS');
-      const metrics = await (await fetch(`${reg.url}/metrics`)).text();
-      assert.match(metrics, /^berth_uploads_in_flight 1$/m);
     } finally {
       holder.socket.end('bc');
     }

@@ -23,7 +23,7 @@ describe('pull-through cache', function () {
     upstream = await startDistribution();
     firstDigest = (await pushBuilt(upstream.url, 'library/cached', first, '1')).digest;
     await pushBuilt(upstream.url, 'library/cached', buildImage({ labels: { v: 'never-pulled' } }), 'later');
-    cache = await startTeamRegistry({ config: { proxy: { remoteurl: upstream.url, ttl: '4s' } } });
+    cache = await startTeamRegistry({ config: { proxy: { remoteurl: upstream.url, ttl: '6s' } } });
   });
   after(async function () {
     await cache?.stop();
@@ -66,14 +66,14 @@ describe('pull-through cache', function () {
     const second = buildImage({ labels: { v: '2' } });
     const secondDigest = (await pushBuilt(upstream.url, 'library/cached', second, '1')).digest;
     assert.equal(digestOf((await getManifest(cache.url, 'library/cached', '1')).bytes), firstDigest, 'within the TTL the cached tag is served');
-    await sleep(4500);
+    await sleep(6500);
     assert.equal(digestOf((await getManifest(cache.url, 'library/cached', '1')).bytes), secondDigest, 'after the TTL the upstream is asked');
     await pushBuilt(upstream.url, 'library/cached', first, '1');
   });
 
   it('still serves cached content once the upstream is gone, and only that', async function () {
     await upstream.stop();
-    await sleep(4500);
+    await sleep(6500);
     const m = await getManifest(cache.url, 'library/cached', '1');
     assert.equal(m.status, 200);
     const layer = await getBlob(cache.url, 'library/cached', first.layers[0]?.descriptor.digest ?? '');
