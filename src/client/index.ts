@@ -14,6 +14,8 @@
  *   credentials: (registry) => credentialStore.get(registry),     // {username,password} | {identityToken} | undefined
  *   hostOptions: (apiHost) => settings.tls[apiHost],              // {scheme?, caFile?, caPem?, skipTlsVerify?}
  *   timeoutMs: 30_000, retry: { maxRetries: 3 },                  // HTTPS_PROXY/NO_PROXY come from process.env (or `env`)
+ *   onWarning: ({ host, text }) => log(host, text),               // registry `Warning: 299` texts, once each
+ *   onRequest: ({ method, url, status }) => trace(method, url, status), // no headers or bodies
  * });
  * const reg = client.registry('localhost:5000');
  * await reg.checkCredentials();                 // GET /v2/ → { auth: 'anonymous'|'basic'|'bearer', signedIn }

@@ -47,6 +47,11 @@ export interface TransportOptions {
   userAgent?: string;
   /** Told about every HTTP exchange (after its headers arrive), for a log or for counting. Never sees headers or bodies. */
   onRequest?: (exchange: { method: string; url: string; status: number }) => void;
+  /**
+   * Registry warnings (`Warning: 299 - "…"`), each text once, to show unobtrusively as the spec asks.
+   * Never acted upon.
+   */
+  onWarning?: (warning: { host: string; text: string }) => void;
   /** For tests of the retry policy. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -138,6 +143,13 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
     if (name.startsWith('.') ? host.endsWith(name) || host === name.slice(1) : host === name || host.endsWith(`.${name}`)) return undefined;
   }
   return proxy.includes('://') ? proxy : `http://${proxy}`;
+}
+
+/** The texts of `Warning` values with code 299 (the only code registries may send), e.g. `299 - "Deprecated"`. */
+export function parseWarnings(value: string): string[] {
+  const out: string[] = [];
+  for (const m of value.matchAll(/299\s+\S+\s+"((?:[^"\\]|\\.)*)"/g)) out.push((m[1] ?? '').replace(/\\(.)/g, '$1'));
+  return out;
 }
 
 /** Parses Retry-After (seconds or an HTTP date) into milliseconds from now. */
@@ -292,6 +304,21 @@ export class Transport {
     return agent;
   }
 
+  private readonly warningsSeen = new Set<string>();
+
+  private reportWarnings(host: string, rawHeaders: string[]): void {
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (rawHeaders[i]?.toLowerCase() !== 'warning') continue;
+      for (const text of parseWarnings(rawHeaders[i + 1] ?? '')) {
+        const key = `${host}\n${text}`;
+        // Bounded: a registry sending a new warning on every response must not grow this forever.
+        if (this.warningsSeen.has(key) || this.warningsSeen.size >= 256) continue;
+        this.warningsSeen.add(key);
+        this.opts.onWarning?.({ host, text });
+      }
+    }
+  }
+
   /** Closes idle keep-alive connections. */
   close(): void {
     for (const a of this.agents.values()) a.destroy();
@@ -405,6 +432,7 @@ export class Transport {
         res.once('end', cleanup);
         res.once('close', cleanup);
         this.opts.onRequest?.({ method: req.method, url: url.toString(), status: res.statusCode ?? 0 });
+        if (this.opts.onWarning && res.headers.warning) this.reportWarnings(url.host, res.rawHeaders);
         resolve(wrapResponse(res, url, req.what));
       });
       if (body instanceof Readable) {

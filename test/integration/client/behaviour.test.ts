@@ -167,6 +167,18 @@ describe('registry client retries, timeouts and odd answers', () => {
     });
   });
 
+  it('reports each registry warning once and otherwise ignores it', async () => {
+    const warnings: string[] = [];
+    await withServer((_req, res) => json(res, 200, { name: 'r', tags: ['v1'] }, { Warning: '299 - "This repository is deprecated."' }), {
+      onWarning: ({ text }) => warnings.push(text),
+    }, async (client, server) => {
+      const reg = client.registry(server.host);
+      assert.deepEqual((await reg.tagsPage('r')).items, ['v1']);
+      await reg.tagsPage('r');
+      assert.deepEqual(warnings, ['This repository is deprecated.']);
+    });
+  });
+
   it('does not send registry credentials to the storage a blob redirects to', async () => {
     const storage = await scripted((_req, res) => {
       res.writeHead(200, { 'Content-Length': '2' });

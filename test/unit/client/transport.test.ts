@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { errorFromResponse, parseSpecErrors, type RegistryErrorKind } from '../../../src/client/errors';
 import { choosePlatform, verifyManifest, type PlatformEntry } from '../../../src/client/manifests';
 import { fallbackNext, nextLink, walkPages, type Page } from '../../../src/client/paging';
-import { isLoopbackHost, parseRetryAfter, proxyFor } from '../../../src/client/transport';
+import { isLoopbackHost, parseRetryAfter, parseWarnings, proxyFor } from '../../../src/client/transport';
 import { digestOf } from '../../../src/oci/digest';
 import { MediaType } from '../../../src/oci/mediaTypes';
 
@@ -45,6 +45,16 @@ describe('Retry-After', () => {
     ['3', 3000], [' 0 ', 0], ['Thu, 01 Jan 2026 00:00:10 GMT', 10_000], ['Wed, 31 Dec 2025 00:00:00 GMT', 0], ['soon', undefined], [undefined, undefined],
   ];
   for (const [value, expected] of table) it(`reads ${JSON.stringify(value)} as ${expected} ms`, () => assert.equal(parseRetryAfter(value, now), expected));
+});
+
+describe('Warning headers', () => {
+  const table: Array<[string, string[]]> = [
+    ['299 - "Your auth token will expire in 30 seconds."', ['Your auth token will expire in 30 seconds.']],
+    ['299 - "a, b", 299 - "say \\"hi\\""', ['a, b', 'say "hi"']],
+    ['199 - "not for registries"', []],
+    ['', []],
+  ];
+  for (const [value, expected] of table) it(`reads ${JSON.stringify(value)}`, () => assert.deepEqual(parseWarnings(value), expected));
 });
 
 describe('Link pagination', () => {
