@@ -115,6 +115,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
 
   const registries = new RegistriesProvider({ store, local, settings, registry: registryApi });
+  const data = registries.data;
   const localImages = new LocalImagesProvider(engine, logger);
   const docs = new BerthDocuments();
   subs.push(
@@ -126,7 +127,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, docs),
     new LocalStatusBar(() => registry.status(), (l) => registry.onDidChangeState(l)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (e.affectsConfiguration('berth.tags.sortOrder') || e.affectsConfiguration('berth.pageSize')) registries.refresh();
+      if (e.affectsConfiguration('berth.tags.sortOrder') || e.affectsConfiguration('berth.pageSize')) data.refresh();
       const restartNeeded = ['port', 'storagePath', 'events'].some((k) => e.affectsConfiguration(`berth.localRegistry.${k}`));
       if (restartNeeded && registry.status().state === 'running') {
         const restart = await vscode.window.showInformationMessage('The local registry uses the new settings after a restart.', 'Restart Now');
@@ -140,17 +141,17 @@ export function activate(context: vscode.ExtensionContext): void {
   subs.push(
     events.onDidChange((changes) => {
       for (const c of changes) {
-        registries.refreshRepository(LOCAL_REGISTRY_ID, c.repository);
+        data.refreshRepository(LOCAL_REGISTRY_ID, c.repository);
         if (settings.notifyOnPush() && isNews(c)) notify.run(describeChange(c), () => void vscode.window.showInformationMessage(`Local registry: ${describeChange(c)}`));
       }
     }),
   );
 
   const tree: TreeControl = {
-    refresh: (node) => registries.refresh(node),
-    loadMore: (node) => registries.loadMore(node as Parameters<RegistriesProvider['loadMore']>[0]),
-    setFilter: (id, filter) => registries.setFilter(id, filter),
-    filterOf: (id) => registries.filterOf(id),
+    refresh: (node) => data.refresh(node),
+    loadMore: (node) => data.loadMore(node as Parameters<typeof data.loadMore>[0]),
+    setFilter: (id, filter) => data.setFilter(id, filter),
+    filterOf: (id) => data.filterOf(id),
     refreshLocalImages: () => localImages.refresh(),
   };
   const deps: CommandDeps = { ui: vscodeUi(), log: logger, store, registry: registryApi, engine, local, tree, settings, docs, env: process.env };

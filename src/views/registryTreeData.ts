@@ -1,0 +1,275 @@
+/**
+ * The Registries tree's data, without vscode: fetches pages through the registry API, keeps what
+ * was fetched per parent, and says which element changed. getChildren never throws and never
+ * shows a message: failures become error nodes. registriesProvider.ts adapts it to VS Code.
+ */
+import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../commands/services';
+import { Debouncer } from './debounce';
+import { Disposable, Emitter } from './disposable';
+import {
+  isRegistryNode,
+  nodeId,
+  type ManifestNode,
+  type RegistryNode,
+  type RegistryTreeNode,
+  type RepositoryNode,
+  type TagNode,
+} from './nodes';
+import { isLocalEntry, LOCAL_REGISTRY_ID, type RegistryEntry } from './registryEntry';
+import {
+  appendPage,
+  errorNode,
+  failListing,
+  localStateChildren,
+  manifestNode,
+  platformChildren,
+  repositoryChildren,
+  tagChildren,
+  type Listing,
+} from './treeModel';
+
+/** How long a repository must be quiet after a registry event before its node is refreshed. */
+const EVENT_QUIET_MS = 300;
+
+/** At most this many image configs are read at once when tags are ordered by age. */
+const CREATED_FETCH_CONCURRENCY = 6;
+
+export interface RegistryTreeDataDeps {
+  store: RegistryStore;
+  local: LocalRegistryControl;
+  settings: Settings;
+  registry(): Promise<RegistryApi>;
+}
+
+export class RegistryTreeData extends Disposable {
+  private readonly changed = this.register(new Emitter<RegistryTreeNode | undefined>());
+  /** The element whose children changed (the same object VS Code was given), or undefined for all. */
+  readonly onDidChange = this.changed.event;
+
+  private readonly registryNodes = new Map<string, RegistryNode>();
+  private readonly listings = new Map<string, Listing>();
+  private readonly manifests = new Map<string, ManifestNode | unknown>();
+  private readonly created = new Map<string, Map<string, number>>();
+  /** The last element object handed out per id: VS Code refreshes by object identity. */
+  private readonly known = new Map<string, RegistryTreeNode>();
+  private readonly filters = new Map<string, string>();
+  /** Registry events come in bursts (one per layer and manifest): refresh once per repository. */
+  private readonly debounce = this.register(new Debouncer<string>(EVENT_QUIET_MS));
+
+  constructor(private readonly deps: RegistryTreeDataDeps) {
+    super();
+    this.register(deps.store.onDidChange(() => this.refresh()));
+    this.register(
+      deps.local.onDidChangeState((status) => {
+        const node = this.registryNodes.get(LOCAL_REGISTRY_ID);
+        if (!node) return this.refresh();
+        // VS Code re-reads the same element object: its state must be current before the refresh.
+        node.local = status;
+        node.registry = deps.local.entry();
+        this.refresh(node);
+      }),
+    );
+  }
+
+  async getChildren(node?: RegistryTreeNode): Promise<RegistryTreeNode[]> {
+    const children = await this.childrenOf(node);
+    for (const c of children) this.known.set(nodeId(c), c);
+    return children;
+  }
+
+  /** The element last shown under this id, if any (for event-driven refreshes). */
+  findById(id: string): RegistryTreeNode | undefined {
+    return this.known.get(id);
+  }
+
+  private async childrenOf(node?: RegistryTreeNode): Promise<RegistryTreeNode[]> {
+    if (!node) return this.roots();
+    switch (node.kind) {
+      case 'registry':
+        return this.registryChildren(node);
+      case 'repository':
+        return this.repositoryChildren(node);
+      case 'tag':
+        return this.tagChildren(node);
+      case 'manifest':
+        return platformChildren(node);
+      default:
+        return [];
+    }
+  }
+
+  private roots(): RegistryNode[] {
+    const status = this.deps.local.status();
+    const remote = this.deps.store.list().filter((e) => !isLocalEntry(e));
+    // An empty tree shows the welcome (connect, start local, import) until there is something to show.
+    if (remote.length === 0 && status.state === 'stopped' && !this.registryNodes.has(LOCAL_REGISTRY_ID)) return [];
+    const nodes = [this.registryNode(this.deps.local.entry(), true)];
+    const seen = new Set([LOCAL_REGISTRY_ID]);
+    for (const entry of remote) {
+      nodes.push(this.registryNode(entry, false));
+      seen.add(entry.id);
+    }
+    for (const id of [...this.registryNodes.keys()]) if (!seen.has(id)) this.registryNodes.delete(id);
+    return nodes;
+  }
+
+  private registryNode(entry: RegistryEntry, local: boolean): RegistryNode {
+    let node = this.registryNodes.get(entry.id);
+    if (!node) {
+      node = { kind: 'registry', registry: entry };
+      this.registryNodes.set(entry.id, node);
+    }
+    node.registry = entry;
+    if (local) node.local = this.deps.local.status();
+    const filter = this.filters.get(entry.id);
+    if (filter) node.filter = filter;
+    else delete node.filter;
+    return node;
+  }
+
+  private async registryChildren(node: RegistryNode): Promise<RegistryTreeNode[]> {
+    const stateChildren = localStateChildren(node);
+    if (stateChildren) return stateChildren;
+    const id = nodeId(node);
+    let listing = this.listings.get(id);
+    if (!listing) {
+      listing = await this.fetchRepositories(node, undefined);
+      this.listings.set(id, listing);
+    }
+    node.noCatalog = listing.noCatalog !== undefined;
+    return repositoryChildren(node, listing, this.deps.store.rememberedRepositories(node.registry.id));
+  }
+
+  private async fetchRepositories(node: RegistryNode, previous: Listing | undefined): Promise<Listing> {
+    try {
+      const api = await this.deps.registry();
+      const page = await api.repositories(node.registry, previous?.next, this.deps.settings.pageSize());
+      if ('noCatalog' in page) return { items: [], noCatalog: page.noCatalog };
+      return appendPage(previous, page);
+    } catch (err) {
+      return failListing(previous, err);
+    }
+  }
+
+  private async repositoryChildren(node: RepositoryNode): Promise<RegistryTreeNode[]> {
+    const id = nodeId(node);
+    let listing = this.listings.get(id);
+    if (!listing) {
+      listing = await this.fetchTags(node, undefined);
+      this.listings.set(id, listing);
+    }
+    const order = this.deps.settings.tagOrder();
+    if (order === 'newest') await this.fetchCreated(node, listing.items);
+    return tagChildren(node, listing, order, this.created.get(id));
+  }
+
+  private async fetchTags(node: RepositoryNode, previous: Listing | undefined): Promise<Listing> {
+    try {
+      const api = await this.deps.registry();
+      return appendPage(previous, await api.tags(node.parent.registry, node.name, previous?.next, this.deps.settings.pageSize()));
+    } catch (err) {
+      return failListing(previous, err);
+    }
+  }
+
+  /** Reads image configs for the tags not dated yet; a tag whose config cannot be read stays undated. */
+  private async fetchCreated(node: RepositoryNode, tags: readonly string[]): Promise<void> {
+    const id = nodeId(node);
+    const dates = this.created.get(id) ?? new Map<string, number>();
+    this.created.set(id, dates);
+    const todo = tags.filter((t) => !dates.has(t));
+    const api = await this.deps.registry();
+    const entry = node.parent.registry;
+    const worker = async (): Promise<void> => {
+      for (let tag = todo.shift(); tag !== undefined; tag = todo.shift()) {
+        try {
+          const m = await api.manifest(entry, node.name, tag);
+          const config = await api.imageConfig(entry, node.name, m);
+          const ms = config?.created ? Date.parse(config.created) : NaN;
+          if (Number.isFinite(ms)) dates.set(tag, ms);
+        } catch {
+          // Undated tags sort after dated ones; the tag itself still shows.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CREATED_FETCH_CONCURRENCY }, worker));
+  }
+
+  private async tagChildren(node: TagNode): Promise<RegistryTreeNode[]> {
+    const id = nodeId(node);
+    let cached = this.manifests.get(id);
+    if (cached === undefined) {
+      try {
+        const api = await this.deps.registry();
+        cached = manifestNode(node, await api.manifest(node.parent.parent.registry, node.parent.name, node.tag));
+      } catch (err) {
+        cached = { failed: err };
+      }
+      this.manifests.set(id, cached);
+    }
+    if (typeof cached === 'object' && cached !== null && 'failed' in cached) {
+      // A failure is not cached: expanding again retries.
+      this.manifests.delete(id);
+      return [errorNode(node, node.parent.parent, (cached as { failed: unknown }).failed)];
+    }
+    return [cached as ManifestNode];
+  }
+
+  async loadMore(node: RegistryTreeNode): Promise<void> {
+    const parent = node.kind === 'loadMore' ? node.parent : node;
+    if (parent.kind !== 'registry' && parent.kind !== 'repository') return;
+    const id = nodeId(parent);
+    const previous = this.listings.get(id);
+    const next = parent.kind === 'registry' ? await this.fetchRepositories(parent, previous) : await this.fetchTags(parent, previous);
+    this.listings.set(id, next);
+    this.changed.fire(parent);
+  }
+
+  setFilter(registryId: string, filter: string | undefined): void {
+    if (filter?.trim()) this.filters.set(registryId, filter.trim());
+    else this.filters.delete(registryId);
+    const node = this.registryNodes.get(registryId);
+    if (node) {
+      // Filtering is applied to the pages already fetched; no new request.
+      if (filter?.trim()) node.filter = filter.trim();
+      else delete node.filter;
+      this.changed.fire(node);
+    }
+  }
+
+  filterOf(registryId: string): string | undefined {
+    return this.filters.get(registryId);
+  }
+
+  /**
+   * A repository changed (a registry event): refresh its node if it is shown, else its
+   * registry (a new repository appears).
+   */
+  refreshRepository(registryId: string, repository: string): void {
+    this.debounce.run(`${registryId}/${repository}`, () => {
+      const registry = this.registryNodes.get(registryId);
+      if (!registry) return;
+      const repoNode = this.known.get(`${nodeId(registry)}/${repository}`);
+      this.refresh(repoNode ?? registry);
+    });
+  }
+
+  /** Drops what was fetched under `node` (or everything) and tells VS Code to ask again. */
+  refresh(node?: unknown): void {
+    const target = node !== undefined && typeof node === 'object' && node !== null && 'kind' in node ? (node as RegistryTreeNode) : undefined;
+    if (!target) {
+      this.listings.clear();
+      this.manifests.clear();
+      this.created.clear();
+      this.changed.fire(undefined);
+      return;
+    }
+    // Refreshing a "Load more…" or message node refreshes the list it belongs to.
+    const refreshable = target.kind === 'loadMore' || target.kind === 'message' || target.kind === 'platform' ? target.parent : target;
+    const prefix = nodeId(refreshable);
+    for (const map of [this.listings, this.manifests, this.created] as Array<Map<string, unknown>>) {
+      for (const key of [...map.keys()]) if (key === prefix || key.startsWith(prefix + '/') || key.startsWith(prefix + ':') || key.startsWith(prefix + '@')) map.delete(key);
+    }
+    this.changed.fire(isRegistryNode(refreshable) ? (this.registryNodes.get(refreshable.registry.id) ?? refreshable) : refreshable);
+  }
+}
