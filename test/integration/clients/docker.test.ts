@@ -44,7 +44,7 @@ describe('docker CLI push and pull', function () {
         assert.equal(run.stdout, expectedScratchOutput(opts));
       });
 
-      it('pushes the same layers to a second repository and pulls that one by digest', async function () {
+      it('mounts the layers into a second repository instead of uploading them again, and pulls that one by digest', async function () {
         const first = `${registry.host}/docker/shared-a:v1`;
         const second = `${registry.host}/docker/shared-b:v1`;
         const opts = { layers: 2, label: `mount-${target.name}` };
@@ -52,7 +52,10 @@ describe('docker CLI push and pull', function () {
         await dockerd.docker(['tag', first, second]);
         const digestA = pushedDigest((await dockerd.docker(['push', first])).stdout);
         // docker mounts layers it already pushed elsewhere on this registry instead of uploading them again.
-        const digestB = pushedDigest((await dockerd.docker(['push', second])).stdout);
+        const pushB = (await dockerd.docker(['push', second])).stdout;
+        const digestB = pushedDigest(pushB);
+        assert.match(pushB, /Mounted from docker\/shared-a/, `no cross-repository mount:\n${pushB}`);
+        assert.doesNotMatch(pushB, /: Pushed$/m, `a layer was uploaded again:\n${pushB}`);
         assert.equal(digestB, digestA);
 
         await dockerd.docker(['rmi', first, second]);
