@@ -5,6 +5,7 @@
  *
  * Options: --only ceilings,blob,chunked,manifest,small,tags,memory,activation
  *          --reps N (default 5)   --berth-cpu-prof DIR (profile the Berth server with node --cpu-prof)
+ *          --berth-cli FILE (measure another build of the registry CLI in place of dist/registry.js)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -84,24 +85,36 @@ const ACTIVATION_RUNS = 7;
 /** Requests sent before timing: a Node server's JIT takes thousands of requests to settle, and a registry in use is warm. */
 const WARMUP_REQUESTS = 3000;
 
-function parseArgs(argv: string[]): { only?: Set<string>; reps: number; cpuProfDir?: string } {
-  const out: { only?: Set<string>; reps: number; cpuProfDir?: string } = { reps: 5 };
+interface BenchArgs {
+  only?: Set<string>;
+  reps: number;
+  /** Run the Berth server under node --cpu-prof, profiles written here. */
+  cpuProfDir?: string;
+  /** Another build of the registry CLI to measure in place of dist/registry.js (to try a change side by side). */
+  berthCli?: string;
+}
+
+function parseArgs(argv: string[]): BenchArgs {
+  const out: BenchArgs = { reps: 5 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
     if (arg === '--only' && value) { out.only = new Set(value.split(',')); i++; }
     else if (arg === '--reps' && value) { out.reps = Math.max(1, Number(value)); i++; }
     else if (arg === '--berth-cpu-prof' && value) { out.cpuProfDir = value; i++; }
-    else throw new Error(`unknown argument "${arg}"; use --only ids, --reps N, --berth-cpu-prof DIR`);
+    else if (arg === '--berth-cli' && value) { out.berthCli = value; i++; }
+    else throw new Error(`unknown argument "${arg}"; use --only ids, --reps N, --berth-cpu-prof DIR, --berth-cli FILE`);
   }
   return out;
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300) ?? '';
 
-async function startTarget(name: TargetName, cpuProfDir: string | undefined): Promise<Target> {
+async function startTarget(name: TargetName, args: BenchArgs): Promise<Target> {
   try {
-    const server = name === 'distribution' ? await startDistribution() : cpuProfDir ? await startProfiledBerth(cpuProfDir) : await startBerthRegistry();
+    const server = name === 'distribution' ? await startDistribution()
+      : args.cpuProfDir || args.berthCli ? await startCustomBerth(args.berthCli ?? REGISTRY_CLI, args.cpuProfDir)
+        : await startBerthRegistry();
     const client = new HttpClient(server.url, MANIFEST_CONCURRENCY);
     const target: Target = { name, client, pid: server.pid, url: server.url, stop: async () => { client.close(); await server.stop(); } };
     const base = await client.request('GET', '/v2/').catch((e: unknown) => ({ status: 0, body: Buffer.from(errorText(e)) }));
@@ -113,12 +126,13 @@ async function startTarget(name: TargetName, cpuProfDir: string | undefined): Pr
 }
 
 /**
- * Berth under `node --cpu-prof` (which NODE_OPTIONS does not accept), started like startBerthRegistry
- * does; the profile is written when the server exits on SIGTERM.
+ * Berth from another CLI file and/or under `node --cpu-prof` (which NODE_OPTIONS does not accept), started
+ * the way startBerthRegistry does; a profile is written when the server exits on SIGTERM.
  */
-async function startProfiledBerth(cpuProfDir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+async function startCustomBerth(cli: string, cpuProfDir: string | undefined): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const dir = tempDir('bench-berth');
-  const started = await startProcess(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, REGISTRY_CLI, 'serve', '--listen', '127.0.0.1:0', '--root', join(dir, 'data')],
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const started = await startProcess(process.execPath, [...nodeArgs, cli, 'serve', '--listen', '127.0.0.1:0', '--root', join(dir, 'data')],
     /listening on (http:\/\/[\d.]+:\d+)/);
   return { url: started.match[1] as string, pid: started.pid, stop: async () => { await stopAndWait(started.pid); removeDir(dir); } };
 }
@@ -477,9 +491,10 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   if (list.length) {
     for (const name of TARGETS) {
-      const t = await startTarget(name, args.cpuProfDir);
+      const t = await startTarget(name, args);
       targets.push(t);
-      log(`${LABELS[name]}: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid})`}`);
+      const build = name === 'berth' && args.berthCli ? `, from ${args.berthCli}` : '';
+      log(`${LABELS[name]}: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid}${build})`}`);
     }
   }
   try {
@@ -491,7 +506,7 @@ async function main(): Promise<void> {
       }
       const fresh: Target[] = [];
       try {
-        for (const t of targets) fresh.push(t.unavailable ? t : await startTarget(t.name, args.cpuProfDir));
+        for (const t of targets) fresh.push(t.unavailable ? t : await startTarget(t.name, args));
         await runBench(bench, fresh, results, log);
       } finally {
         await Promise.all(fresh.filter((t) => !targets.includes(t)).map((t) => t.stop()));
@@ -527,6 +542,7 @@ async function main(): Promise<void> {
     commit: gitCommit(),
     machine: { cpus: cpu.length, cpuModel: cpu[0]?.model, memoryBytes: totalmem(), node: process.version, kernel: release() },
     distribution: distributionVersion(),
+    berthCli: args.berthCli ?? 'dist/registry.js',
     servers: Object.fromEntries(targets.map((t) => [t.name, t.unavailable ? { available: false, reason: t.unavailable } : { available: true }])),
     ceilings,
     benches: list.map((b) => ({
