@@ -73,10 +73,6 @@ export class RegistrySession {
     return this.shared.transport.baseUrl(this.apiHost, signal);
   }
 
-  async url(path: string, signal?: AbortSignal): Promise<URL> {
-    return new URL(path, await this.baseUrl(signal));
-  }
-
   getCredential(): Promise<Credential | undefined> {
     if (!this.credential) {
       const provider = this.shared.credentials;
@@ -90,8 +86,10 @@ export class RegistrySession {
 
   /** Sends a request with authentication, retrying once after a 401 with a fresh challenge. */
   async request(req: SessionRequest): Promise<HttpResponse> {
-    const url = await this.url(req.path, req.signal);
-    const sameHost = url.host === this.apiHost;
+    const base = await this.baseUrl(req.signal);
+    const url = new URL(req.path, base);
+    // Credentials go only to the registry itself, never to another host a Link or Location names.
+    const sameHost = url.origin === new URL(base).origin;
     const replayable = req.stream === undefined;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...req.headers };
