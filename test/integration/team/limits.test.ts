@@ -4,7 +4,7 @@
  * the test did.
  */
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { digestOf } from '../../../src/oci/digest';
@@ -124,5 +124,29 @@ describe('health and metrics', function () {
     assert.equal(sample('berth_http_request_duration_seconds_count', 'route="base"'), 3);
     assert.match(text, /^berth_uploads_in_flight 0$/m);
     assert.match(reg.output(), /"msg":"request".*"route":"blobs\.upload","status":201/);
+  });
+});
+
+describe('health of a registry whose storage stops being writable', function () {
+  let reg: TeamRegistry;
+  before(async function () {
+    reg = await startTeamRegistry();
+  });
+  after(async function () {
+    await reg?.stop();
+  });
+
+  it('answers /healthz with 503 and names the failing check', async function () {
+    assert.equal((await fetch(`${reg.url}/healthz`)).status, 200);
+    // The probe writes under <root>/.berth; a plain file there makes every write fail.
+    const probeDir = join(reg.root, '.berth');
+    rmSync(probeDir, { recursive: true, force: true });
+    writeFileSync(probeDir, 'not a folder');
+    const res = await fetch(`${reg.url}/healthz`);
+    assert.equal(res.status, 503);
+    const body = (await res.json()) as { status: string; checks: { storage: { ok: boolean; error?: string } } };
+    assert.equal(body.status, 'unhealthy');
+    assert.equal(body.checks.storage.ok, false);
+    assert.match(body.checks.storage.error ?? '', /ENOTDIR|EEXIST/);
   });
 });
