@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { errorFromResponse, parseSpecErrors, type RegistryErrorKind } from '../../../src/client/errors';
+import { errorFromNetwork, errorFromResponse, parseSpecErrors, type RegistryErrorKind } from '../../../src/client/errors';
 import { choosePlatform, verifyManifest, type PlatformEntry } from '../../../src/client/manifests';
 import { fallbackNext, nextLink, walkPages, type Page } from '../../../src/client/paging';
 import { isLoopbackHost, parseRetryAfter, parseWarnings, proxyFor } from '../../../src/client/transport';
@@ -109,6 +109,22 @@ describe('registry errors', () => {
       assert.equal(e.kind, kind);
       assert.match(e.message, mentions);
       assert.equal(e.status, status);
+    });
+  }
+
+  const network: Array<{ name: string; error: Error; kind: RegistryErrorKind; mentions: RegExp }> = [
+    { name: 'a self-signed certificate', error: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), kind: 'tls', mentions: /CA file/ },
+    { name: 'a name mismatch', error: Object.assign(new Error('Hostname/IP does not match'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), kind: 'tls', mentions: /CA file/ },
+    { name: 'a refused connection', error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), kind: 'unreachable', mentions: /registry is running/ },
+    { name: 'an unknown host', error: Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), kind: 'unreachable', mentions: /Check the address/ },
+    { name: 'an abort', error: new DOMException('aborted', 'AbortError'), kind: 'aborted', mentions: /Cancelled/ },
+  ];
+  for (const { name, error, kind, mentions } of network) {
+    it(`maps ${name} to ${kind}`, () => {
+      const e = errorFromNetwork('reg:5000', 'list tags', error);
+      assert.equal(e.kind, kind);
+      assert.match(e.message, mentions);
+      assert.equal(e.cause, error);
     });
   }
 
