@@ -75,6 +75,11 @@ export function parseReference(input: string, opts: ParseOptions = {}): Referenc
     return fail('ambiguous-digest', `"${text}" looks like an image ID; to name content by digest write name@sha256:${text}.`);
   }
 
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text);
+  if (scheme) {
+    return fail('bad-host', `Image references have no scheme: write "${text.slice(scheme[0].length)}" without "${scheme[0]}".`);
+  }
+
   let rest = text;
   let digest: string | undefined;
   const at = rest.indexOf('@');

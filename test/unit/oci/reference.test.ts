@@ -56,6 +56,7 @@ describe('image references', () => {
     { input: '-host.com/a', problem: 'bad-host' },
     { input: 'ho_st.com:5000/a', problem: 'bad-host' },
     { input: 'a_b.c/d', problem: 'bad-host' },
+    { input: 'https://ghcr.io/org/app', problem: 'bad-host' },
     { input: 'a'.repeat(64).replace(/a/g, 'f'), problem: 'ambiguous-digest' },
     { input: `example.com/${'a'.repeat(250)}`, problem: 'too-long' },
   ];
