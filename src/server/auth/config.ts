@@ -9,7 +9,7 @@
  *       issuer: berth-registry
  *       expiration: 5m
  *       refreshExpiration: 720h
- *       key: /etc/berth/token-key.pem                     # EC P-256; default: a new key per start
+ *       key: /etc/berth/token-key.pem                     # EC P-256 (ES256) or RSA (RS256); default: a new key per start
  */
 import { ConfigValueError, optDurationMs, optString, readSection } from '../limits/configValues';
 

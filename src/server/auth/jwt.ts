@@ -1,5 +1,5 @@
 /**
- * Short-lived signed tokens in the shape docker's token spec uses: a JWT (ES256, with `kid`)
+ * Short-lived signed tokens in the shape docker's token spec uses: a JWT (ES256 or RS256, with `kid`)
  * whose `access` claim lists exactly the granted scope. Signed and checked with node:crypto.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
@@ -22,13 +22,19 @@ export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
 
+export type TokenAlgorithm = 'ES256' | 'RS256';
+
 export class TokenSigner {
   readonly kid: string;
+  readonly algorithm: TokenAlgorithm;
   private readonly publicKey: KeyObject;
 
   constructor(private readonly privateKey: KeyObject, readonly issuer: string, readonly service: string) {
-    if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-      throw new Error('the token signing key must be an EC P-256 private key (ES256): openssl ecparam -name prime256v1 -genkey -noout');
+    const details = privateKey.asymmetricKeyDetails;
+    if (privateKey.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') this.algorithm = 'ES256';
+    else if (privateKey.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048) this.algorithm = 'RS256';
+    else {
+      throw new Error('the token signing key must be an EC P-256 key (ES256: openssl ecparam -name prime256v1 -genkey -noout) or an RSA key of at least 2048 bits (RS256)');
     }
     this.publicKey = createPublicKey(privateKey);
     this.kid = jwkThumbprint(this.publicKey);
@@ -48,9 +54,9 @@ export class TokenSigner {
       iss: this.issuer, sub, aud: this.service, exp: nowSeconds + ttlSeconds, nbf: nowSeconds - 1, iat: nowSeconds, jti: randomUUID(), access,
       ...(kind ? { typ: kind } : {}),
     };
-    const head = b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: this.kid }));
+    const head = b64url(JSON.stringify({ alg: this.algorithm, typ: 'JWT', kid: this.kid }));
     const body = b64url(JSON.stringify(claims));
-    const sig = sign('sha256', Buffer.from(`${head}.${body}`), { key: this.privateKey, dsaEncoding: 'ieee-p1363' });
+    const sig = sign('sha256', Buffer.from(`${head}.${body}`), this.algorithm === 'ES256' ? { key: this.privateKey, dsaEncoding: 'ieee-p1363' } : this.privateKey);
     return `${head}.${body}.${b64url(sig)}`;
   }
 
@@ -66,8 +72,10 @@ export class TokenSigner {
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (header.alg !== 'ES256' || header.kid !== this.kid) return { ok: false, reason: 'signature' };
-    const good = verify('sha256', Buffer.from(`${head}.${body}`), { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(sig, 'base64url'));
+    // The algorithm is this key's, never the token's choice (no "alg: none", no key confusion).
+    if (header.alg !== this.algorithm || header.kid !== this.kid) return { ok: false, reason: 'signature' };
+    const key = this.algorithm === 'ES256' ? { key: this.publicKey, dsaEncoding: 'ieee-p1363' as const } : this.publicKey;
+    const good = verify('sha256', Buffer.from(`${head}.${body}`), key, Buffer.from(sig, 'base64url'));
     if (!good) return { ok: false, reason: 'signature' };
     if (typeof claims !== 'object' || claims === null || typeof claims.exp !== 'number' || typeof claims.sub !== 'string' || !Array.isArray(claims.access)) {
       return { ok: false, reason: 'malformed' };
@@ -84,6 +92,7 @@ export class TokenSigner {
 /** RFC 7638 thumbprint of the public key: a stable `kid` that names the key without revealing anything. */
 export function jwkThumbprint(publicKey: KeyObject): string {
   const jwk = publicKey.export({ format: 'jwk' });
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+  // RFC 7638: the required members only, in lexical order.
+  const canonical = jwk.kty === 'RSA' ? JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n }) : JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
   return b64url(createHash('sha256').update(canonical).digest());
 }

@@ -149,6 +149,20 @@ describe('auth: tokens', () => {
     assert.equal(checked.ok && checked.claims.sub, 'alice');
   });
 
+  it('signs RS256 with an RSA key and refuses keys it cannot use', () => {
+    const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const rsa = TokenSigner.fromPem(rsaPem, 'berth', 'berth-registry');
+    assert.equal(rsa.algorithm, 'RS256');
+    const token = rsa.issue('alice', access, 300, 1000);
+    assert.equal((JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as { alg: string }).alg, 'RS256');
+    assert.ok(rsa.check(token, 1001).ok);
+    assert.deepEqual(signer.check(token, 1001), { ok: false, reason: 'signature' }, 'an ES256 signer refuses an RS256 token');
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    assert.throws(() => TokenSigner.fromPem(small, 'b', 's'), /at least 2048 bits/);
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    assert.throws(() => TokenSigner.fromPem(p384, 'b', 's'), /EC P-256/);
+  });
+
   const failures: Array<{ name: string; token: () => string; now: number; reason: string }> = [
     { name: 'an expired token', token: () => signer.issue('alice', access, 300, 1000), now: 1300, reason: 'expired' },
     { name: 'a token from another key', token: () => TokenSigner.ephemeral('berth', 'berth-registry').issue('alice', access, 300, 1000), now: 1001, reason: 'signature' },
