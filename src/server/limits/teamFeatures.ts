@@ -17,7 +17,7 @@ import { RegistryMetrics } from '../metrics/registryMetrics';
 import { Notifier, readNotificationsConfig, type NotificationsConfig } from '../notifications/notifications';
 import { proxyStorage, readProxyConfig, type ProxyConfig } from '../proxy/proxyStorage';
 import { UpstreamClient } from '../proxy/upstream';
-import { createRegistryServer, readTlsConfig, type TlsConfig } from '../tls/serverFactory';
+import { createRegistryServer, expiryWarning, readTlsConfig, type TlsConfig } from '../tls/serverFactory';
 import { ConfigValueError, optBool, readSection } from './configValues';
 import { DEFAULT_LIMITS, readLimits, Slots, type Limits } from './limits';
 import { checkListenSafety } from './listen';
@@ -144,6 +144,8 @@ registerServerPlugin(async (ctx) => {
 
   const tls = sections.get('tls') as TlsConfig | undefined;
   hooks.serverFactory = { scheme: tls ? 'https' : 'http', create: (listener) => createRegistryServer(listener, limits, tls) };
+  const expiring = tls && expiryWarning(tls, new Date());
+  if (expiring) log('warn', expiring);
 
   const uploadSlots = new Slots(limits.maxConcurrentUploads);
   hooks.storageWrappers.push((s) => limitUploads(s, { maxBlobBytes: limits.maxBlobBytes, slots: uploadSlots }));

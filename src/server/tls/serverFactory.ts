@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ConfigValueError, optString, readSection } from '../limits/configValues';
 import { applyServerTimeouts, type Limits } from '../limits/limits';
 
@@ -16,6 +16,15 @@ export interface TlsConfig {
   keyPath: string;
   certificatePem: string;
   keyPem: string;
+  validTo: Date;
+}
+
+/** A line for the log when the certificate has expired or soon will, else undefined. */
+export function expiryWarning(tls: TlsConfig, now: Date, soonDays = 30): string | undefined {
+  const daysLeft = Math.floor((tls.validTo.getTime() - now.getTime()) / 86_400_000);
+  if (daysLeft < 0) return `the TLS certificate ${tls.certificatePath} expired on ${tls.validTo.toISOString().slice(0, 10)}; clients will refuse it (berth-registry cert writes a new one)`;
+  if (daysLeft < soonDays) return `the TLS certificate ${tls.certificatePath} expires in ${daysLeft} days (${tls.validTo.toISOString().slice(0, 10)})`;
+  return undefined;
 }
 
 export function readTlsConfig(section: unknown, path = 'tls'): TlsConfig | undefined {
@@ -34,17 +43,20 @@ export function readTlsConfig(section: unknown, path = 'tls'): TlsConfig | undef
   };
   const certificatePem = read(certificatePath, 'certificate');
   const keyPem = read(keyPath, 'key');
+  let cert: X509Certificate;
   try {
-    new X509Certificate(certificatePem);
+    cert = new X509Certificate(certificatePem);
   } catch {
     throw new ConfigValueError(`${path}.certificate`, `${certificatePath} is not a PEM certificate`);
   }
+  let key: KeyObject;
   try {
-    createPrivateKey(keyPem);
+    key = createPrivateKey(keyPem);
   } catch {
     throw new ConfigValueError(`${path}.key`, `${keyPath} is not a PEM private key`);
   }
-  return { certificatePath, keyPath, certificatePem, keyPem };
+  if (!cert.checkPrivateKey(key)) throw new ConfigValueError(`${path}.key`, `${keyPath} is not the private key of ${certificatePath}`);
+  return { certificatePath, keyPath, certificatePem, keyPem, validTo: new Date(cert.validTo) };
 }
 
 // Node checks header and request deadlines on this interval (30 s by default), which would let

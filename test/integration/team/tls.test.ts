@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -101,6 +101,24 @@ describe('docker and a TLS registry on loopback', function () {
     await dockerBuildScratch(dockerd, `${reg.host}/tls/docker:v1`, { layers: 1, label: 'tls' });
     await dockerd.docker(['push', `${reg.host}/tls/docker:v1`]);
     assert.match(reg.output(), /"path":"\/v2\/tls\/docker\/manifests\/v1","route":"manifests","status":201/);
+  });
+});
+
+describe('TLS configuration errors', function () {
+  it('refuses to start when the key is not the certificate\'s, naming tls.key', async function () {
+    const dir = tempDir('tls-mismatch');
+    try {
+      await registryCli(['cert', '--host', 'one.test', '--out', dir]);
+      await registryCli(['cert', '--host', 'two.test', '--out', dir]);
+      writeFileSync(join(dir, 'config.yml'), `tls: {certificate: ${join(dir, 'one.test.crt')}, key: ${join(dir, 'two.test.key')}}\n`);
+      const r = await run(process.execPath, [REGISTRY_CLI, 'serve', '--listen', '127.0.0.1:0', '--root', join(dir, 'data'), '--config', join(dir, 'config.yml')])
+        .then(() => undefined, (e: { code: number; stderr: string }) => e);
+      assert.ok(r, 'the server started');
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /config: tls\.key: .*two\.test\.key is not the private key of .*one\.test\.crt/);
+    } finally {
+      removeDir(dir);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { generateSelfSignedCert, trustInstructions } from '../../../src/server/tls/cert';
+import { expiryWarning } from '../../../src/server/tls/serverFactory';
 
 describe('tls: self-signed certificate', () => {
   let cert: X509Certificate;
@@ -48,4 +49,20 @@ describe('tls: self-signed certificate', () => {
     assert.match(text, /\/etc\/containers\/certs\.d\/registry\.test:5443\/ca\.crt/);
     assert.match(text, /--cert-dir/);
   });
+});
+
+describe('tls: certificate expiry warning', () => {
+  const tls = { certificatePath: '/c.crt', keyPath: '/c.key', certificatePem: '', keyPem: '', validTo: new Date('2030-02-01T00:00:00Z') };
+  const table: Array<{ now: string; expected: RegExp | undefined }> = [
+    { now: '2029-12-01T00:00:00Z', expected: undefined },
+    { now: '2030-01-20T00:00:00Z', expected: /expires in 12 days \(2030-02-01\)/ },
+    { now: '2030-03-01T00:00:00Z', expected: /expired on 2030-02-01; clients will refuse it/ },
+  ];
+  for (const { now, expected } of table) {
+    it(`on ${now.slice(0, 10)} ${expected ? 'warns' : 'says nothing'}`, () => {
+      const w = expiryWarning(tls, new Date(now));
+      if (expected) assert.match(w ?? '', expected);
+      else assert.equal(w, undefined);
+    });
+  }
 });
