@@ -70,13 +70,25 @@ export function targetPairs(): { source: RegistryTarget; dest: RegistryTarget }[
  * `after` hook in the calling suite that stops whatever still runs and removes the folder.
  */
 export class RegistryRoot {
-  readonly dir: string;
-  readonly root: string;
+  private folder: string | undefined;
   running: RunningRegistry | undefined;
 
-  constructor(prefix: string) {
-    this.dir = tempDir(prefix);
-    this.root = join(this.dir, 'data');
+  constructor(private readonly prefix: string) {}
+
+  /** Made on first use, so that suites mocha filters out leave nothing behind. */
+  get dir(): string {
+    this.folder ??= tempDir(this.prefix);
+    return this.folder;
+  }
+
+  get root(): string {
+    return join(this.dir, 'data');
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.folder) removeDir(this.folder);
+    this.folder = undefined;
   }
 
   /** Stops the registry serving the root, if any, and starts `target` on it. */
@@ -99,14 +111,15 @@ export class RegistryRoot {
     this.running = undefined;
     process.kill(r.pid, 'SIGKILL');
     await waitFor(`pid ${r.pid} to die`, async () => (isAlive(r.pid) ? undefined : true), 10_000);
+    // Nothing left to signal; this only removes what the start made beside the root (config files).
+    await r.stop();
   }
 }
 
 export function useRegistryRoot(prefix: string): RegistryRoot {
   const fixture = new RegistryRoot(prefix);
   after(async function () {
-    await fixture.stop();
-    removeDir(fixture.dir);
+    await fixture.dispose();
   });
   return fixture;
 }

@@ -18,7 +18,6 @@ const sharedLayer = randomLayer(512 * 1024, { gzip: true });
 for (const target of TARGETS) {
   describe(`concurrent pushes on ${target.name}`, function () {
     const fixture = useRegistryRoot(`concurrent-${target.name}`);
-    const { root, dir } = fixture;
     let registry: RunningRegistry;
     let tools: ContainerTools;
     before(async function () {
@@ -37,7 +36,7 @@ for (const target of TARGETS) {
       const got = await getBlob(registry.url, 'concurrent/blob', digest);
       assert.equal(got.status, 200);
       assert.equal(digestOf(got.bytes), digest);
-      assert.deepEqual(await corruptBlobs(root), []);
+      assert.deepEqual(await corruptBlobs(fixture.root), []);
     });
 
     it('links one blob pushed into eight repositories at once in each of them', async function () {
@@ -72,7 +71,7 @@ for (const target of TARGETS) {
     it('ends consistent when four skopeo processes copy different images to one tag at once', async function () {
       const layouts = Array.from({ length: 4 }, (_, i) => {
         const image = buildImage({ layers: [sharedLayer, randomLayer(2048, { gzip: true })] });
-        const layout = join(dir, `layout-${i}`);
+        const layout = join(fixture.dir, `layout-${i}`);
         writeOciLayout(layout, image, 'v1');
         return { image, layout };
       });
@@ -84,7 +83,7 @@ for (const target of TARGETS) {
         assert.equal((await getManifest(registry.url, 'concurrent/skopeo', image.digest)).status, 200);
         for (const layer of image.layers) assert.equal((await headBlob(registry.url, 'concurrent/skopeo', layer.descriptor.digest)).status, 200);
       }
-      assert.deepEqual(await corruptBlobs(root), []);
+      assert.deepEqual(await corruptBlobs(fixture.root), []);
     });
   });
 }

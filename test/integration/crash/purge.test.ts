@@ -54,14 +54,17 @@ async function uploadStatus(registry: BerthRegistry, location: string): Promise<
 }
 
 describe('purging abandoned uploads on berth', function () {
-  const dir = tempDir('purge');
+  let dir: string;
   let registry: BerthRegistry | undefined;
+  before(function () {
+    dir = tempDir('purge');
+  });
   afterEach(async function () {
     await registry?.stop();
     registry = undefined;
   });
   after(function () {
-    removeDir(dir);
+    if (dir) removeDir(dir);
   });
 
   it('purges at start an upload older than maxAgeSeconds and keeps a younger one, which still completes', async function () {
