@@ -123,9 +123,6 @@ export class RegistrySession {
       /* the status says enough */
     }
     const retryAfterMs = parseRetryAfter(res.header('retry-after'));
-    if (res.status === 401 && parseChallenges(res.headerValues('www-authenticate')).length === 0 && req.what.startsWith('check')) {
-      return new RegistryError({ kind: 'not-a-registry', host: this.registry, status: 401, message: `${this.registry} answered 401 without saying how to authenticate; it does not look like a container registry.` });
-    }
     const err = errorFromResponse({ host: this.registry, status: res.status, what: req.what, body, method: req.method, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     if (err.kind === 'unauthorized' && !(await this.getCredential())) {
       return new RegistryError({ kind: 'unauthorized', host: this.registry, status: res.status, errors: err.errors, message: `${this.registry} needs you to sign in to ${req.what}.` });
