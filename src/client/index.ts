@@ -25,6 +25,7 @@
  * if (r.kind === 'unsupported') showAddByName(r.message);       // 401/403/404 on _catalog, Hub without namespace
  * else { show(r.page.items); if (r.page.next) later(() => reg.catalogPage({ cursor: r.page.next })); }
  * const tags = await reg.tagsPage('team/app', { pageSize: 100 }); // same paging, cursor in tags.next
+ * // Keep the whole cursor object if you can ({url, linked}); a bare {url} also works within one client.
  * for await (const page of reg.tagsPages('team/app')) …           // or walk lazily, one page in memory
  *
  * await reg.headManifest(repo, 'v1');           // { digest, mediaType, size }
@@ -36,9 +37,14 @@
  * await reg.deleteTag(repo, 'v1');              // tag only; 'unsupported' where only digests can go
  * await reg.deleteManifest(repo, 'v1');         // resolves the tag, deletes by digest (all its tags)
  * await reg.retag(repo, 'v1', 'stable');        // same bytes under a new tag
- * await copyImage(client, parseRef('a/x:1'), parseRef('b:5000/x:1'), { onProgress }); // image or index
+ * // Copy an image or a whole index (references from src/oci/reference.ts); progress per blob.
+ * await copyImage(client, mustParseReference('a.io/x:1'), mustParseReference('b:5000/x:1'), { onProgress, signal });
+ * // onProgress: blob-skipped | blob-mounted | blob-progress {bytesSent, size} | blob-done | manifest-pushed
  * client.forget('ghcr.io');                     // after sign-in/out: drop remembered credentials and tokens
  * ```
+ *
+ * Credentials are looked up per registry name as written in references (`docker.io`, not the config
+ * key); `hostOptions` is keyed by the API host (`registry-1.docker.io` for Docker Hub).
  *
  * Auth: anonymous, Basic, and Bearer (challenge parameters in any order, several scopes; token by GET
  * with Basic credentials, or the OAuth2 refresh-token POST when the credential is an identity token,
