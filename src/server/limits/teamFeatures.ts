@@ -121,6 +121,8 @@ registerServerPlugin(async (ctx) => {
         },
       });
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new ConfigValueError('auth.htpasswd.path', `${authConfig.htpasswdPath} does not exist; create it with \`berth-registry user add NAME --htpasswd ${authConfig.htpasswdPath}\``);
       throw new ConfigValueError('auth', (e as Error).message);
     }
     hooks.access = accessController(auth);

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { REGISTRY_CLI } from '../../support/berthRegistry';
 import { removeDir, tempDir } from '../../support/proc';
 import { basic, registryCli, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
@@ -74,4 +75,28 @@ describe('a registry reading a file written by Apache htpasswd -B', function () 
     assert.equal((await fetch(`${reg.url}/v2/`, { headers: { Authorization: basic('apache-user', 'nope') } })).status, 401);
     assert.equal((await fetch(`${reg.url}/v2/`, { headers: { Authorization: basic('placeholder', 'x') } })).status, 401, 'the replaced user is gone');
   });
+});
+
+describe('a registry whose htpasswd file cannot be used', function () {
+  const cases: Array<{ what: string; content: string | undefined; message: RegExp }> = [
+    { what: 'is missing', content: undefined, message: /config: auth\.htpasswd\.path: .*htpasswd does not exist; create it with `berth-registry user add NAME --htpasswd/ },
+    { what: 'holds a non-bcrypt password', content: 'old:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n', message: /config: auth: .*htpasswd:1: the password of "old" is not a bcrypt hash/ },
+  ];
+  for (const c of cases) {
+    it(`refuses to start when the file ${c.what}, with exit code 2`, async function () {
+      const dir = tempDir('bad-htpasswd');
+      try {
+        const file = join(dir, 'htpasswd');
+        if (c.content !== undefined) writeFileSync(file, c.content);
+        writeFileSync(join(dir, 'config.yml'), `auth: {htpasswd: {path: ${file}}}\n`);
+        const r = await run(process.execPath, [REGISTRY_CLI, 'serve', '--listen', '127.0.0.1:0', '--root', join(dir, 'data'), '--config', join(dir, 'config.yml')])
+          .then(() => undefined, (e: { code: number; stderr: string }) => e);
+        assert.ok(r, 'the server started');
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, c.message);
+      } finally {
+        removeDir(dir);
+      }
+    });
+  }
 });
