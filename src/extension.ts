@@ -141,7 +141,7 @@ export function activate(context: vscode.ExtensionContext): void {
   subs.push(
     events.onDidChange((changes) => {
       for (const c of changes) {
-        data.refreshRepository(LOCAL_REGISTRY_ID, c.repository);
+        data.refreshRepository(LOCAL_REGISTRY_ID, c.repository, c.atMs);
         if (settings.notifyOnPush() && isNews(c)) notify.run(describeChange(c), () => void vscode.window.showInformationMessage(`Local registry: ${describeChange(c)}`));
       }
     }),

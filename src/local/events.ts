@@ -13,6 +13,8 @@ export interface RegistryChange {
   repository: string;
   tag?: string;
   digest: string;
+  /** When the registry made the change (the event's timestamp), if it said. */
+  atMs?: number;
 }
 
 const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
@@ -34,12 +36,14 @@ export function changesOf(envelope: unknown): RegistryChange[] {
     const t = e.target;
     if (typeof t.repository !== 'string' || typeof t.digest !== 'string') continue;
     const tag = typeof t.tag === 'string' && t.tag ? t.tag : undefined;
+    const atMs = typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : NaN;
+    const change = { repository: t.repository, digest: t.digest, ...(tag ? { tag } : {}), ...(Number.isFinite(atMs) ? { atMs } : {}) };
     if (action === 'push') {
       const mediaType = typeof t.mediaType === 'string' ? t.mediaType : undefined;
       if (!isImageManifestMediaType(mediaType) && !isIndexMediaType(mediaType)) continue;
-      out.push({ action, repository: t.repository, digest: t.digest, ...(tag ? { tag } : {}) });
+      out.push({ action, ...change });
     } else if (action === 'delete') {
-      out.push({ action, repository: t.repository, digest: t.digest, ...(tag ? { tag } : {}) });
+      out.push({ action, ...change });
     }
   }
   return out;

@@ -55,6 +55,10 @@ export class RegistryTreeData extends Disposable {
   private readonly filters = new Map<string, string>();
   /** Registry events come in bursts (one per layer and manifest): refresh once per repository. */
   private readonly debounce = this.register(new Debouncer<string>(EVENT_QUIET_MS));
+  /** When each first page was asked for: a listing asked for after a change already shows it. */
+  private readonly fetchedAtMs = new Map<string, number>();
+  /** The latest change time per repository in the current burst of events. */
+  private readonly changedAtMs = new Map<string, number>();
 
   constructor(private readonly deps: RegistryTreeDataDeps) {
     super();
@@ -133,6 +137,7 @@ export class RegistryTreeData extends Disposable {
     const id = nodeId(node);
     let listing = this.listings.get(id);
     if (!listing) {
+      this.fetchedAtMs.set(id, Date.now());
       listing = await this.fetchRepositories(node, undefined);
       this.listings.set(id, listing);
     }
@@ -155,6 +160,7 @@ export class RegistryTreeData extends Disposable {
     const id = nodeId(node);
     let listing = this.listings.get(id);
     if (!listing) {
+      this.fetchedAtMs.set(id, Date.now());
       listing = await this.fetchTags(node, undefined);
       this.listings.set(id, listing);
     }
@@ -245,12 +251,21 @@ export class RegistryTreeData extends Disposable {
    * A repository changed (a registry event): refresh its node if it is shown, else its
    * registry (a new repository appears).
    */
-  refreshRepository(registryId: string, repository: string): void {
-    this.debounce.run(`${registryId}/${repository}`, () => {
+  refreshRepository(registryId: string, repository: string, changedAtMs?: number): void {
+    const key = `${registryId}/${repository}`;
+    if (changedAtMs !== undefined && Number.isFinite(changedAtMs)) this.changedAtMs.set(key, Math.max(changedAtMs, this.changedAtMs.get(key) ?? 0));
+    else this.changedAtMs.set(key, Infinity);
+    this.debounce.run(key, () => {
+      const latest = this.changedAtMs.get(key) ?? Infinity;
+      this.changedAtMs.delete(key);
       const registry = this.registryNodes.get(registryId);
       if (!registry) return;
-      const repoNode = this.known.get(`${nodeId(registry)}/${repository}`);
-      this.refresh(repoNode ?? registry);
+      const target = this.known.get(`${nodeId(registry)}/${repository}`) ?? registry;
+      // Someone (a person's refresh, an expand) already listed it after the change: re-rendering
+      // would only move rows under their pointer.
+      const fetchedAt = this.fetchedAtMs.get(nodeId(target));
+      if (fetchedAt !== undefined && this.listings.has(nodeId(target)) && fetchedAt > latest) return;
+      this.refresh(target);
     });
   }
 

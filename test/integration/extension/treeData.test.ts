@@ -109,6 +109,22 @@ describe('registry tree data on the real local registry', () => {
     assert.deepEqual((await tree.getChildren(repo)).map(label).slice(0, 2), ['1.1', '1.0']);
   });
 
+  it('an event older than the last listing changes nothing on screen (no row moves under the pointer)', async () => {
+    const [local] = await tree.getChildren();
+    const repo = (await tree.getChildren(local)).find((c) => c.kind === 'repository' && c.name === 'b/two');
+    assert.ok(repo);
+    const before = Date.now() - 1000;
+    tree.refresh(repo);
+    await tree.getChildren(repo);
+    changes.length = 0;
+    tree.refreshRepository('local', 'b/two', before);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.deepEqual(changes, []);
+    tree.refreshRepository('local', 'b/two', Date.now() + 1000);
+    await waitFor('the refresh for a newer change', async () => (changes.length ? true : undefined), 5_000, 50);
+    assert.deepEqual(changes, [repo]);
+  });
+
   it('stopping the registry refreshes its node, which offers to start it again', async () => {
     const [local] = await tree.getChildren();
     changes.length = 0;

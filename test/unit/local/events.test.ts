@@ -23,6 +23,11 @@ describe('registry events', () => {
     ]);
   });
 
+  it('reads when the registry made the change', () => {
+    const [c] = changesOf({ events: [{ ...ev('delete', { repository: 'a' }), timestamp: '2026-11-23T16:00:00.123Z' }] });
+    assert.equal(c?.atMs, Date.parse('2026-11-23T16:00:00.123Z'));
+  });
+
   const junk: unknown[] = [null, 'x', {}, { events: 'no' }, { events: [null, { action: 'push' }, { action: 'push', target: { repository: 1 } }] }];
   for (const j of junk) it(`ignores a malformed envelope ${JSON.stringify(j)}`, () => assert.deepEqual(changesOf(j), []));
 
