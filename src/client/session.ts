@@ -86,10 +86,13 @@ export class RegistrySession {
 
   /** Sends a request with authentication, retrying once after a 401 with a fresh challenge. */
   async request(req: SessionRequest): Promise<HttpResponse> {
-    const base = await this.baseUrl(req.signal);
+    const base = new URL(await this.baseUrl(req.signal));
     const url = new URL(req.path, base);
+    // Behind a TLS-terminating proxy a registry may name itself with the wrong scheme in Link and
+    // Location: for its own host, keep the scheme that works (or page two would lose its credentials).
+    if (url.host === base.host && url.protocol !== base.protocol) url.protocol = base.protocol;
     // Credentials go only to the registry itself, never to another host a Link or Location names.
-    const sameHost = url.origin === new URL(base).origin;
+    const sameHost = url.origin === base.origin;
     const replayable = req.stream === undefined;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...req.headers };

@@ -179,6 +179,23 @@ describe('registry client retries, timeouts and odd answers', () => {
     });
   });
 
+  it('keeps its own scheme and credentials when a registry names itself with another scheme in Link', async () => {
+    await withServer((req, res) => {
+      if (!req.headers.authorization) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' });
+        return res.end();
+      }
+      const last = new URL(req.url ?? '/', 'http://x').searchParams.get('last');
+      if (last) return json(res, 200, { repositories: ['c'] });
+      json(res, 200, { repositories: ['a', 'b'] }, { Link: `<https://${req.headers.host}/v2/_catalog?n=2&last=b>; rel="next"` });
+    }, { credentials: () => ({ username: 'u', password: 'p' }), retry: { maxRetries: 0 } }, async (client, server) => {
+      const items: string[] = [];
+      for await (const page of client.registry(server.host).catalogPages({ pageSize: 2 })) items.push(...page.items);
+      assert.deepEqual(items, ['a', 'b', 'c']);
+      assert.ok(server.seen.filter((s) => s.path.includes('last=b')).every((s) => s.authorization?.startsWith('Basic ')));
+    });
+  });
+
   it('does not send registry credentials to the storage a blob redirects to', async () => {
     const storage = await scripted((_req, res) => {
       res.writeHead(200, { 'Content-Length': '2' });
