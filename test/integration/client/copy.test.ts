@@ -1,10 +1,33 @@
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { RegistryClient, copyImage, type CopyEvent } from '../../../src/client';
 import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
 import { startDistribution, type Distribution } from '../../support/distribution';
+import { digestOf } from '../../../src/oci/digest';
 import { buildImage, buildIndex, getBlob, getManifest, pushBuilt, randomLayer } from '../../support/ociImage';
+import { removeDir, tempDir } from '../../support/proc';
+
+const execFileAsync = promisify(execFile);
+
+/** `skopeo inspect --raw` with a private, empty auth file, over plain HTTP to a loopback registry. */
+async function skopeoRaw(reference: string): Promise<Buffer> {
+  const dir = tempDir('skopeo');
+  try {
+    const authFile = join(dir, 'auth.json');
+    writeFileSync(authFile, '{}');
+    const { stdout } = await execFileAsync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--authfile', authFile, `docker://${reference}`], {
+      encoding: 'buffer', timeout: 60_000, env: { ...process.env, REGISTRY_AUTH_FILE: authFile },
+    });
+    return stdout;
+  } finally {
+    removeDir(dir);
+  }
+}
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -53,6 +76,9 @@ describe('copying images between registries', () => {
     assert.equal(progress[progress.length - 1]?.bytesSent, bigLayer.bytes.length);
     assert.ok(events.some((e) => e.type === 'blob-done' && e.digest === bigLayer.descriptor.digest));
     assert.equal(events.filter((e) => e.type === 'manifest-pushed').length, 4);
+    // An independent client agrees: skopeo reads the same index bytes back.
+    const raw = await skopeoRaw(`${distribution.host}/dst/multi:release`);
+    assert.equal(digestOf(raw), index.digest);
   });
 
   it('skips blobs the target already has on a second copy', async () => {
