@@ -22,6 +22,8 @@ export interface EngineStreamMessage {
 
 /** Splits a byte stream into JSON objects, whatever the chunking and with or without newlines between them. */
 export class JsonObjectSplitter {
+  /** The engine's objects are a few hundred bytes; anything far bigger is a broken stream, not progress. */
+  static readonly DEFAULT_MAX_OBJECT_CHARS = 1024 * 1024;
   private buffer = '';
   private depth = 0;
   private inString = false;
@@ -30,6 +32,8 @@ export class JsonObjectSplitter {
   private scanned = 0;
   /** Text outside any object that is not whitespace (an engine or proxy writing plain text). */
   readonly stray: string[] = [];
+
+  constructor(private readonly maxObjectChars = JsonObjectSplitter.DEFAULT_MAX_OBJECT_CHARS) {}
 
   push(chunk: string): unknown[] {
     this.buffer += chunk;
@@ -65,6 +69,17 @@ export class JsonObjectSplitter {
       }
     }
     this.scanned = this.buffer.length;
+    if (this.depth > 0 && this.buffer.length - this.start > this.maxObjectChars) {
+      // Never hold an unterminated object without bound: drop it and look for the next one.
+      this.noteStray(`${this.buffer.slice(this.start, this.start + 200)}… (${this.buffer.length - this.start} characters without an end)`);
+      this.buffer = '';
+      this.scanned = 0;
+      this.depth = 0;
+      this.inString = false;
+      this.escaped = false;
+      this.start = -1;
+      return out;
+    }
     if (this.depth === 0) {
       this.noteStray(this.buffer);
       this.buffer = '';
@@ -80,7 +95,8 @@ export class JsonObjectSplitter {
   }
 
   private noteStray(text: string): void {
-    if (text.trim()) this.stray.push(text.trim());
+    // A few samples say what went wrong; keeping all of a runaway stream would not.
+    if (text.trim() && this.stray.length < 20) this.stray.push(text.trim().slice(0, 1000));
   }
 }
 

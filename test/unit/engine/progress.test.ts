@@ -58,6 +58,15 @@ describe('engine: JSON progress stream splitting', () => {
     assert.deepEqual(s.push(objs.map((o) => JSON.stringify(o)).join('')), objs);
   });
 
+  it('drops an object that never ends instead of holding it without bound, then reads on', () => {
+    const s = new JsonObjectSplitter(1000);
+    s.push('{"status":"');
+    for (let i = 0; i < 20; i++) s.push('x'.repeat(100));
+    assert.match(s.stray[0] ?? '', /^\{"status":"x+… \(\d+ characters without an end\)$/);
+    assert.ok(s.stray.slice(1).every((t) => /^x+$/.test(t)), 'the rest of the runaway text is set aside too');
+    assert.deepEqual(s.push('{"status":"next"}'), [{ status: 'next' }]);
+  });
+
   it('keeps plain text between objects aside instead of failing', () => {
     const s = new JsonObjectSplitter();
     assert.deepEqual(s.push('proxy says hi\n{"status":"ok"}\n'), [{ status: 'ok' }]);
