@@ -11,8 +11,7 @@
 //   5. desktop VS Code (`code --extensionDevelopmentPath`) when there is one and a display,
 //      otherwise code-server on 127.0.0.1 (installed once under .cache/e2e) with the URL printed
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,18 +46,6 @@ function aptInstall(packages, optional) {
   }
 }
 
-function probePort(port) {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.once('error', () => res(undefined));
-    srv.listen(port, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => res(typeof a === 'object' && a ? a.port : undefined));
-    });
-  });
-}
-const portOr = async (preferred) => (await probePort(preferred)) ?? (await probePort(0));
-
 /** Pushes the demo images into `storage` through a registry started for the purpose, then stops it. */
 async function seedDemoRegistry(storage) {
   const { tsImport } = await import('tsx/esm/api');
@@ -85,11 +72,10 @@ async function main() {
   if (major < 20) throw new Error(`Node ${process.versions.node} is too old: Berth needs Node 20 or newer.`);
   const desktop = onPath('code') && !!(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 
-  const { tsImport } = await import('tsx/esm/api');
-  const cs = desktop ? undefined : await tsImport('../test/e2e/codeServer.ts', import.meta.url);
-  // Passed explicitly: the module's own default is computed from __dirname, which differs under tsImport.
+  // Passed explicitly to the installer: its own default is computed from __dirname, which differs under tsImport.
   const cacheDir = join(root, '.cache', 'e2e');
-  if (cs && !existsSync(join(cacheDir, `code-server-${cs.CODE_SERVER_VERSION}`))) {
+  const codeServerCached = existsSync(cacheDir) && readdirSync(cacheDir).some((n) => /^code-server-\d[\d.]*$/.test(n));
+  if (!desktop && !codeServerCached) {
     // code-server builds native modules on install.
     aptInstall(['build-essential', 'python3', 'pkg-config', 'libkrb5-dev'], false);
   }
@@ -98,6 +84,9 @@ async function main() {
     say('npm ci');
     run('npm', ['ci', '--no-audit', '--no-fund']);
   }
+  // tsx comes with the dev dependencies: only now can the TypeScript helpers load.
+  const { tsImport } = await import('tsx/esm/api');
+  const cs = desktop ? undefined : await tsImport('../test/e2e/codeServer.ts', import.meta.url);
   say('building');
   run(process.execPath, ['esbuild.mjs']);
 
@@ -106,6 +95,8 @@ async function main() {
   mkdirSync(storage, { recursive: true });
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   await seedDemoRegistry(storage);
+  const { isPortFree, findFreePort } = await tsImport('../src/local/localRegistry.ts', import.meta.url);
+  const portOr = async (preferred) => ((await isPortFree(preferred)) ? preferred : findFreePort());
   const registryPort = await portOr(5000);
   const settings = {
     'berth.localRegistry.storagePath': storage,

@@ -2,15 +2,11 @@
  * Turns any failure into a kind and a sentence a person can act on. The client's typed
  * errors carry a `kind`; Node's network and TLS errors carry a `code`.
  */
+import type { RegistryErrorKind } from '../client/errors';
+
+/** The client's error kinds a person can act on differently, plus a dismissed prompt and anything else. */
 export type ProblemKind =
-  | 'unauthorized'
-  | 'denied'
-  | 'not-found'
-  | 'tls'
-  | 'unreachable'
-  | 'not-a-registry'
-  | 'rate-limited'
-  | 'unsupported'
+  | Extract<RegistryErrorKind, 'unauthorized' | 'denied' | 'not-found' | 'tls' | 'unreachable' | 'not-a-registry' | 'rate-limited' | 'unsupported'>
   | 'cancelled'
   | 'unknown';
 
@@ -29,6 +25,8 @@ const KIND_ALIASES: Record<string, ProblemKind> = {
   'not found': 'not-found',
   tls: 'tls',
   unreachable: 'unreachable',
+  timeout: 'unreachable',
+  'registry-unreachable': 'unreachable',
   'not-a-registry': 'not-a-registry',
   'not a registry': 'not-a-registry',
   not_a_registry: 'not-a-registry',

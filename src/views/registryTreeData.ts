@@ -134,15 +134,20 @@ export class RegistryTreeData extends Disposable {
   private async registryChildren(node: RegistryNode): Promise<RegistryTreeNode[]> {
     const stateChildren = localStateChildren(node);
     if (stateChildren) return stateChildren;
-    const id = nodeId(node);
-    let listing = this.listings.get(id);
-    if (!listing) {
-      this.fetchedAtMs.set(id, Date.now());
-      listing = await this.fetchRepositories(node, undefined);
-      this.listings.set(id, listing);
-    }
+    const listing = await this.firstPage(node, () => this.fetchRepositories(node, undefined));
     node.noCatalog = listing.noCatalog !== undefined;
     return repositoryChildren(node, listing, this.deps.store.rememberedRepositories(node.registry.id));
+  }
+
+  /** The pages fetched so far under `node`, fetching the first one when there are none. */
+  private async firstPage(node: RegistryNode | RepositoryNode, fetch: () => Promise<Listing>): Promise<Listing> {
+    const id = nodeId(node);
+    const cached = this.listings.get(id);
+    if (cached) return cached;
+    this.fetchedAtMs.set(id, Date.now());
+    const listing = await fetch();
+    this.listings.set(id, listing);
+    return listing;
   }
 
   private async fetchRepositories(node: RegistryNode, previous: Listing | undefined): Promise<Listing> {
@@ -158,12 +163,7 @@ export class RegistryTreeData extends Disposable {
 
   private async repositoryChildren(node: RepositoryNode): Promise<RegistryTreeNode[]> {
     const id = nodeId(node);
-    let listing = this.listings.get(id);
-    if (!listing) {
-      this.fetchedAtMs.set(id, Date.now());
-      listing = await this.fetchTags(node, undefined);
-      this.listings.set(id, listing);
-    }
+    const listing = await this.firstPage(node, () => this.fetchTags(node, undefined));
     const order = this.deps.settings.tagOrder();
     if (order === 'newest') await this.fetchCreated(node, listing.items);
     return tagChildren(node, listing, order, this.created.get(id));
