@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import Mocha from 'mocha';
-import { ensureCodeServer, REPO_ROOT, E2E_CACHE, startCodeServer, type CodeServer } from './codeServer';
+import { ensureCodeServer, REPO_ROOT, E2E_CACHE, QUIET_BUILTINS, startCodeServer, type CodeServer } from './codeServer';
 import { ARTIFACTS_DIR, launchBrowser, type Browser } from './ui/browser';
 import { fixtureEnv, startFixtures, type Fixtures } from './fixtures';
 import { removeDir, tempDir } from '../support/proc';
@@ -76,7 +76,7 @@ async function runHostTests(fixtures: Fixtures, grep: string | undefined): Promi
   let browser: Browser | undefined;
   const consoleLog = join(ARTIFACTS_DIR, 'host-console.log');
   try {
-    server = await startCodeServer({ folder: workspace, scratchDir: join(scratch, 'cs'), smokeTestDriver: true, log: say });
+    server = await startCodeServer({ folder: workspace, scratchDir: join(scratch, 'cs'), smokeTestDriver: true, disableExtensions: QUIET_BUILTINS, log: say });
     const hostEnv: Record<string, string> = { ...fixtureEnv(fixtures), BERTH_E2E_OUT: resultsDir };
     if (grep) hostEnv['BERTH_E2E_GREP'] = grep;
     const payload: Array<[string, string]> = [
@@ -85,6 +85,8 @@ async function runHostTests(fixtures: Fixtures, grep: string | undefined): Promi
       ['extensionEnvironment', JSON.stringify(hostEnv)],
     ];
     browser = await launchBrowser(join(scratch, 'chromium'));
+    // The copy commands write to the browser's clipboard, which headless Chromium guards by permission.
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     const page = browser.page;
     let finish: (code: number | string) => void = () => undefined;
     const exited = new Promise<number | string>((r) => (finish = r));

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { buildIndex, listTags, pushBuilt } from '../../support/ociImage';
+import { buildIndex, listTags, pushBuilt, type BuiltIndex } from '../../support/ociImage';
 import { useUiSession } from './session';
 
 /**
@@ -8,7 +8,6 @@ import { useUiSession } from './session';
  */
 describe('Registries view (UI): the local registry from start to delete', function () {
   const ui = useUiSession('registries');
-  const index = buildIndex();
 
   async function ensureRunning(): Promise<void> {
     const row = ui.s.wb.treeRow('Registries', 'Local registry');
@@ -17,14 +16,16 @@ describe('Registries view (UI): the local registry from start to delete', functi
     await ui.s.wb.waitForRow('Registries', /^\s*Local registry\s*running on/);
   }
 
-  /** Pushes `index` under each tag (with the registry running), refreshes the local registry's row and opens the repository. */
-  async function showRepository(repository: string, tags: string[]): Promise<void> {
+  /**
+   * Pushes `index` under each tag while the local registry's row is open, waits for the repository to
+   * appear on its own (the registry tells Berth about pushes) and opens it.
+   */
+  async function showRepository(repository: string, index: BuiltIndex, tags: string[]): Promise<void> {
     await ensureRunning();
+    await ui.s.wb.expand(ui.s.wb.treeRow('Registries', 'Local registry'));
     for (const tag of tags) await pushBuilt(ui.localUrl, repository, index, tag);
-    const registry = ui.s.wb.treeRow('Registries', 'Local registry');
-    await ui.s.wb.refreshRow(registry);
-    await ui.s.wb.expand(registry);
-    await ui.s.wb.expand(await ui.s.wb.waitForRow('Registries', repository));
+    const repo = await ui.s.wb.waitForRow('Registries', repository);
+    await ui.s.wb.expandUntil(repo, ui.s.wb.treeRow('Registries', tags[0] ?? ''));
   }
 
   it('starts the local registry from the view and shows it running on its port', async () => {
@@ -37,33 +38,49 @@ describe('Registries view (UI): the local registry from start to delete', functi
     await ui.s.wb.screenshot('registries-local-running');
   });
 
+  it('shows a stopped registry in the tree and the status bar, and starts it again from the tree’s own action', async () => {
+    const wb = ui.s.wb;
+    await ensureRunning();
+    assert.match(await wb.statusBarItem(/Registry/), new RegExp(`:${ui.port}`));
+    await wb.runCommand('Berth: Stop Local Registry');
+    const registry = await wb.waitForRow('Registries', /^\s*Local registry\s*stopped/);
+    assert.match(await wb.statusBarItem(/Registry/), /stopped/i);
+    await wb.expand(registry);
+    await (await wb.waitForRow('Registries', /Start the local registry/)).click();
+    await wb.waitForRow('Registries', new RegExp(`^\\s*Local registry\\s*running on :${ui.port}`), 60_000);
+    assert.equal((await fetch(`${ui.localUrl}/v2/`)).status, 200);
+  });
+
   it('expands registry → repository → tag → digest → platform for a multi-platform image', async () => {
-    await showRepository('e2e/multi', ['1.0']);
-    await ui.s.wb.expand(await ui.s.wb.waitForRow('Registries', '1.0'));
-    const digest = await ui.s.wb.waitForRow('Registries', index.digest);
+    const index = buildIndex();
+    await showRepository('e2e/multi', index, ['1.0']);
+    await ui.s.wb.expandUntil(ui.s.wb.treeRow('Registries', '1.0'), ui.s.wb.treeRow('Registries', index.digest));
+    const digest = ui.s.wb.treeRow('Registries', index.digest);
     assert.match(await digest.innerText(), /index · 3 platforms/);
-    await ui.s.wb.expand(digest);
-    for (const platform of ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7']) await ui.s.wb.waitForRow('Registries', platform);
+    await ui.s.wb.expandUntil(digest, ui.s.wb.treeRow('Registries', 'linux/amd64'));
+    for (const platform of ['linux/arm64/v8', 'linux/arm/v7']) await ui.s.wb.waitForRow('Registries', platform);
     await ui.s.wb.screenshot('registries-expanded-to-platforms');
   });
 
   it('inspects the manifest from the digest’s context menu as a JSON document', async () => {
-    await showRepository('e2e/inspect-ui', ['2.0']);
-    await ui.s.wb.expand(await ui.s.wb.waitForRow('Registries', '2.0'));
-    await ui.s.wb.contextMenu(await ui.s.wb.waitForRow('Registries', index.digest), 'Inspect Manifest');
-    await ui.s.wb.waitForEditorTitle(/@sha256-[0-9a-f]{64}\.json/);
+    const index = buildIndex();
+    await showRepository('e2e/inspect-ui', index, ['2.0']);
+    await ui.s.wb.expandUntil(ui.s.wb.treeRow('Registries', '2.0'), ui.s.wb.treeRow('Registries', index.digest));
+    await ui.s.wb.contextMenu(ui.s.wb.treeRow('Registries', index.digest), 'Inspect Manifest');
+    await ui.s.wb.waitForEditorTitle(new RegExp(`inspect-ui@${index.digest.replace(':', '-')}\\.json`));
     const text = await ui.s.wb.activeEditorText();
-    assert.match(text, new RegExp(index.digest));
+    assert.match(text, new RegExp(`"digest": "${index.digest}"`));
     assert.match(text, /"mediaType": "application\/vnd\.oci\.image\.index\.v1\+json"/);
     await ui.s.wb.screenshot('inspect-manifest');
   });
 
   it('deletes a tag after a modal confirmation; the tag is gone from the tree and the registry', async () => {
-    await showRepository('e2e/doomed', ['keep', 'drop']);
-    await ui.s.wb.contextMenu(await ui.s.wb.waitForRow('Registries', 'drop'), 'Delete…');
+    await showRepository('e2e/doomed', buildIndex(), ['drop', 'keep']);
+    await ui.s.wb.contextMenu(ui.s.wb.treeRow('Registries', 'drop'), 'Delete…');
     const question = await ui.s.wb.confirmDialog(/^Delete/);
     assert.match(question, /drop/);
     await ui.s.wb.waitForRowGone('Registries', 'drop');
+    await ui.s.wb.waitForRow('Registries', 'keep');
     assert.deepEqual(await listTags(ui.localUrl, 'e2e/doomed'), ['keep']);
     await ui.s.wb.screenshot('registries-after-delete');
   });

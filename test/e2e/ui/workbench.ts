@@ -119,12 +119,6 @@ export class Workbench {
     await button.click();
   }
 
-  /** Re-fetches a row's children through its context menu's Refresh. */
-  async refreshRow(row: Locator): Promise<void> {
-    await row.waitFor({ timeout: 30_000 });
-    await this.contextMenu(row, /^\s*Refresh\s*$/);
-  }
-
   /**
    * Expands a tree row (a no-op when it is already expanded). The tree may redraw the row while its
    * children load (a refresh, a registry event), which can swallow a click: retry until it says expanded.
@@ -135,6 +129,19 @@ export class Workbench {
       if (Date.now() > deadline) throw new Error(`the row "${await row.innerText().catch(() => '?')}" did not expand within ${timeoutMs} ms`);
       await row.locator(SEL.twistie).click();
       for (let i = 0; i < 20 && await row.getAttribute('aria-expanded') !== 'true'; i++) await this.page.waitForTimeout(100);
+    }
+  }
+
+  /**
+   * Expands `row` until `child` shows. A refresh arriving from the extension (a registry event)
+   * can redraw the branch collapsed just after a click; expanding again is what a person would do.
+   */
+  async expandUntil(row: Locator, child: Locator, timeoutMs = 45_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.expand(row, Math.max(1000, deadline - Date.now()));
+      if (await child.waitFor({ timeout: 3000 }).then(() => true, () => false)) return;
+      if (Date.now() > deadline) throw new Error(`expanding "${await row.innerText().catch(() => '?')}" never showed the expected child`);
     }
   }
 
