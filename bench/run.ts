@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Berth's embedded registry and Debian's docker-registry (distribution 2.8) side by
  * side in one run, each on a fresh root on 127.0.0.1, measured by the same client, next to the
- * machine's ceilings. Prints a table per benchmark and writes bench-results/latest.json.
+ * machine's ceilings. Prints a table per benchmark and writes bench-results/latest.json
+ * (bench-results/partial.json for a run with --only or --berth-cli).
  *
  * Options: --only ceilings,blob,chunked,manifest,small,tags,memory,activation
  *          --reps N (default 5)   --berth-cpu-prof DIR (profile the Berth server with node --cpu-prof)
@@ -570,8 +571,10 @@ async function main(): Promise<void> {
     elapsedSeconds: elapsedS,
     loadAverage: { before: Number(loadBefore), after: Number(loadAfter) },
   };
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
-  log(`results written to bench-results/latest.json`);
+  // Only a full run of the project's own build is "latest"; a subset or another build must not replace it.
+  const file = args.only || args.berthCli ? 'partial.json' : 'latest.json';
+  writeFileSync(join(dir, file), `${JSON.stringify(json, null, 2)}\n`);
+  log(`results written to bench-results/${file}`);
 }
 
 /** Flat means the growth does not scale with the blob: the biggest blob grows RSS no more than the smallest plus a margin. */
