@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerCredentialStore } from '../../../src/credentials';
 import { authForReference, connectEngine, Engine, EngineError, engineAuth, registryOfReference, type ProgressEvent } from '../../../src/engine';
@@ -244,9 +244,34 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
         }
       });
 
-      const refusals: Array<{ name: string; auth?: { username: string; password: string } }> = [
+      if (kind.startsWith('Berth')) {
+        it('pushes with an identity (refresh) token, through the engine and through the docker CLI reading config.json', async () => {
+          const basic = Buffer.from(`${reg().username}:${reg().password}`).toString('base64');
+          const res = await fetch(`${reg().url}/auth/token?service=berth-test&offline_token=true`, { headers: { authorization: `Basic ${basic}` } });
+          const refreshToken = ((await res.json()) as { refresh_token?: string }).refresh_token;
+          assert.ok(refreshToken, 'the token endpoint hands out a refresh token');
+          const target = `${reg().host}/engine/identity:1`;
+          await engine.tag(source, target);
+          const pushed = await engine.push(target, { auth: engineAuth(reg().host, { identityToken: refreshToken }) });
+          assert.match(pushed.digest ?? '', /^sha256:/);
+
+          mkdirSync(dockerd.configDir, { recursive: true });
+          const cli = new DockerCredentialStore({ configDir: dockerd.configDir, env: {} });
+          await cli.store(reg().host, { username: reg().username, identityToken: refreshToken });
+          try {
+            assert.equal((await cli.get(reg().host))?.identityToken, refreshToken);
+            await dockerd.docker(['tag', source, `${reg().host}/engine/identity:cli`]);
+            await dockerd.docker(['push', `${reg().host}/engine/identity:cli`]);
+          } finally {
+            await cli.erase(reg().host);
+          }
+        });
+      }
+
+      const refusals: Array<{ name: string; auth?: { username?: string; password?: string; identityToken?: string } }> = [
         { name: 'a wrong password', auth: { username: 'berth', password: 'wrong' } },
         { name: 'an unknown user', auth: { username: 'mallory', password: 'x' } },
+        { name: 'a made-up identity token', auth: { identityToken: 'not-a-token' } },
         { name: 'no credentials' },
       ];
       describe('refusals', () => {
