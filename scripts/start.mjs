@@ -105,12 +105,12 @@ async function main() {
     'berth.notifyOnPush': true,
   };
   writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
-  writeFileSync(join(workspace, 'README.md'), `# Berth demo\n\nOpen the Berth view in the activity bar: the local registry starts on 127.0.0.1:${registryPort} with demo/hello:1.0 and demo/multi:1.0.\n`);
+  writeFileSync(join(workspace, 'README.md'), `# Berth demo\n\nThe local registry starts with VS Code on 127.0.0.1:${registryPort} (see the status bar) with demo/hello:1.0 and demo/multi:1.0; open the Berth view in the activity bar to browse it.\n`);
 
   if (desktop) {
     say('opening desktop VS Code with Berth loaded');
     spawn('code', [`--extensionDevelopmentPath=${root}`, workspace], { stdio: 'ignore', detached: true }).unref();
-    say(`open the Berth view: the local registry starts on 127.0.0.1:${registryPort} with the demo images`);
+    say(`the local registry starts with VS Code on 127.0.0.1:${registryPort} with the demo images; open the Berth view to browse them`);
     return;
   }
 
@@ -123,7 +123,7 @@ async function main() {
   const port = Number(process.env.BERTH_CODE_SERVER_PORT) || (await portOr(8080));
   const server = await cs.startCodeServer({ folder: workspace, scratchDir: scratch, port, settings, install, log: (l) => say(l) });
   say(`VS Code (code-server) with Berth: ${server.workbenchUrl()}`);
-  say(`open the Berth view: the local registry starts on 127.0.0.1:${registryPort} with the demo images. Ctrl+C stops everything.`);
+  say(`the local registry starts with VS Code on 127.0.0.1:${registryPort} with the demo images; open the Berth view to browse them. Ctrl+C stops everything.`);
   const stop = async () => {
     await server.stop();
     process.exit(0);

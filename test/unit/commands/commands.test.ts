@@ -62,9 +62,10 @@ describe('commands table', () => {
     }
   });
 
-  it('activates on views and commands, never on "*"', () => {
+  it('activates once startup has finished (status bar, auto-start), on views and commands, never on "*"', () => {
     const events = pkg.activationEvents;
     assert.ok(!events.includes('*'));
+    assert.ok(events.includes('onStartupFinished'));
     assert.ok(events.includes('onView:berth.registries'));
     assert.ok(events.includes('onCommand:berth.registry.connect'));
   });
