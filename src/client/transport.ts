@@ -152,6 +152,34 @@ export function parseWarnings(value: string): string[] {
   return out;
 }
 
+/** Where Linux distributions and macOS keep the system's trusted CAs as one PEM bundle. */
+const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
+let baseCertificatesCache: string[] | undefined;
+
+/** Node's bundled roots, the system bundle (first one found) and NODE_EXTRA_CA_CERTS, read once. */
+export function baseCertificates(env: NodeJS.ProcessEnv): string[] {
+  if (baseCertificatesCache) return baseCertificatesCache;
+  const pems: string[] = [...tls.rootCertificates];
+  const readable = (path: string): string | undefined => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  for (const path of SYSTEM_CA_BUNDLES) {
+    const pem = readable(path);
+    if (pem) {
+      pems.push(pem);
+      break;
+    }
+  }
+  const extra = env['NODE_EXTRA_CA_CERTS'] ? readable(env['NODE_EXTRA_CA_CERTS']) : undefined;
+  if (extra) pems.push(extra);
+  baseCertificatesCache = pems;
+  return pems;
+}
+
 /** Parses Retry-After (seconds or an HTTP date) into milliseconds from now. */
 export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): number | undefined {
   if (!value) return undefined;
@@ -195,14 +223,17 @@ async function readAll(stream: Readable, maxBytes: number, what: string, host: s
 
 interface ResolvedHost {
   scheme: 'https' | 'http';
-  ca?: string[];
+  /** Built once per host and settings: parsing a few hundred roots per connection would be wasteful. */
+  secureContext?: tls.SecureContext;
   rejectUnauthorized: boolean;
+  /** Identifies the settings, so connections made under other settings are not reused. */
+  fingerprint: string;
 }
 
 export class Transport {
   private readonly schemes = new Map<string, Promise<'https' | 'http'>>();
   private readonly agents = new Map<string, http.Agent>();
-  private readonly caCache = new Map<string, string>();
+  private readonly resolved = new Map<string, ResolvedHost>();
   readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly baseDelayMs: number;
@@ -270,29 +301,33 @@ export class Transport {
   private resolveHost(url: URL): ResolvedHost {
     const scheme = url.protocol === 'http:' ? 'http' : 'https';
     const o = this.hostOptions(url.host);
+    const fingerprint = `${scheme}|${url.host}|${JSON.stringify([o.caFile ?? '', o.caPem ?? '', o.skipTlsVerify === true])}`;
+    const cached = this.resolved.get(fingerprint);
+    if (cached) return cached;
     const extra: string[] = [];
     if (o.caPem) extra.push(o.caPem);
     if (o.caFile) {
-      let pem = this.caCache.get(o.caFile);
-      if (pem === undefined) {
-        try {
-          pem = readFileSync(o.caFile, 'utf8');
-        } catch (e) {
-          throw new RegistryError({ kind: 'tls', host: url.host, cause: e, message: `Cannot read the CA file ${o.caFile} configured for ${url.host} (${errnoCode(e) ?? String(e)}). Fix the path in the registry's settings.` });
-        }
-        this.caCache.set(o.caFile, pem);
+      try {
+        extra.push(readFileSync(o.caFile, 'utf8'));
+      } catch (e) {
+        throw new RegistryError({ kind: 'tls', host: url.host, cause: e, message: `Cannot read the CA file ${o.caFile} configured for ${url.host} (${errnoCode(e) ?? String(e)}). Fix the path in the registry's settings.` });
       }
-      extra.push(pem);
     }
-    return { scheme, rejectUnauthorized: !o.skipTlsVerify, ...(extra.length ? { ca: [...tls.rootCertificates, ...extra] } : {}) };
+    const resolved: ResolvedHost = {
+      scheme, rejectUnauthorized: !o.skipTlsVerify, fingerprint,
+      // Giving CAs replaces node's default roots, so the defaults and the system's go back in.
+      ...(extra.length && scheme === 'https' ? { secureContext: tls.createSecureContext({ ca: [...baseCertificates(this.opts.env ?? process.env), ...extra] }) } : {}),
+    };
+    this.resolved.set(fingerprint, resolved);
+    return resolved;
   }
 
   private async agentFor(url: URL, resolved: ResolvedHost): Promise<http.Agent> {
     const proxy = proxyFor(url, this.opts.env ?? process.env);
-    const key = `${resolved.scheme}|${url.host}|${proxy ?? ''}`;
+    const key = `${resolved.fingerprint}|${proxy ?? ''}`;
     let agent = this.agents.get(key);
     if (!agent) {
-      const tlsOpts = { rejectUnauthorized: resolved.rejectUnauthorized, ...(resolved.ca ? { ca: resolved.ca } : {}) };
+      const tlsOpts = { rejectUnauthorized: resolved.rejectUnauthorized, ...(resolved.secureContext ? { secureContext: resolved.secureContext } : {}) };
       if (proxy) {
         // An ES module, loaded only when a proxy is configured.
         const { HttpsProxyAgent } = await import('https-proxy-agent');
@@ -417,7 +452,7 @@ export class Transport {
       };
       const r = lib.request(url, {
         method: req.method, headers, agent,
-        ...(resolved.scheme === 'https' ? { rejectUnauthorized: resolved.rejectUnauthorized, ...(resolved.ca ? { ca: resolved.ca } : {}) } : {}),
+        ...(resolved.scheme === 'https' ? { rejectUnauthorized: resolved.rejectUnauthorized, ...(resolved.secureContext ? { secureContext: resolved.secureContext } : {}) } : {}),
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       r.setTimeout(timeoutMs, () => {
