@@ -466,7 +466,10 @@ function loadAverage(): string {
 
 function gitCommit(): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    // The bundles are built from the working tree: say so when it differs from the commit.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit} + uncommitted changes in src/` : commit;
   } catch {
     return undefined;
   }
@@ -484,7 +487,7 @@ async function main(): Promise<void> {
   const log = (line: string): void => { process.stdout.write(`${line}\n`); };
   const cpu = cpus();
   const loadBefore = loadAverage();
-  log(`Berth bench: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Linux ${release()}, ${distributionVersion()}`);
+  log(`Berth bench: ${gitCommit() ?? 'unknown commit'}; ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Linux ${release()}, ${distributionVersion()}`);
 
   let ceilings: Ceilings | undefined;
   if (wanted('ceilings')) {
