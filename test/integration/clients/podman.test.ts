@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { buildahScratch, containerTools, expectedScratchOutput, skopeoDigest, type ContainerTools } from '../../support/clients';
 import { digestOf } from '../../../src/oci/digest';
 import { MediaType } from '../../../src/oci/mediaTypes';
-import { getManifest } from '../../support/ociImage';
+import { buildImage, getManifest, layerOf, pushBuilt, tarArchive } from '../../support/ociImage';
+import { BUSYBOX } from '../../support/images';
 import { TARGETS, type RunningRegistry } from './targets';
 
 const FORMATS = [
@@ -51,5 +52,34 @@ for (const target of TARGETS) {
         }
       });
     }
+  });
+}
+
+/** The engine's own platform, so that the assembled image runs here. */
+const HOST_PLATFORM = { os: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch };
+
+for (const target of TARGETS) {
+  describe(`an image assembled in code, run by podman from ${target.name}`, function () {
+    let registry: RunningRegistry;
+    before(async function () {
+      registry = await target.start();
+    });
+    after(async function () {
+      await registry?.stop();
+    });
+
+    it('pushes over HTTP a busybox tar layer and a config, and podman pulls and runs it', async function () {
+      const layer = layerOf(tarArchive({ 'bin/busybox': readFileSync(BUSYBOX), 'etc/greeting': `assembled for ${target.name}\n` }, { exec: ['bin/busybox'] }), { gzip: true });
+      const image = buildImage({ layers: [layer], platform: HOST_PLATFORM, cmd: ['/bin/busybox', 'cat', '/etc/greeting'] });
+      await pushBuilt(registry.url, 'podman/assembled', image, 'v1');
+      const puller = containerTools();
+      try {
+        const ref = `${registry.host}/podman/assembled:v1`;
+        await puller.podman(['pull', '--tls-verify=false', ref]);
+        assert.equal((await puller.podman(['run', '--rm', '--network', 'none', ref])).stdout, `assembled for ${target.name}\n`);
+      } finally {
+        await puller.cleanup();
+      }
+    });
   });
 }
