@@ -6,7 +6,7 @@ import { digestOf } from '../../../src/oci/digest';
 import { MediaType } from '../../../src/oci/mediaTypes';
 import { buildImage, getManifest, layerOf, pushBuilt, tarArchive } from '../../support/ociImage';
 import { BUSYBOX } from '../../support/images';
-import { TARGETS, type RunningRegistry } from './targets';
+import { TARGETS, useRegistry, type RunningRegistry } from './targets';
 
 const FORMATS = [
   { format: 'oci', mediaType: MediaType.ociManifest },
@@ -60,21 +60,15 @@ const HOST_PLATFORM = { os: 'linux', architecture: process.arch === 'x64' ? 'amd
 
 for (const target of TARGETS) {
   describe(`an image assembled in code, run by podman from ${target.name}`, function () {
-    let registry: RunningRegistry;
-    before(async function () {
-      registry = await target.start();
-    });
-    after(async function () {
-      await registry?.stop();
-    });
+    const registry = useRegistry(target);
 
     it('pushes over HTTP a busybox tar layer and a config, and podman pulls and runs it', async function () {
       const layer = layerOf(tarArchive({ 'bin/busybox': readFileSync(BUSYBOX), 'etc/greeting': `assembled for ${target.name}\n` }, { exec: ['bin/busybox'] }), { gzip: true });
       const image = buildImage({ layers: [layer], platform: HOST_PLATFORM, cmd: ['/bin/busybox', 'cat', '/etc/greeting'] });
-      await pushBuilt(registry.url, 'podman/assembled', image, 'v1');
+      await pushBuilt(registry().url, 'podman/assembled', image, 'v1');
       const puller = containerTools();
       try {
-        const ref = `${registry.host}/podman/assembled:v1`;
+        const ref = `${registry().host}/podman/assembled:v1`;
         await puller.podman(['pull', '--tls-verify=false', ref]);
         assert.equal((await puller.podman(['run', '--rm', '--network', 'none', ref])).stdout, `assembled for ${target.name}\n`);
       } finally {

@@ -5,7 +5,7 @@ import { MediaType } from '../../../src/oci/mediaTypes';
 import {
   blobOf, buildArtifact, buildImage, buildIndex, getManifest, getReferrers, pushBuilt, randomLayer, writeOciLayout,
 } from '../../support/ociImage';
-import { TARGETS, type RunningRegistry } from './targets';
+import { TARGETS, useRegistry, type RunningRegistry } from './targets';
 
 const SBOM = 'application/vnd.example.sbom.v1';
 const SIGNATURE = 'application/vnd.example.signature.v1';
@@ -68,17 +68,11 @@ for (const target of TARGETS) {
 
 for (const target of TARGETS.filter((t) => t.referrersApi)) {
   describe(`referrers API on ${target.name}`, function () {
-    let registry: RunningRegistry;
-    before(async function () {
-      registry = await target.start();
-    });
-    after(async function () {
-      await registry?.stop();
-    });
+    const registry = useRegistry(target);
 
     it('lists every referrer with artifactType and annotations, and filters by artifactType', async function () {
       const subject = buildIndex();
-      await pushBuilt(registry.url, 'ref/api', subject, 'v1');
+      await pushBuilt(registry().url, 'ref/api', subject, 'v1');
       const sbom = buildArtifact({ subject: subject.descriptor, artifactType: SBOM, annotations: { 'org.example.sbom.format': 'json' } });
       const signature = buildArtifact({ subject: subject.descriptor, artifactType: SIGNATURE, annotations: { 'org.example.signature.fingerprint': 'abcd' } });
       // Without artifactType, a manifest's referrer entry takes the config's media type.
@@ -86,11 +80,11 @@ for (const target of TARGETS.filter((t) => t.referrersApi)) {
       // An index without artifactType is listed without one.
       const bundle = buildIndex({ subject: subject.descriptor, platforms: [{ os: 'linux', architecture: 'amd64' }] });
       for (const referrer of [sbom, signature, plain, bundle]) {
-        const pushed = await pushBuilt(registry.url, 'ref/api', referrer);
+        const pushed = await pushBuilt(registry().url, 'ref/api', referrer);
         assert.equal(pushed.headers.get('oci-subject'), subject.digest, `OCI-Subject for ${referrer.digest}`);
       }
 
-      const all = await getReferrers(registry.url, 'ref/api', subject.digest);
+      const all = await getReferrers(registry().url, 'ref/api', subject.digest);
       assert.equal(all.status, 200);
       assert.equal(all.headers.get('content-type'), MediaType.ociIndex);
       const byDigest = new Map(all.index?.manifests.map((d) => [d.digest, d]));
@@ -110,7 +104,7 @@ for (const target of TARGETS.filter((t) => t.referrersApi)) {
         assert.deepEqual(d.annotations, e.annotations);
       }
 
-      const filtered = await getReferrers(registry.url, 'ref/api', subject.digest, SBOM);
+      const filtered = await getReferrers(registry().url, 'ref/api', subject.digest, SBOM);
       assert.equal(filtered.status, 200);
       assert.equal(filtered.headers.get('oci-filters-applied'), 'artifactType');
       assert.deepEqual(filtered.index?.manifests.map((d) => d.digest), [sbom.digest]);
@@ -118,20 +112,20 @@ for (const target of TARGETS.filter((t) => t.referrersApi)) {
 
     it('answers an empty index, not 404, for a digest nothing refers to', async function () {
       const subject = buildImage();
-      await pushBuilt(registry.url, 'ref/none', subject, 'v1');
-      const none = await getReferrers(registry.url, 'ref/none', subject.digest);
+      await pushBuilt(registry().url, 'ref/none', subject, 'v1');
+      const none = await getReferrers(registry().url, 'ref/none', subject.digest);
       assert.equal(none.status, 200);
       assert.deepEqual(none.index?.manifests, []);
     });
 
     it('drops a referrer from the list once its manifest is deleted', async function () {
       const subject = buildImage();
-      await pushBuilt(registry.url, 'ref/deleted', subject, 'v1');
+      await pushBuilt(registry().url, 'ref/deleted', subject, 'v1');
       const sbom = buildArtifact({ subject: subject.descriptor, artifactType: SBOM });
-      await pushBuilt(registry.url, 'ref/deleted', sbom);
-      const del = await fetch(`${registry.url}/v2/ref/deleted/manifests/${sbom.digest}`, { method: 'DELETE' });
+      await pushBuilt(registry().url, 'ref/deleted', sbom);
+      const del = await fetch(`${registry().url}/v2/ref/deleted/manifests/${sbom.digest}`, { method: 'DELETE' });
       assert.equal(del.status, 202);
-      const after = await getReferrers(registry.url, 'ref/deleted', subject.digest);
+      const after = await getReferrers(registry().url, 'ref/deleted', subject.digest);
       assert.deepEqual(after.index?.manifests, []);
     });
   });

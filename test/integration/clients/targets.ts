@@ -123,3 +123,18 @@ export function useRegistryRoot(prefix: string): RegistryRoot {
   });
   return fixture;
 }
+
+/** Mocha hooks running `target` on a fresh root for the calling suite; call the result inside tests. */
+export function useRegistry(target: RegistryTarget): () => RunningRegistry {
+  let running: RunningRegistry | undefined;
+  before(async function () {
+    running = await target.start();
+  });
+  after(async function () {
+    await running?.stop();
+  });
+  return () => {
+    if (!running) throw new Error(`${target.name} did not start; see the before hook`);
+    return running;
+  };
+}
