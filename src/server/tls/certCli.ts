@@ -1,6 +1,5 @@
 /** `berth-registry cert --host NAME [--out DIR] [--days N]`: writes a self-signed certificate and key, and says how to trust it. */
 import { resolve } from 'node:path';
-import { trustInstructions, writeSelfSignedCert } from './cert';
 
 export const CERT_USAGE = `  berth-registry cert --host NAME [--host NAME2] [--out DIR] [--days N] [--port PORT]
       Writes NAME.crt and NAME.key (self-signed, its own CA, valid for NAME, 127.0.0.1 and localhost)
@@ -34,6 +33,9 @@ export async function runCertCommand(argv: string[], out: (line: string) => void
     }
   }
   if (hosts.length === 0) throw new CertCommandError('--host NAME is required: the name clients use to reach the registry');
+  // The X.509 library (and its reflect-metadata runtime) costs ~17 MiB and hundreds of ms to load:
+  // only the cert command pays for it, never `serve`.
+  const { trustInstructions, writeSelfSignedCert } = await import('./cert.js');
   const written = await writeSelfSignedCert(resolve(dir), { hosts, validDays: days });
   out(`certificate: ${written.certPath}`);
   out(`key:         ${written.keyPath} (keep it private)`);
