@@ -1,6 +1,6 @@
 /** The embedded registry as a user runs it: `node dist/registry.js serve`, a separate process. */
-import { join, resolve } from 'node:path';
-import { removeDir, startProcess, stopAndWait, tempDir } from './proc';
+import { type RunningRegistry, join, resolve } from 'node:path';
+import { removeDir, startProcess, stopAndWait, tempDir, type RunningRegistry } from './proc';
 
 export const REGISTRY_CLI = resolve(__dirname, '../../dist/registry.js');
 
@@ -11,15 +11,7 @@ export interface BerthRegistryOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface BerthRegistry {
-  url: string;
-  host: string;
-  port: number;
-  root: string;
-  pid: number;
-  stop(): Promise<void>;
-  output(): string;
-}
+export type BerthRegistry = RunningRegistry;
 
 export async function startBerthRegistry(opts: BerthRegistryOptions = {}): Promise<BerthRegistry> {
   const dir = opts.root ? undefined : tempDir('berth');

@@ -2,10 +2,10 @@
  * Debian's `docker-registry` (distribution 2.8), the reference registry, started per test
  * on 127.0.0.1 with a config of the test's choosing.
  */
-import { writeFileSync } from 'node:fs';
+import { type RunningRegistry, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, removeDir, startProcess, stopAndWait, tempDir, waitFor } from './proc';
+import { freePort, removeDir, startProcess, stopAndWait, tempDir, waitFor, type RunningRegistry } from './proc';
 
 export interface DistributionOptions {
   /** Storage root; a fresh temp dir by default. */
@@ -16,15 +16,7 @@ export interface DistributionOptions {
   deleteEnabled?: boolean;
 }
 
-export interface Distribution {
-  url: string;
-  host: string;
-  port: number;
-  root: string;
-  pid: number;
-  stop(): Promise<void>;
-  output(): string;
-}
+export type Distribution = RunningRegistry;
 
 export async function startDistribution(opts: DistributionOptions = {}): Promise<Distribution> {
   const dir = tempDir('distribution');

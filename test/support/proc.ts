@@ -47,6 +47,17 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+/** A registry process a test started: the embedded one or distribution. */
+export interface RunningRegistry {
+  url: string;
+  host: string;
+  port: number;
+  root: string;
+  pid: number;
+  stop(): Promise<void>;
+  output(): string;
+}
+
 export interface Started {
   child: ChildProcess;
   pid: number;
