@@ -1,5 +1,5 @@
 /** The embedded registry as a user runs it: `node dist/registry.js serve`, a separate process. */
-import { type RunningRegistry, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { removeDir, startProcess, stopAndWait, tempDir, type RunningRegistry } from './proc';
 
 export const REGISTRY_CLI = resolve(__dirname, '../../dist/registry.js');

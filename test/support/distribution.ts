@@ -2,7 +2,7 @@
  * Debian's `docker-registry` (distribution 2.8), the reference registry, started per test
  * on 127.0.0.1 with a config of the test's choosing.
  */
-import { type RunningRegistry, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort, removeDir, startProcess, stopAndWait, tempDir, waitFor, type RunningRegistry } from './proc';
