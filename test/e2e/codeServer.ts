@@ -181,6 +181,8 @@ export const QUIET_SETTINGS: Record<string, unknown> = {
   'extensions.autoUpdate': false,
   'git.enabled': false,
   'window.dialogStyle': 'custom',
+  // Sticky parent rows sit on top of the rows under them and take their clicks.
+  'workbench.tree.enableStickyScroll': false,
 };
 
 /** Files under `dir` (recursively, bounded) whose name ends with `.log`, newest first. */

@@ -22,6 +22,7 @@ describe('Registries view (UI): the local registry from start to delete', functi
    */
   async function showRepository(repository: string, index: BuiltIndex, tags: string[]): Promise<void> {
     await ensureRunning();
+    await ui.s.wb.collapseAll('Registries');
     await ui.s.wb.expand(ui.s.wb.treeRow('Registries', 'Local registry'));
     for (const tag of tags) await pushBuilt(ui.localUrl, repository, index, tag);
     const repo = await ui.s.wb.waitForRow('Registries', repository);
@@ -72,6 +73,18 @@ describe('Registries view (UI): the local registry from start to delete', functi
     assert.match(text, new RegExp(`"digest": "${index.digest}"`));
     assert.match(text, /"mediaType": "application\/vnd\.oci\.image\.index\.v1\+json"/);
     await ui.s.wb.screenshot('inspect-manifest');
+  });
+
+  it('adds a tag in the registry from a tag’s context menu (no engine); the new tag points at the same manifest', async () => {
+    const index = buildIndex();
+    // Tag names differ between tests: rows are found by label, and the tree keeps earlier repositories open.
+    await showRepository('e2e/retag-ui', index, ['rc-1']);
+    await ui.s.wb.contextMenu(ui.s.wb.treeRow('Registries', 'rc-1'), 'Add Tag (Retag in Registry)…');
+    await ui.s.wb.answer('stable', /New tag for e2e\/retag-ui:rc-1/);
+    await ui.s.wb.waitForRow('Registries', 'stable');
+    assert.deepEqual((await listTags(ui.localUrl, 'e2e/retag-ui')).sort(), ['rc-1', 'stable']);
+    const served = await fetch(`${ui.localUrl}/v2/e2e/retag-ui/manifests/stable`, { method: 'HEAD', headers: { Accept: index.mediaType } });
+    assert.equal(served.headers.get('docker-content-digest'), index.digest);
   });
 
   it('deletes a tag after a modal confirmation; the tag is gone from the tree and the registry', async () => {

@@ -70,6 +70,7 @@ export async function startUiSession(name: string, settings: Record<string, unkn
         await b.page.screenshot({ path: `${base}.png` }).catch(() => undefined);
         const excerpt = s.logExcerpt();
         writeFileSync(`${base}.log`, excerpt);
+        await wb.dismissAll().catch(() => undefined);
         console.log(`    screenshot: ${base}.png\n    extension host and server logs: ${base}.log\n${excerpt.slice(-2500).replace(/^/gm, '      ')}`);
       },
       async stop() {

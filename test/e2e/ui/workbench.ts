@@ -14,11 +14,14 @@ const SEL = {
   sidebarTitle: '.part.sidebar .composite.title',
   pane: '.pane',
   paneHeader: '.pane-header',
+  collapseAll: '.pane-header .actions .action-label[aria-label^="Collapse All"]',
   listRow: '.monaco-list-row',
   twistie: '.monaco-tl-twistie',
   rowLabel: '.label-name',
   welcomeButton: '.welcome-view-content .monaco-button',
+  contextMenu: '.context-view .monaco-menu',
   contextMenuItem: '.context-view .monaco-menu .action-item',
+  contextMenuAction: '.action-menu-item',
   quickInput: '.quick-input-widget',
   quickInputBox: '.quick-input-widget input',
   quickInputRow: '.quick-input-widget .quick-input-list .monaco-list-row',
@@ -72,6 +75,14 @@ export class Workbench {
   /** A view (pane) in the side bar, by its name as shown in its header. */
   view(name: string): Locator {
     return this.page.locator(`${SEL.sidebar} ${SEL.pane}`, { has: this.page.locator(SEL.paneHeader, { hasText: new RegExp(escape(name), 'i') }) }).first();
+  }
+
+  /** Collapses every row of a view (its title bar's Collapse All), so a flow starts from a short tree. */
+  async collapseAll(name: string): Promise<void> {
+    const view = await this.showView(name);
+    await view.locator(SEL.paneHeader).hover();
+    const action = view.locator(SEL.collapseAll).first();
+    if (await action.isVisible()) await action.click();
   }
 
   /** Expands a collapsed view so its tree is visible. */
@@ -145,12 +156,31 @@ export class Workbench {
     }
   }
 
-  /** Right-clicks `row` and picks `item` from its context menu. */
-  async contextMenu(row: Locator, item: string | RegExp): Promise<void> {
-    await row.click({ button: 'right' });
-    const entry = this.page.locator(SEL.contextMenuItem, { hasText: typeof item === 'string' ? new RegExp(escape(item)) : item }).first();
-    await entry.waitFor({ timeout: 15_000 });
-    await entry.click();
+  /**
+   * Right-clicks `row` and picks `item` from its context menu. A redraw of the tree while the menu
+   * opens can leave the click unanswered; the menu then stays open, so close it and try again.
+   */
+  async contextMenu(row: Locator, item: string | RegExp, attempts = 3): Promise<void> {
+    const menu = this.page.locator(SEL.contextMenu);
+    for (let attempt = 1; ; attempt++) {
+      await row.click({ button: 'right' });
+      const entry = this.page.locator(SEL.contextMenuItem, { hasText: typeof item === 'string' ? new RegExp(escape(item)) : item }).filter({ visible: true }).first();
+      await entry.waitFor({ timeout: 15_000 });
+      // A menu ignores a click that lands while it is still settling under the pointer: hover first,
+      // then press and release like a hand would.
+      const target = entry.locator(SEL.contextMenuAction).first();
+      await target.hover();
+      await this.page.waitForTimeout(200);
+      await target.click({ delay: 60 });
+      if (await menu.filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false)) return;
+      if (attempt >= attempts) throw new Error(`the context menu stayed open after choosing ${String(item)}`);
+      await this.page.keyboard.press('Escape');
+    }
+  }
+
+  /** Closes whatever menu, dialog or quick input a failed step left open, so the next test starts clean. */
+  async dismissAll(): Promise<void> {
+    for (let i = 0; i < 3; i++) await this.page.keyboard.press('Escape');
   }
 
   /** Hovers a row and clicks one of its inline actions (by its title). */
