@@ -27,18 +27,18 @@ export interface UiSession {
 }
 
 /** Environment variables the runner shares with the extension host (see test/e2e/fixtures.ts). */
-function hostEnvironment(): Record<string, string> {
-  const out: Record<string, string> = {};
+function hostEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = { ...overrides };
   for (const k of ['DOCKER_HOST', 'BERTH_E2E_DISTRIBUTION_URL', 'BERTH_E2E_DOCKER_CONFIG']) {
     const v = process.env[k];
-    if (v) out[k] = v;
+    if (v && !(k in overrides)) out[k] = v;
   }
   return out;
 }
 
 const slug = (s: string): string => s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').slice(0, 80).toLowerCase();
 
-export async function startUiSession(name: string, settings: Record<string, unknown> = {}): Promise<UiSession> {
+export async function startUiSession(name: string, settings: Record<string, unknown> = {}, hostEnv: Record<string, string> = {}): Promise<UiSession> {
   const scratch = tempDir(`e2e-ui-${slug(name)}`);
   const workspace = join(scratch, 'workspace');
   mkdirSync(workspace, { recursive: true });
@@ -52,7 +52,7 @@ export async function startUiSession(name: string, settings: Record<string, unkn
     const wb = new Workbench(browser.page);
     await browser.page.goto(server.workbenchUrl([
       ['extensionDevelopmentPath', server.remoteUri(REPO_ROOT)],
-      ['extensionEnvironment', JSON.stringify(hostEnvironment())],
+      ['extensionEnvironment', JSON.stringify(hostEnvironment(hostEnv))],
     ]));
     await wb.waitReady();
     const s = server;
@@ -111,8 +111,9 @@ export interface SessionHooks {
 /**
  * Registers mocha hooks for a describe block: a UI session with Berth's local registry on a free port
  * and a private storage folder, a screenshot and log tail after each failed test, everything stopped after.
+ * `hostEnv` overrides what the extension host gets from the runner (e.g. a DOCKER_HOST nobody answers).
  */
-export function useUiSession(name: string, prepare?: () => Promise<void>): SessionHooks {
+export function useUiSession(name: string, prepare?: () => Promise<void>, hostEnv: Record<string, string> = {}): SessionHooks {
   let session: UiSession | undefined;
   let storage: string | undefined;
   let port = 0;
@@ -120,7 +121,7 @@ export function useUiSession(name: string, prepare?: () => Promise<void>): Sessi
     await prepare?.();
     storage = tempDir(`e2e-ui-${slug(name)}-storage`);
     port = await freePort();
-    session = await startUiSession(name, { 'berth.localRegistry.port': port, 'berth.localRegistry.storagePath': storage });
+    session = await startUiSession(name, { 'berth.localRegistry.port': port, 'berth.localRegistry.storagePath': storage }, hostEnv);
     await session.wb.openViewContainer('Berth');
   });
   afterEach(async function () {

@@ -94,6 +94,13 @@ export class Workbench {
     return view;
   }
 
+  /** Waits until a view shows `text` (its welcome content, a message) and returns the view's whole text. */
+  async waitForViewText(name: string, text: RegExp, timeoutMs = 60_000): Promise<string> {
+    const view = await this.showView(name);
+    await view.getByText(text).first().waitFor({ timeout: timeoutMs });
+    return view.innerText();
+  }
+
   /**
    * A tree row in a view: a string matches the row's label exactly; a RegExp is tested against the row's
    * whole text (label and description run together, e.g. /^Local registry\s*running on/).
