@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { digestOf, parseDigest, type DigestAlgorithm, type ParsedDigest } from '../oci/digest';
 import { MediaType } from '../oci/mediaTypes';
 import { MAX_NAME_WITH_HOST, REPOSITORY_NAME, TAG } from '../oci/names';
@@ -13,7 +12,7 @@ import { RegistryError, RegistryErrors } from './errors';
 import type { Access, EventTarget, RegistryEvent, RequestRecord, ServerHooks } from './hooks';
 import { isUploadId } from './layout';
 import { parseManifest } from './manifest';
-import type { ManifestRef, Storage } from './storage';
+import { sendBlob, type ManifestRef, type Storage } from './storage';
 
 export interface HandlerOptions {
   storage: Storage;
@@ -514,7 +513,7 @@ export class RegistryHandler {
       return;
     }
     const stream = await this.storage.readBlob(digest, range);
-    await pipeline(stream, res);
+    await sendBlob(stream, res);
     this.emit(ctx, 'pull', { mediaType: 'application/octet-stream', digest: info.digest, size: info.size });
   }
 

@@ -8,10 +8,10 @@
  * purge removes later.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile, readdir, type FileHandle } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Digester, parseDigest, type DigestAlgorithm, type ParsedDigest } from '../oci/digest';
 import type { Descriptor } from '../oci/types';
@@ -157,6 +157,77 @@ class Lru<V> {
 
 // Fewer, larger reads: about a fifth less server CPU per pull than 512 KiB, a few MiB per pull in flight.
 const BLOB_READ_CHUNK_BYTES = 2 * 1024 * 1024;
+
+/** The file behind each stream `readBlob` returned, for `sendBlob`'s copy through reused buffers. */
+const blobFiles = new WeakMap<Readable, { fh: FileHandle; start: number; end: number }>();
+/** Read buffers no write references any more, kept for the next pull. */
+const freeReadBuffers: Buffer[] = [];
+const MAX_FREE_READ_BUFFERS = 8;
+const READS_IN_FLIGHT = 2;
+
+/**
+ * Sends a stream from `Storage.readBlob` to `out` and ends `out`. A blob file straight from disk is
+ * copied through a few reused buffers: a buffer is read into again only once the write holding it
+ * has completed (its callback), so no byte is sent twice or changed in flight. Fresh 2 MiB buffers
+ * per read cost page faults and garbage collection: about a third of a pull's server CPU.
+ * Any other stream (a pull-through cache miss) is piped.
+ */
+export async function sendBlob(stream: Readable, out: Writable): Promise<void> {
+  const file = blobFiles.get(stream);
+  if (!file || stream.readableFlowing !== null || stream.destroyed) {
+    await pipeline(stream, out);
+    return;
+  }
+  blobFiles.delete(stream);
+  let pos = file.start;
+  let inFlight = 0;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const wakeUp = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onClose = (): void => {
+    if (!out.writableFinished) failure ??= new Error('the client closed the connection during the download');
+    wakeUp();
+  };
+  out.on('close', onClose);
+  try {
+    while (pos <= file.end) {
+      while (inFlight >= READS_IN_FLIGHT && !failure) await new Promise<void>((resolve) => (wake = resolve));
+      if (failure) throw failure;
+      const buf = freeReadBuffers.pop() ?? Buffer.allocUnsafeSlow(BLOB_READ_CHUNK_BYTES);
+      const { bytesRead } = await file.fh.read(buf, 0, Math.min(buf.length, file.end - pos + 1), pos);
+      if (bytesRead === 0) {
+        if (file.end === Infinity) break;
+        throw new Error('the blob file is shorter than its recorded size');
+      }
+      if (failure) throw failure;
+      pos += bytesRead;
+      inFlight++;
+      out.write(buf.subarray(0, bytesRead), (err) => {
+        inFlight--;
+        // A failed write may still hold the buffer: leave that one to the garbage collector.
+        if (err) failure ??= err;
+        else if (freeReadBuffers.length < MAX_FREE_READ_BUFFERS) freeReadBuffers.push(buf);
+        wakeUp();
+      });
+    }
+    await new Promise<void>((resolve, reject) => {
+      out.once('finish', resolve);
+      out.once('close', () => (out.writableFinished ? resolve() : reject(failure ?? new Error('the client closed the connection during the download'))));
+      out.end();
+    });
+  } catch (e) {
+    out.destroy(e as Error);
+    throw e;
+  } finally {
+    out.off('close', onClose);
+    stream.destroy();
+  }
+}
+
 const UPLOAD_WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 
 export interface FsStorageOptions {
@@ -206,13 +277,10 @@ export class FsStorage implements Storage {
   }
 
   async readBlob(digest: ParsedDigest, range?: ByteRange): Promise<Readable> {
-    const path = this.layout.blobData(digest);
-    const stream = createReadStream(path, { highWaterMark: BLOB_READ_CHUNK_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
-    // Surface a missing file now rather than mid-response.
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', reject);
-    });
+    // Opened here so a missing file surfaces now rather than mid-response.
+    const fh = await open(this.layout.blobData(digest), 'r');
+    const stream = createReadStream('', { fd: fh, highWaterMark: BLOB_READ_CHUNK_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
+    blobFiles.set(stream, { fh, start: range?.start ?? 0, end: range?.end ?? Infinity });
     return stream;
   }
 
