@@ -43,6 +43,12 @@ export interface ProxyOptions {
 
 const MAX_UPSTREAM_MANIFEST_BYTES = 8 * 1024 * 1024;
 const MAX_PENDING_BLOBS = 10_000;
+/**
+ * Buffer of each side of a blob being fetched (to storage, to the client). With the default 16 KiB
+ * the upstream socket was paused hundreds of times per 256 MiB; each pause closes the TCP window,
+ * which costs a round trip to a distant upstream.
+ */
+const TEE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 async function readAll(body: Readable, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -148,10 +154,14 @@ export function proxyStorage(inner: Storage, opts: ProxyOptions): Storage {
       throw new UpstreamError(`upstream answered ${res.status} for blob ${digest.digest}`);
     }
     const upload = await inner.startUpload(repository);
-    const toStore = new PassThrough();
+    const toStore = new PassThrough({ highWaterMark: TEE_BUFFER_BYTES });
     const body = res.body;
     let teeAlive = tee !== undefined;
-    tee?.once('close', () => (teeAlive = false));
+    let clientWait: (() => void) | undefined;
+    tee?.once('close', () => {
+      teeAlive = false;
+      clientWait?.();
+    });
     // Forward with backpressure from both sides; a client that goes away does not stop the caching.
     body.on('data', (chunk: Buffer) => {
       const storeOk = toStore.write(chunk);
@@ -163,9 +173,17 @@ export function proxyStorage(inner: Storage, opts: ProxyOptions): Storage {
           if (--waiting === 0) body.resume();
         };
         if (!storeOk) toStore.once('drain', resume);
-        if (!clientOk) {
-          tee?.once('drain', resume);
-          tee?.once('close', resume);
+        if (!clientOk && tee) {
+          // One listener per wait, removed by whichever of drain or close comes first.
+          const onDrain = (): void => {
+            clientWait = undefined;
+            resume();
+          };
+          clientWait = () => {
+            tee.off('drain', onDrain);
+            onDrain();
+          };
+          tee.once('drain', onDrain);
         }
       }
     });
@@ -208,7 +226,7 @@ export function proxyStorage(inner: Storage, opts: ProxyOptions): Storage {
       // Not here yet: fetch it below.
     }
     report('blob', 'miss');
-    const tee = range ? undefined : new PassThrough();
+    const tee = range ? undefined : new PassThrough({ highWaterMark: TEE_BUFFER_BYTES });
     const fetching = fetchBlob(remote.repository, digest, tee).finally(() => {
       inflight.delete(digest.digest);
       remoteBlobs.delete(digest.digest);
