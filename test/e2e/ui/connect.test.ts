@@ -32,23 +32,25 @@ describe('Connect Registry (UI): credentials checked first, then kept only in Se
   const username = `e2e-user-${randomBytes(4).toString('hex')}`;
   const password = `e2e-pw:${randomBytes(12).toString('hex')}`;
   let registry: HtpasswdRegistry;
-  const ui = useUiSession('connect', async () => {
-    registry = await startHtpasswdRegistry(username, password);
-    const { docker, configDir } = fixtures().dockerd;
-    const ctx = busyboxContext(1, 'e2e-connect');
-    // The CLI's own login would go to docker-credential-pass (installed, but with no store); an inline
-    // `auths` entry keeps the seeding login in the fixture's private config, removed right after.
-    const config = join(configDir, 'config.json');
-    try {
-      const reference = `${registry.host}/e2e/private:1.0`;
-      await docker(['build', '-q', '-t', reference, ctx]);
-      mkdirSync(configDir, { recursive: true });
-      writeFileSync(config, JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } } }));
-      await docker(['push', '-q', reference]);
-    } finally {
-      rmSync(config, { force: true });
-      removeDir(ctx);
-    }
+  const ui = useUiSession('connect', {
+    prepare: async () => {
+      registry = await startHtpasswdRegistry(username, password);
+      const { docker, configDir } = fixtures().dockerd;
+      const ctx = busyboxContext(1, 'e2e-connect');
+      // The CLI's own login would go to docker-credential-pass (installed, but with no store); an inline
+      // `auths` entry keeps the seeding login in the fixture's private config, removed right after.
+      const config = join(configDir, 'config.json');
+      try {
+        const reference = `${registry.host}/e2e/private:1.0`;
+        await docker(['build', '-q', '-t', reference, ctx]);
+        mkdirSync(configDir, { recursive: true });
+        writeFileSync(config, JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } } }));
+        await docker(['push', '-q', reference]);
+      } finally {
+        rmSync(config, { force: true });
+        removeDir(ctx);
+      }
+    },
   });
   after(async function () {
     await registry?.stop();

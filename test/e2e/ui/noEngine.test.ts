@@ -5,7 +5,7 @@ import { useUiSession } from './session';
 
 describe('without a container engine (UI)', function () {
   // A socket path nothing listens on: the engine is simply not there.
-  const ui = useUiSession('no-engine', undefined, { DOCKER_HOST: `unix://${join(tmpdir(), 'berth-e2e-no-engine', 'docker.sock')}` });
+  const ui = useUiSession('no-engine', { hostEnv: { DOCKER_HOST: `unix://${join(tmpdir(), 'berth-e2e-no-engine', 'docker.sock')}` } });
 
   it('Local Images says no engine answered and how to fix it, while the Registries view keeps working', async () => {
     const wb = ui.s.wb;

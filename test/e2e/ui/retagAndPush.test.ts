@@ -7,13 +7,15 @@ import { useUiSession } from './session';
 
 describe('Local Images view (UI): right-click → Retag and Push…', function () {
   const source = 'e2e-ui/app:1.0';
-  const ui = useUiSession('retag-and-push', async () => {
-    const ctx = busyboxContext(2, 'e2e-ui');
-    try {
-      await fixtures().dockerd.docker(['build', '-q', '-t', source, ctx]);
-    } finally {
-      removeDir(ctx);
-    }
+  const ui = useUiSession('retag-and-push', {
+    prepare: async () => {
+      const ctx = busyboxContext(2, 'e2e-ui');
+      try {
+        await fixtures().dockerd.docker(['build', '-q', '-t', source, ctx]);
+      } finally {
+        removeDir(ctx);
+      }
+    },
   });
 
   it('pushes a local image to the local registry under a new name, with the registry started on the way', async () => {

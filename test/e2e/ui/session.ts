@@ -111,17 +111,25 @@ export interface SessionHooks {
 /**
  * Registers mocha hooks for a describe block: a UI session with Berth's local registry on a free port
  * and a private storage folder, a screenshot and log tail after each failed test, everything stopped after.
- * `hostEnv` overrides what the extension host gets from the runner (e.g. a DOCKER_HOST nobody answers).
  */
-export function useUiSession(name: string, prepare?: () => Promise<void>, hostEnv: Record<string, string> = {}): SessionHooks {
+export interface SessionOptions {
+  /** Runs before code-server starts (build or push what the flow needs). */
+  prepare?: () => Promise<void>;
+  /** Overrides what the extension host gets from the runner (e.g. a DOCKER_HOST nobody answers). */
+  hostEnv?: Record<string, string>;
+  /** User settings beyond the local registry's port and storage. */
+  settings?: Record<string, unknown>;
+}
+
+export function useUiSession(name: string, opts: SessionOptions = {}): SessionHooks {
   let session: UiSession | undefined;
   let storage: string | undefined;
   let port = 0;
   before(async function () {
-    await prepare?.();
+    await opts.prepare?.();
     storage = tempDir(`e2e-ui-${slug(name)}-storage`);
     port = await freePort();
-    session = await startUiSession(name, { 'berth.localRegistry.port': port, 'berth.localRegistry.storagePath': storage }, hostEnv);
+    session = await startUiSession(name, { 'berth.localRegistry.port': port, 'berth.localRegistry.storagePath': storage, ...opts.settings }, opts.hostEnv);
     await session.wb.openViewContainer('Berth');
   });
   afterEach(async function () {
