@@ -143,8 +143,6 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** Extra environment for the server and its extension hosts. */
   env?: NodeJS.ProcessEnv;
-  /** Extension IDs to switch off (e.g. built-ins a test does not need, see QUIET_BUILTINS). */
-  disableExtensions?: readonly string[];
   /** Extensions to install from .vsix files or IDs into the private extensions dir before starting. */
   installExtensions?: string[];
   install?: CodeServerInstall;
@@ -186,16 +184,6 @@ export const QUIET_SETTINGS: Record<string, unknown> = {
 };
 
 /** Files under `dir` (recursively, bounded) whose name ends with `.log`, newest first. */
-/**
- * Built-in extensions that activate at startup and compete for the CPU with the extension under test
- * (git scans, the TypeScript server, npm scripts…) but play no part in Berth's tests.
- */
-export const QUIET_BUILTINS: readonly string[] = [
-  'vscode.git', 'vscode.git-base', 'vscode.github', 'vscode.github-authentication', 'vscode.merge-conflict',
-  'vscode.npm', 'vscode.typescript-language-features', 'vscode.extension-editing', 'vscode.configuration-editing',
-  'vscode.emmet', 'vscode.debug-auto-launch', 'vscode.tunnel-forwarding', 'vscode.references-view', 'vscode.microsoft-authentication',
-];
-
 function logFiles(dir: string, depth = 4): string[] {
   if (depth < 0 || !existsSync(dir)) return [];
   const out: string[] = [];
@@ -243,8 +231,6 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const args = [inst.entry, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', ...common,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
     '--reconnection-grace-time', '10'];
-  // code-server passes VS Code server's own --disable-extension through --vscode-option.
-  for (const id of opts.disableExtensions ?? []) args.push('--vscode-option', `disable-extension=${id}`);
   if (opts.smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
   args.push(opts.folder);
 

@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import Mocha from 'mocha';
-import { ensureCodeServer, REPO_ROOT, E2E_CACHE, QUIET_BUILTINS, startCodeServer, type CodeServer } from './codeServer';
+import { ensureCodeServer, REPO_ROOT, E2E_CACHE, startCodeServer, type CodeServer } from './codeServer';
 import { ARTIFACTS_DIR, launchBrowser, type Browser } from './ui/browser';
 import { fixtureEnv, startFixtures, type Fixtures } from './fixtures';
 import { removeDir, tempDir } from '../support/proc';
@@ -76,7 +76,7 @@ async function runHostTests(fixtures: Fixtures, grep: string | undefined): Promi
   let browser: Browser | undefined;
   const consoleLog = join(ARTIFACTS_DIR, 'host-console.log');
   try {
-    server = await startCodeServer({ folder: workspace, scratchDir: join(scratch, 'cs'), smokeTestDriver: true, disableExtensions: QUIET_BUILTINS, log: say });
+    server = await startCodeServer({ folder: workspace, scratchDir: join(scratch, 'cs'), smokeTestDriver: true, log: say });
     const hostEnv: Record<string, string> = { ...fixtureEnv(fixtures), BERTH_E2E_OUT: resultsDir };
     if (grep) hostEnv['BERTH_E2E_GREP'] = grep;
     const payload: Array<[string, string]> = [

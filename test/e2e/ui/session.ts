@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
-import { QUIET_BUILTINS, REPO_ROOT, startCodeServer, type CodeServer } from '../codeServer';
+import { REPO_ROOT, startCodeServer, type CodeServer } from '../codeServer';
 import { freePort, removeDir, tempDir } from '../../support/proc';
 import { ARTIFACTS_DIR, launchBrowser, type Browser } from './browser';
 import { Workbench } from './workbench';
@@ -47,7 +47,7 @@ export async function startUiSession(name: string, settings: Record<string, unkn
   let browser: Browser | undefined;
   try {
     // The payload (extensionDevelopmentPath, extensionEnvironment) is honoured only with the smoke-test driver.
-    server = await startCodeServer({ folder: workspace, scratchDir: join(scratch, 'cs'), smokeTestDriver: true, disableExtensions: QUIET_BUILTINS, settings, log: () => undefined });
+    server = await startCodeServer({ folder: workspace, scratchDir: join(scratch, 'cs'), smokeTestDriver: true, settings, log: () => undefined });
     browser = await launchBrowser(join(scratch, 'chromium'));
     const wb = new Workbench(browser.page);
     await browser.page.goto(server.workbenchUrl([
