@@ -240,6 +240,7 @@ export class FsStorage implements Storage {
   readonly layout: Layout;
   private readonly uploads = new Map<string, UploadState>();
   private readonly uploadLocks = new KeyedMutex();
+  private readonly tagLocks = new KeyedMutex();
   private readonly manifests: Lru<StoredManifest>;
   /** `repo\0tag` → manifest digest, and `repo\0@digest` → revision known to exist. */
   private readonly links = new Lru<string>(50_000);
@@ -499,12 +500,17 @@ export class FsStorage implements Storage {
       this.links.set(`${repository}\0@${d.digest}`, d.digest);
       await this.indexReferrer(repository, stored);
     }
-    if (tag !== undefined && (await this.resolveTag(repository, tag))?.digest !== d.digest) {
-      // current first: a crash in between leaves a working tag that only lacks its history entry.
-      await this.writeLink(this.layout.tagCurrentLink(repository, tag), d);
-      await this.writeLink(this.layout.tagIndexLink(repository, tag, d), d);
-      this.links.set(`${repository}\0${tag}`, d.digest);
-      this.tagLists.delete(repository);
+    if (tag !== undefined) {
+      // One writer per tag at a time: otherwise two pushes could leave the file on one digest and
+      // the cached link on the other, whichever finished its history entry last.
+      await this.tagLocks.run(`${repository}\0${tag}`, async () => {
+        if ((await this.resolveTag(repository, tag))?.digest === d.digest) return;
+        // current first: a crash in between leaves a working tag that only lacks its history entry.
+        await this.writeLink(this.layout.tagCurrentLink(repository, tag), d);
+        await this.writeLink(this.layout.tagIndexLink(repository, tag, d), d);
+        this.links.set(`${repository}\0${tag}`, d.digest);
+        this.tagLists.delete(repository);
+      });
     }
     return stored;
   }
