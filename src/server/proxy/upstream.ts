@@ -8,6 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { MANIFEST_MEDIA_TYPES } from '../../oci/mediaTypes';
+import { parseChallenges, readTokenResponse, TokenCache, type Challenge, type TokenResponse } from '../../client/auth';
 
 /** One HTTP exchange: the response head, and the body as a stream the caller consumes or destroys. */
 export interface TransportResponse {
@@ -82,26 +83,19 @@ export interface UpstreamResponse {
 
 export class UpstreamError extends Error {}
 
-interface Challenge {
-  scheme: string;
-  params: Record<string, string>;
-}
-
-/** Parses `Bearer realm="…",service="…",scope="…"` (quoted values may hold commas). */
+/**
+ * The challenge the upstream client answers: bearer where offered, else basic. Parsing is the
+ * registry client's (`src/client/auth.ts`), which handles several challenges and quoted commas.
+ */
 export function parseChallenge(header: string | null): Challenge | undefined {
-  if (!header) return undefined;
-  const m = /^\s*(\w+)\s*(.*)$/s.exec(header);
-  if (!m) return undefined;
-  const params: Record<string, string> = {};
-  const re = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
-  for (let p = re.exec(m[2] ?? ''); p; p = re.exec(m[2] ?? '')) params[(p[1] as string).toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
-  return { scheme: (m[1] as string).toLowerCase(), params };
+  const challenges = parseChallenges(header ?? undefined);
+  return challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic') ?? challenges[0];
 }
 
 export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 
 export class UpstreamClient {
-  private readonly tokens = new Map<string, { token: string; expiresAtMs: number }>();
+  private readonly tokens: TokenCache;
   private readonly transport: Transport;
   private readonly now: () => number;
   /** Remembered after the first 401, so later requests authenticate up front. */
@@ -110,6 +104,7 @@ export class UpstreamClient {
   constructor(private readonly opts: UpstreamOptions) {
     this.transport = opts.transport ?? nodeTransport;
     this.now = opts.nowMs ?? Date.now;
+    this.tokens = new TokenCache(this.now);
   }
 
   get remote(): string {
@@ -171,7 +166,7 @@ export class UpstreamClient {
     }
     if (c.scheme !== 'bearer' || !c.params['realm']) return {};
     const cached = this.tokens.get(scope);
-    if (!fresh && cached && cached.expiresAtMs > this.now()) return { Authorization: `Bearer ${cached.token}` };
+    if (!fresh && cached) return { Authorization: `Bearer ${cached}` };
     const url = new URL(c.params['realm']);
     if (c.params['service']) url.searchParams.set('service', c.params['service']);
     url.searchParams.set('scope', scope);
@@ -183,17 +178,15 @@ export class UpstreamClient {
     }
     const chunks: Buffer[] = [];
     for await (const c of res.body as AsyncIterable<Buffer>) chunks.push(c);
-    let body: { token?: string; access_token?: string; expires_in?: number };
+    let body: TokenResponse;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
     } catch {
       return {};
     }
-    const token = body.token ?? body.access_token;
+    const token = readTokenResponse(body, this.now());
     if (!token) return {};
-    // Renew a little early so a token never expires between check and use.
-    const lifetimeMs = Math.max(10, (body.expires_in ?? 60) - 10) * 1000;
-    this.tokens.set(scope, { token, expiresAtMs: this.now() + lifetimeMs });
-    return { Authorization: `Bearer ${token}` };
+    this.tokens.set(scope, token);
+    return { Authorization: `Bearer ${token.token}` };
   }
 }

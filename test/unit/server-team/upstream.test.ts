@@ -7,6 +7,7 @@ describe('proxy: upstream challenges', () => {
     { input: 'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"', expected: { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull' } } },
     { input: 'Bearer service="s", realm="https://x/t", scope="repository:a:pull,push"', expected: { scheme: 'bearer', params: { service: 's', realm: 'https://x/t', scope: 'repository:a:pull,push' } } },
     { input: 'Basic realm="Registry Realm"', expected: { scheme: 'basic', params: { realm: 'Registry Realm' } } },
+    { input: 'Basic realm="r", Bearer realm="https://x/t",service="s"', expected: { scheme: 'bearer', params: { realm: 'https://x/t', service: 's' } } },
     { input: null, expected: undefined },
   ];
   for (const { input, expected } of table) it(`parses ${String(input).slice(0, 40)}`, () => assert.deepEqual(parseChallenge(input), expected));
