@@ -21,19 +21,18 @@ function check(cmd, args) {
   return () => (run(cmd, args) === 0 ? { passes: 1, failures: 0 } : { passes: 0, failures: 1 });
 }
 
-function mocha(glob, extra = []) {
+/**
+ * Runs `node <args>` with $BERTH_STATS_FILE set and returns the counts it wrote there. A runner that
+ * exits non-zero after reporting no failure (a crash, a hook mocha did not count) still fails its tier.
+ */
+function reported(what, args) {
   return () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-stats-'));
     const statsFile = join(dir, 'stats.json');
     try {
-      const code = run(process.execPath, [
-        '--import', 'tsx', bin('mocha').replace(/\.bin\/mocha$/, 'mocha/bin/mocha.js'),
-        '--reporter', join(root, 'test/support/statsReporter.cjs'),
-        ...extra, glob,
-      ], { BERTH_STATS_FILE: statsFile });
-      if (!existsSync(statsFile)) return { passes: 0, failures: 1, note: `mocha exited ${code} before reporting` };
+      const code = run(process.execPath, args, { BERTH_STATS_FILE: statsFile });
+      if (!existsSync(statsFile)) return { passes: 0, failures: 1, note: `${what} exited ${code} before reporting` };
       const s = JSON.parse(readFileSync(statsFile, 'utf8'));
-      // A crash after the report (or a hook failure mocha did not count) still fails the tier.
       if (code !== 0 && s.failures === 0) s.failures = 1;
       return s;
     } finally {
@@ -42,30 +41,22 @@ function mocha(glob, extra = []) {
   };
 }
 
-/** The end-to-end tier drives a real code-server; its runner writes the same stats file. */
-function e2e() {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-stats-'));
-  const statsFile = join(dir, 'stats.json');
-  try {
-    const code = run(process.execPath, ['--import', 'tsx', 'test/e2e/run.ts'], { BERTH_STATS_FILE: statsFile });
-    if (!existsSync(statsFile)) return { passes: 0, failures: 1, note: `e2e runner exited ${code} before reporting` };
-    const s = JSON.parse(readFileSync(statsFile, 'utf8'));
-    if (code !== 0 && s.failures === 0) s.failures = 1;
-    return s;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function mocha(glob, extra = []) {
+  return reported('mocha', [
+    '--import', 'tsx', join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'),
+    '--reporter', join(root, 'test/support/statsReporter.cjs'),
+    ...extra, glob,
+  ]);
 }
-
-const build = () => (run(process.execPath, ['esbuild.mjs']) === 0 ? { passes: 1, failures: 0 } : { passes: 0, failures: 1 });
 
 const tiers = {
   typecheck: check(bin('tsc'), ['--noEmit', '-p', '.']),
   lint: check(bin('eslint'), ['--no-error-on-unmatched-pattern', 'src', 'test', 'bench']),
   unit: mocha('test/unit/**/*.test.ts', ['--timeout', '10000']),
-  build,
+  build: check(process.execPath, ['esbuild.mjs']),
   integration: mocha('test/integration/**/*.test.ts', ['--timeout', '180000', '--slow', '5000']),
-  e2e,
+  // The end-to-end tier drives a real code-server; its runner writes the same stats file.
+  e2e: reported('e2e runner', ['--import', 'tsx', 'test/e2e/run.ts']),
 };
 const order = ['typecheck', 'lint', 'unit', 'build', 'integration', 'e2e'];
 
