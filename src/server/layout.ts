@@ -120,8 +120,17 @@ export class Layout {
     return join(this.berth, 'referrers', ...name.split('/'));
   }
 
-  /** Media types of manifests that carry no `mediaType` field, as the client declared them. */
-  manifestTypeFile(d: ParsedDigest): string {
+  /**
+   * The media type a repository's client declared for a manifest without a `mediaType` field. Kept per
+   * repository: the same bytes pushed elsewhere with another type must not change how this one is served.
+   * `_repositories` and `_digests` cannot be repository path components, so nothing collides.
+   */
+  manifestTypeFile(name: string, d: ParsedDigest): string {
+    return join(this.berth, 'manifest-types', '_repositories', ...name.split('/'), '_digests', `${d.algorithm}-${d.hex}`);
+  }
+
+  /** Where types were recorded per digest before they were kept per repository; read only. */
+  legacyManifestTypeFile(d: ParsedDigest): string {
     return join(this.berth, 'manifest-types', d.algorithm, d.hex);
   }
 

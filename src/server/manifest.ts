@@ -109,21 +109,23 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   return { ...common, kind: 'image', blobs, manifests: [], artifactType: artifactTypeField || config.mediaType };
 }
 
-/** The media type a stored manifest is served with: its own field, else what was recorded, else its shape. */
-export function storedMediaType(bytes: Uint8Array, recorded: string | undefined): string {
+/**
+ * What a stored manifest says of its own type: its `mediaType` field, or undefined when it has none
+ * (then the type its client declared, recorded beside it, decides), and the type its shape implies.
+ */
+export function manifestOwnType(bytes: Uint8Array): { field: string | undefined; shape: string } {
   try {
     const doc: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
     if (isRecord(doc)) {
       const field = doc['mediaType'];
-      if (typeof field === 'string' && field) return field;
-      if (recorded) return recorded;
-      if (doc['schemaVersion'] === 1) return doc['signatures'] ? MediaType.dockerSchema1Signed : MediaType.dockerSchema1;
-      return inferMediaType(doc);
+      if (typeof field === 'string' && field) return { field, shape: field };
+      if (doc['schemaVersion'] === 1) return { field: undefined, shape: doc['signatures'] ? MediaType.dockerSchema1Signed : MediaType.dockerSchema1 };
+      return { field: undefined, shape: inferMediaType(doc) };
     }
   } catch {
     /* served as it is, with the recorded or a neutral type */
   }
-  return recorded ?? 'application/octet-stream';
+  return { field: undefined, shape: 'application/octet-stream' };
 }
 
 /** The referrers-API descriptor of a manifest. */

@@ -21,7 +21,7 @@ import {
   statOrUndefined, writeFileAtomic,
 } from './fsutil';
 import { Layout, parseLink } from './layout';
-import { parseManifest, referrerDescriptor, storedMediaType } from './manifest';
+import { manifestOwnType, parseManifest, referrerDescriptor } from './manifest';
 
 export interface BlobInfo {
   digest: string;
@@ -466,8 +466,10 @@ export class FsStorage implements Storage {
     return d;
   }
 
-  private async readManifestBlob(digest: ParsedDigest): Promise<StoredManifest | undefined> {
-    const cached = this.manifests.get(digest.digest);
+  /** A repository's manifest; its served type may differ between repositories (see `manifestTypeFile`). */
+  private async readManifestBlob(repository: string, digest: ParsedDigest): Promise<StoredManifest | undefined> {
+    const key = `${repository}\0${digest.digest}`;
+    const cached = this.manifests.get(key);
     if (cached) return cached;
     let bytes: Buffer;
     try {
@@ -476,24 +478,35 @@ export class FsStorage implements Storage {
       if (isNotFound(e)) return undefined;
       throw e;
     }
-    const recorded = (await readTextOrUndefined(this.layout.manifestTypeFile(digest)))?.trim();
-    const m: StoredManifest = { digest: digest.digest, mediaType: storedMediaType(bytes, recorded), size: bytes.length, bytes };
-    this.manifests.set(digest.digest, m);
+    const own = manifestOwnType(bytes);
+    const mediaType = own.field ?? (await this.recordedManifestType(repository, digest)) ?? own.shape;
+    const m: StoredManifest = { digest: digest.digest, mediaType, size: bytes.length, bytes };
+    this.manifests.set(key, m);
     return m;
+  }
+
+  private async recordedManifestType(repository: string, digest: ParsedDigest): Promise<string | undefined> {
+    const own = await readTextOrUndefined(this.layout.manifestTypeFile(repository, digest));
+    // Roots written before types were kept per repository have one record per digest.
+    return (own ?? (await readTextOrUndefined(this.layout.legacyManifestTypeFile(digest))))?.trim();
   }
 
   async getManifest(repository: string, ref: ManifestRef): Promise<StoredManifest | undefined> {
     const digest = 'tag' in ref ? await this.resolveTag(repository, ref.tag) : ref.digest;
     if (!digest || !(await this.hasManifest(repository, digest))) return undefined;
-    return this.readManifestBlob(digest);
+    return this.readManifestBlob(repository, digest);
   }
 
   async putManifest(repository: string, d: ParsedDigest, bytes: Buffer, mediaType: string, tag?: string): Promise<StoredManifest> {
     const target = this.layout.blobData(d);
     if (!(await exists(target))) await writeFileAtomic(target, bytes, this.layout.tmpDir, { fsync: true });
     const stored: StoredManifest = { digest: d.digest, mediaType, size: bytes.length, bytes };
-    if (storedMediaType(bytes, undefined) !== mediaType) await writeFileAtomic(this.layout.manifestTypeFile(d), mediaType, this.layout.tmpDir);
-    this.manifests.set(d.digest, stored);
+    if (manifestOwnType(bytes).field === undefined) {
+      // Recorded even when it matches the shape, so a later push of the same bytes with another type
+      // into this repository is served as pushed.
+      await writeFileAtomic(this.layout.manifestTypeFile(repository, d), mediaType, this.layout.tmpDir);
+    }
+    this.manifests.set(`${repository}\0${d.digest}`, stored);
     if (!(await this.hasManifest(repository, d))) {
       await this.writeLink(this.layout.revisionLink(repository, d), d);
       void this.repositories?.then((set) => set.add(repository), () => undefined);
@@ -517,7 +530,7 @@ export class FsStorage implements Storage {
 
   async deleteManifest(repository: string, digest: ParsedDigest): Promise<boolean> {
     if (!(await this.hasManifest(repository, digest))) return false;
-    const m = await this.readManifestBlob(digest);
+    const m = await this.readManifestBlob(repository, digest);
     await removeTree(join(this.layout.revisionLink(repository, digest), '..'));
     this.links.delete(`${repository}\0@${digest.digest}`);
     for (const tag of (await this.listTags(repository)) ?? []) {
@@ -614,7 +627,7 @@ export class FsStorage implements Storage {
       for (const entry of await readdirOrEmpty(join(revisions, alg.name))) {
         const d = parseDigest(`${alg.name}:${entry.name}`);
         if ('problem' in d) continue;
-        const m = await this.readManifestBlob(d);
+        const m = await this.readManifestBlob(repository, d);
         if (m) await this.indexReferrer(repository, m);
       }
     }

@@ -1,0 +1,85 @@
+/**
+ * Manifests pushed by a team member who means harm: what one repository's writer can do to what
+ * other repositories serve, and manifests built to make the parser work. Real server with --config.
+ */
+import { strict as assert } from 'node:assert';
+import { MediaType } from '../../../src/oci/mediaTypes';
+import { buildImage, contentOf } from '../../support/ociImage';
+import { basic, errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
+
+const USERS = { alice: 'alice-pw', mallory: 'mallory-pw' };
+const ACCESS = {
+  rules: [
+    { repositories: ['team-a/**'], users: ['alice'], actions: ['pull', 'push', 'delete'] },
+    { repositories: ['mallory/**'], users: ['mallory'], actions: ['pull', 'push', 'delete'] },
+  ],
+};
+type User = keyof typeof USERS;
+
+const as = (user: User): string => basic(user, USERS[user]);
+
+async function call(reg: TeamRegistry, method: string, path: string, user: User, body?: Buffer, contentType?: string): Promise<Response> {
+  const headers: Record<string, string> = { Authorization: as(user) };
+  if (contentType) headers['Content-Type'] = contentType;
+  return fetch(`${reg.url}${path}`, { method, headers, ...(body ? { body } : {}) });
+}
+
+async function pushBlobs(reg: TeamRegistry, repo: string, user: User, blobs: ReturnType<typeof contentOf>): Promise<void> {
+  for (const blob of blobs) {
+    const res = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/?digest=${blob.descriptor.digest}`, user, blob.bytes, 'application/octet-stream');
+    assert.equal(res.status, 201, await res.text());
+  }
+}
+
+describe('team registry manifests pushed to cause harm', function () {
+  let reg: TeamRegistry;
+
+  before(async function () {
+    reg = await startTeamRegistry({ users: USERS, config: { auth: {}, access: ACCESS } });
+  });
+  after(async function () {
+    await reg?.stop();
+  });
+
+  it("keeps serving a repository's manifest with its own type when another repository pushes the same bytes as another type", async function () {
+    // A manifest without a mediaType field: its type is what the pushing client declared.
+    const image = buildImage({ labels: { unique: String(Math.random()) } });
+    const { mediaType: _dropped, ...withoutField } = image.manifest;
+    const bytes = Buffer.from(JSON.stringify(withoutField));
+    const blobs = contentOf(image).slice(0, -1);
+
+    await pushBlobs(reg, 'team-a/app', 'alice', blobs);
+    const own = await call(reg, 'PUT', '/v2/team-a/app/manifests/1', 'alice', bytes, MediaType.ociManifest);
+    assert.equal(own.status, 201, await own.text());
+    const digest = own.headers.get('docker-content-digest');
+
+    await pushBlobs(reg, 'mallory/copy', 'mallory', blobs);
+    const other = await call(reg, 'PUT', '/v2/mallory/copy/manifests/1', 'mallory', bytes, MediaType.dockerManifest);
+    assert.equal(other.status, 201, await other.text());
+    assert.equal(other.headers.get('docker-content-digest'), digest);
+
+    for (const ref of ['1', digest as string]) {
+      const res = await call(reg, 'GET', `/v2/team-a/app/manifests/${ref}`, 'alice');
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), MediaType.ociManifest, `team-a/app:${ref}`);
+      assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
+    }
+    const theirs = await call(reg, 'GET', '/v2/mallory/copy/manifests/1', 'mallory');
+    assert.equal(theirs.headers.get('content-type'), MediaType.dockerManifest, 'each repository serves the type it was pushed with');
+    await theirs.arrayBuffer();
+  });
+
+  it('serves a manifest re-pushed into the same repository with the type of the latest push', async function () {
+    const image = buildImage({ labels: { unique: String(Math.random()) } });
+    const { mediaType: _dropped, ...withoutField } = image.manifest;
+    const bytes = Buffer.from(JSON.stringify(withoutField));
+    await pushBlobs(reg, 'team-a/retyped', 'alice', contentOf(image).slice(0, -1));
+    for (const type of [MediaType.dockerManifest, MediaType.ociManifest]) {
+      const put = await call(reg, 'PUT', '/v2/team-a/retyped/manifests/1', 'alice', bytes, type);
+      assert.equal(put.status, 201, await put.text());
+      const res = await call(reg, 'HEAD', '/v2/team-a/retyped/manifests/1', 'alice');
+      assert.equal(res.headers.get('content-type'), type);
+    }
+    assert.equal(await errorCode(await call(reg, 'GET', '/v2/team-a/retyped/manifests/1', 'mallory')), 'DENIED');
+  });
+});
