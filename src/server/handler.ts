@@ -433,6 +433,7 @@ export class RegistryHandler {
   }
 
   private async putManifest(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    this.checkWritable();
     const reference = parseReference(ref);
     await this.authorize(ctx, [PUSH(name)]);
     const bytes = await this.readManifestBody(ctx);
@@ -462,11 +463,18 @@ export class RegistryHandler {
     this.emit(ctx, 'push', { mediaType: stored.mediaType, digest: stored.digest, size: stored.size, ...(tag ? { tag } : {}) });
   }
 
+  /** A read-only registry (a pull-through cache) refuses before reading a body or asking for credentials. */
+  private checkWritable(): void {
+    const reason = this.opts.hooks.readOnlyReason;
+    if (reason !== undefined) throw new RegistryError('UNSUPPORTED', reason, undefined, 405);
+  }
+
   private checkDeleteEnabled(): void {
     if (!this.opts.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deletion is disabled on this registry (storage.delete.enabled: false)', undefined, 405);
   }
 
   private async deleteManifest(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    this.checkWritable();
     const reference = parseReference(ref);
     await this.authorize(ctx, [DELETE(name)]);
     this.checkDeleteEnabled();
@@ -518,6 +526,7 @@ export class RegistryHandler {
   }
 
   private async deleteBlob(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
+    this.checkWritable();
     const digest = checkDigest(ref);
     await this.authorize(ctx, [DELETE(name)]);
     this.checkDeleteEnabled();
@@ -543,15 +552,18 @@ export class RegistryHandler {
   }
 
   private async startUpload(ctx: Ctx, [name = '']: string[]): Promise<void> {
+    this.checkWritable();
     await this.authorize(ctx, [PUSH(name)]);
     const mount = ctx.query.get('mount');
     if (mount !== null) {
       const digest = checkDigest(mount, 'mount digest');
       const from = ctx.query.get('from') ?? undefined;
       if (from !== undefined) checkName(from, hostOf(ctx.req));
-      // A source the caller may not read is treated as absent: the client uploads instead.
-      const readable = from === undefined || (await this.mayAccess(ctx, [ANY(from)]));
-      const mounted = readable ? await this.storage.mountBlob(name, digest, from) : undefined;
+      // A source the caller may not read is treated as absent: the client uploads instead. Without
+      // `from`, only a repository the caller may pull can be the source.
+      const mayPull = (source: string): Promise<boolean> => this.mayAccess(ctx, [ANY(source)]);
+      const readable = from === undefined || (await mayPull(from));
+      const mounted = readable ? await this.storage.mountBlob(name, digest, from, mayPull) : undefined;
       if (mounted) {
         this.blobCreated(ctx, name, mounted.digest);
         this.emit(ctx, 'mount', { mediaType: 'application/octet-stream', digest: mounted.digest, size: mounted.size }, from ? { fromRepository: from } : {});
@@ -602,6 +614,7 @@ export class RegistryHandler {
   }
 
   private async patchUpload(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
+    this.checkWritable();
     const id = this.uploadId(rawId);
     await this.authorize(ctx, [PUSH(name)]);
     const start = this.chunkStart(ctx);
@@ -610,6 +623,7 @@ export class RegistryHandler {
   }
 
   private async putUpload(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
+    this.checkWritable();
     const id = this.uploadId(rawId);
     await this.authorize(ctx, [PUSH(name)]);
     const digest = checkDigest(ctx.query.get('digest'));
@@ -622,6 +636,7 @@ export class RegistryHandler {
   }
 
   private async cancelUpload(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
+    this.checkWritable();
     const id = this.uploadId(rawId);
     await this.authorize(ctx, [PUSH(name)]);
     if (!(await this.storage.cancelUpload(name, id))) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`, { uuid: id });

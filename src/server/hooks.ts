@@ -119,6 +119,11 @@ export interface ServerHooks {
   storageWrappers: ((storage: Storage) => Storage)[];
   /** Replaces the plain HTTP server (TLS). `scheme` is printed in the `listening on` line. */
   serverFactory?: { scheme: 'http' | 'https'; create(listener: RequestListener): Server };
+  /**
+   * Set when the registry refuses every write (pushes, mounts, deletes) with 405 UNSUPPORTED; the
+   * text says why and how to change it (a pull-through cache).
+   */
+  readOnlyReason?: string;
   /** Called once the server is shutting down, to stop timers and flush queues. */
   onClose: (() => Promise<void> | void)[];
 }

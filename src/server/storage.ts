@@ -58,8 +58,12 @@ export interface Storage {
   readBlob(digest: ParsedDigest, range?: ByteRange): Promise<Readable>;
   /** Unlinks a blob from a repository; false when it was not linked. */
   deleteBlob(repository: string, digest: ParsedDigest): Promise<boolean>;
-  /** Links a blob held elsewhere into `repository`: from `from` when given, else from anywhere in the registry. */
-  mountBlob(repository: string, digest: ParsedDigest, from?: string): Promise<BlobInfo | undefined>;
+  /**
+   * Links a blob held elsewhere into `repository`: from `from` when given; else, with `mayPull`, from
+   * a repository that holds it and passes `mayPull`; with neither, from anywhere in the registry
+   * (only for the registry's own use, never on a client's behalf).
+   */
+  mountBlob(repository: string, digest: ParsedDigest, from?: string, mayPull?: (source: string) => Promise<boolean>): Promise<BlobInfo | undefined>;
 
   startUpload(repository: string): Promise<UploadStatus>;
   uploadStatus(repository: string, id: string): Promise<UploadStatus | undefined>;
@@ -228,6 +232,9 @@ export async function sendBlob(stream: Readable, out: Writable): Promise<void> {
   }
 }
 
+/** A mount without `from` looks in at most this many repositories before answering with an upload instead. */
+const MAX_MOUNT_SOURCES_CHECKED = 1000;
+
 const UPLOAD_WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 
 export interface FsStorageOptions {
@@ -292,10 +299,12 @@ export class FsStorage implements Storage {
     return true;
   }
 
-  async mountBlob(repository: string, digest: ParsedDigest, from?: string): Promise<BlobInfo | undefined> {
+  async mountBlob(repository: string, digest: ParsedDigest, from?: string, mayPull?: (source: string) => Promise<boolean>): Promise<BlobInfo | undefined> {
     let size: number | undefined;
     if (from !== undefined) {
       size = (await this.statBlob(from, digest))?.size;
+    } else if (mayPull) {
+      size = await this.sizeInPullableRepository(digest, mayPull);
     } else {
       const st = await statOrUndefined(this.layout.blobData(digest));
       size = st?.isFile() ? st.size : undefined;
@@ -303,6 +312,20 @@ export class FsStorage implements Storage {
     if (size === undefined) return undefined;
     await this.writeLink(this.layout.layerLink(repository, digest), digest);
     return { digest: digest.digest, size };
+  }
+
+  /** The blob's size when a repository the caller may pull links it; the search stops after a bounded number of looks. */
+  private async sizeInPullableRepository(digest: ParsedDigest, mayPull: (source: string) => Promise<boolean>): Promise<number | undefined> {
+    if (!(await statOrUndefined(this.layout.blobData(digest)))?.isFile()) return undefined;
+    let looked = 0;
+    for (const candidate of await this.listRepositories()) {
+      if (looked >= MAX_MOUNT_SOURCES_CHECKED) return undefined;
+      if (!(await mayPull(candidate))) continue;
+      looked++;
+      const info = await this.statBlob(candidate, digest);
+      if (info) return info.size;
+    }
+    return undefined;
   }
 
   // ---- uploads ----

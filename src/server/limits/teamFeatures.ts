@@ -41,7 +41,8 @@ export const TEAM_CONFIG_HELP = `Team sections of the YAML config (all optional)
   tls:           {certificate: FILE.crt, key: FILE.key}
   limits:        {maxBlobSize: 32GiB, maxRequestBodySize: 1MiB, maxConcurrentUploads: 64, headersTimeout: 15s,
                   idleTimeout: 60s, keepAliveTimeout: 5s, maxFailedLoginsPerMinute: 10}
-  proxy:         {remoteurl: URL, username: U, password: P, ttl: 168h}   pull-through cache
+  proxy:         {remoteurl: URL, username: U, password: P, ttl: 168h, allowWrites: false}
+                 pull-through cache; read-only (405 on pushes and deletes) unless allowWrites
   notifications: endpoints: [{name, url, headers: {H: [V]}, timeout: 1s, threshold: 10, backoff: 1s, ignore: {actions: [pull]}}]
   metrics:       {enabled: true}   Prometheus text on /metrics; /healthz is always served
 `;
@@ -169,7 +170,10 @@ registerServerPlugin(async (ctx) => {
         }
       },
     }));
-    log('info', 'pull-through cache on', { upstream: upstream.remote, ttlMs: proxy.ttlMs, authenticated: proxy.username !== undefined });
+    if (!proxy.allowWrites) {
+      hooks.readOnlyReason = `this registry is a pull-through cache of ${upstream.remote} and is read-only: a push here would replace the upstream's content for everyone (set proxy.allowWrites: true to allow pushes and deletes)`;
+    }
+    log('info', 'pull-through cache on', { upstream: upstream.remote, ttlMs: proxy.ttlMs, authenticated: proxy.username !== undefined, allowWrites: proxy.allowWrites });
   }
 
   const notifications = sections.get('notifications') as NotificationsConfig | undefined;

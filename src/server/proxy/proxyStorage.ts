@@ -5,12 +5,15 @@
  * afterwards. Tags are asked of the upstream again once older than the TTL; when the upstream
  * cannot be reached, whatever is cached is served.
  *
- *   proxy: { remoteurl: https://registry-1.docker.io, username: u, password: p, ttl: 168h }
+ *   proxy: { remoteurl: https://registry-1.docker.io, username: u, password: p, ttl: 168h, allowWrites: false }
+ *
+ * The cache is read-only unless `allowWrites` is set: a push of `library/alpine:latest` would
+ * otherwise replace the upstream's tag for every user until the TTL ran out.
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { digestOf, parseDigest, type DigestAlgorithm, type ParsedDigest } from '../../oci/digest';
 import { overrideStorage } from '../limits/forwardStorage';
-import { ConfigValueError, optDurationMs, optString, optUrl, readSection } from '../limits/configValues';
+import { ConfigValueError, optBool, optDurationMs, optString, optUrl, readSection } from '../limits/configValues';
 import type { BlobInfo, ByteRange, ManifestRef, Storage, StoredManifest } from '../storage';
 import { UpstreamClient, UpstreamError } from './upstream';
 
@@ -19,16 +22,18 @@ export interface ProxyConfig {
   username?: string;
   password?: string;
   ttlMs: number;
+  /** Pushes and deletes on the cache; off by default, since a pushed tag would hide the upstream's for everyone. */
+  allowWrites: boolean;
 }
 
 export function readProxyConfig(section: unknown, path = 'proxy'): ProxyConfig {
-  const s = readSection(section, path, ['remoteurl', 'username', 'password', 'ttl']);
+  const s = readSection(section, path, ['remoteurl', 'username', 'password', 'ttl', 'allowWrites']);
   const remoteUrl = optUrl(s, 'remoteurl', path);
   if (!remoteUrl) throw new ConfigValueError(`${path}.remoteurl`, 'is required: the upstream registry, e.g. https://registry-1.docker.io');
   const username = optString(s, 'username', path);
   const password = optString(s, 'password', path);
   if ((username === undefined) !== (password === undefined)) throw new ConfigValueError(path, 'username and password go together');
-  return { remoteUrl, ttlMs: optDurationMs(s, 'ttl', path) ?? 168 * 3_600_000, ...(username !== undefined ? { username, password } : {}) };
+  return { remoteUrl, ttlMs: optDurationMs(s, 'ttl', path) ?? 168 * 3_600_000, allowWrites: optBool(s, 'allowWrites', path) ?? false, ...(username !== undefined ? { username, password } : {}) };
 }
 
 export type CacheResult = 'hit' | 'miss' | 'stale';
