@@ -9,10 +9,10 @@ import { digestOf, parseDigest, type DigestAlgorithm, type ParsedDigest } from '
 import { MediaType } from '../oci/mediaTypes';
 import { MAX_NAME_WITH_HOST, REPOSITORY_NAME, TAG } from '../oci/names';
 import { RegistryError, RegistryErrors } from './errors';
-import type { Access, EventTarget, RegistryEvent, RequestRecord, ServerHooks } from './hooks';
+import { allowAll, type Access, type EventTarget, type RegistryEvent, type RequestRecord, type ServerHooks } from './hooks';
 import { isUploadId } from './layout';
 import { parseManifest } from './manifest';
-import { sendBlob, type ManifestRef, type Storage } from './storage';
+import { sendBlob, type ManifestRef, type Storage, type UploadStatus } from './storage';
 
 export interface HandlerOptions {
   storage: Storage;
@@ -560,10 +560,10 @@ export class RegistryHandler {
       const from = ctx.query.get('from') ?? undefined;
       if (from !== undefined) checkName(from, hostOf(ctx.req));
       // A source the caller may not read is treated as absent: the client uploads instead. Without
-      // `from`, only a repository the caller may pull can be the source.
+      // `from`, only a repository the caller may pull can be the source, unless everyone may pull everything.
       const mayPull = (source: string): Promise<boolean> => this.mayAccess(ctx, [ANY(source)]);
       const readable = from === undefined || (await mayPull(from));
-      const mounted = readable ? await this.storage.mountBlob(name, digest, from, mayPull) : undefined;
+      const mounted = readable ? await this.storage.mountBlob(name, digest, from, this.opts.hooks.access === allowAll ? undefined : mayPull) : undefined;
       if (mounted) {
         this.blobCreated(ctx, name, mounted.digest);
         this.emit(ctx, 'mount', { mediaType: 'application/octet-stream', digest: mounted.digest, size: mounted.size }, from ? { fromRepository: from } : {});
@@ -573,7 +573,7 @@ export class RegistryHandler {
     const digestParam = ctx.query.get('digest');
     if (digestParam !== null) {
       const digest = checkDigest(digestParam);
-      const upload = await this.storage.startUpload(name);
+      const upload = await this.storage.startUpload(name, ctx.user);
       try {
         const blob = await this.storage.finishUpload(name, upload.id, digest, ctx.req);
         this.blobCreated(ctx, name, blob.digest);
@@ -583,7 +583,7 @@ export class RegistryHandler {
       }
       return;
     }
-    const upload = await this.storage.startUpload(name);
+    const upload = await this.storage.startUpload(name, ctx.user);
     this.send(ctx, 202, this.uploadHeaders(name, upload.id, 0));
   }
 
@@ -592,10 +592,22 @@ export class RegistryHandler {
     return id;
   }
 
+  /**
+   * An upload belongs to the user who started it: anyone else holding its UUID (from a log, a proxy)
+   * is told it is unknown, the same answer as for a UUID that never existed.
+   */
+  private async checkUploadOwner(ctx: Ctx, name: string, id: string): Promise<UploadStatus | undefined> {
+    const status = await this.storage.uploadStatus(name, id);
+    if (status && status.owner !== ctx.user) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown, finished, or was started by another user`, { uuid: id });
+    }
+    return status;
+  }
+
   private async uploadStatus(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
     const id = this.uploadId(rawId);
     await this.authorize(ctx, [PUSH(name)]);
-    const status = await this.storage.uploadStatus(name, id);
+    const status = await this.checkUploadOwner(ctx, name, id);
     if (!status) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`, { uuid: id });
     this.send(ctx, 204, this.uploadHeaders(name, id, status.offset));
   }
@@ -617,6 +629,7 @@ export class RegistryHandler {
     this.checkWritable();
     const id = this.uploadId(rawId);
     await this.authorize(ctx, [PUSH(name)]);
+    await this.checkUploadOwner(ctx, name, id);
     const start = this.chunkStart(ctx);
     const status = await this.storage.appendUpload(name, id, ctx.req, start);
     this.send(ctx, 202, this.uploadHeaders(name, id, status.offset));
@@ -626,6 +639,7 @@ export class RegistryHandler {
     this.checkWritable();
     const id = this.uploadId(rawId);
     await this.authorize(ctx, [PUSH(name)]);
+    await this.checkUploadOwner(ctx, name, id);
     const digest = checkDigest(ctx.query.get('digest'));
     const start = this.chunkStart(ctx);
     const length = ctx.req.headers['content-length'];
@@ -639,6 +653,7 @@ export class RegistryHandler {
     this.checkWritable();
     const id = this.uploadId(rawId);
     await this.authorize(ctx, [PUSH(name)]);
+    await this.checkUploadOwner(ctx, name, id);
     if (!(await this.storage.cancelUpload(name, id))) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`, { uuid: id });
     this.send(ctx, 204, {});
   }

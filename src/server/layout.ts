@@ -97,6 +97,11 @@ export class Layout {
     return join(this.uploadDir(name, id), 'data');
   }
 
+  /** Berth's own file beside distribution's: the user who started the upload (absent: anonymous). */
+  uploadOwner(name: string, id: string): string {
+    return join(this.uploadDir(name, id), 'berth-owner');
+  }
+
   uploadStartedAt(name: string, id: string): string {
     return join(this.uploadDir(name, id), 'startedat');
   }

@@ -40,6 +40,8 @@ export interface UploadStatus {
   repository: string;
   /** Bytes received so far. */
   offset: number;
+  /** The user who started the upload; only they may continue, finish or cancel it. Absent: anonymous. */
+  owner?: string;
 }
 
 export interface ByteRange {
@@ -65,7 +67,7 @@ export interface Storage {
    */
   mountBlob(repository: string, digest: ParsedDigest, from?: string, mayPull?: (source: string) => Promise<boolean>): Promise<BlobInfo | undefined>;
 
-  startUpload(repository: string): Promise<UploadStatus>;
+  startUpload(repository: string, owner?: string): Promise<UploadStatus>;
   uploadStatus(repository: string, id: string): Promise<UploadStatus | undefined>;
   /** Appends a chunk. With `start`, it must equal the current offset, else 416. */
   appendUpload(repository: string, id: string, body: Readable, start?: number): Promise<UploadStatus>;
@@ -93,6 +95,7 @@ export interface Storage {
 
 interface UploadState {
   offset: number;
+  owner?: string;
   /** The running sha256 of everything appended; dropped when a chunk failed midway. */
   digester?: Digester;
 }
@@ -334,15 +337,17 @@ export class FsStorage implements Storage {
     return `${repository}\0${id}`;
   }
 
-  async startUpload(repository: string): Promise<UploadStatus> {
+  async startUpload(repository: string, owner?: string): Promise<UploadStatus> {
     const id = randomUUID();
     const dir = this.layout.uploadDir(repository, id);
     await mkdir(dir, { recursive: true });
     // Distribution's own files, so either registry can purge the other's abandoned uploads.
     await writeFile(this.layout.uploadStartedAt(repository, id), new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    // Kept on disk so the binding to its user survives a restart.
+    if (owner !== undefined) await writeFile(this.layout.uploadOwner(repository, id), owner);
     await writeFile(this.layout.uploadData(repository, id), '');
-    this.uploads.set(this.uploadKey(repository, id), { offset: 0, digester: new Digester('sha256') });
-    return { id, repository, offset: 0 };
+    this.uploads.set(this.uploadKey(repository, id), { offset: 0, digester: new Digester('sha256'), ...(owner !== undefined ? { owner } : {}) });
+    return { id, repository, offset: 0, ...(owner !== undefined ? { owner } : {}) };
   }
 
   private async loadUpload(repository: string, id: string): Promise<UploadState | undefined> {
@@ -352,14 +357,15 @@ export class FsStorage implements Storage {
     const st = await statOrUndefined(this.layout.uploadData(repository, id));
     if (!st?.isFile()) return undefined;
     // A session from before a restart: its running hash is gone, so the file is hashed at the end.
-    const state: UploadState = { offset: st.size, ...(st.size === 0 ? { digester: new Digester('sha256') } : {}) };
+    const owner = await readTextOrUndefined(this.layout.uploadOwner(repository, id));
+    const state: UploadState = { offset: st.size, ...(st.size === 0 ? { digester: new Digester('sha256') } : {}), ...(owner !== undefined ? { owner } : {}) };
     this.uploads.set(key, state);
     return state;
   }
 
   async uploadStatus(repository: string, id: string): Promise<UploadStatus | undefined> {
     const s = await this.loadUpload(repository, id);
-    return s ? { id, repository, offset: s.offset } : undefined;
+    return s ? { id, repository, offset: s.offset, ...(s.owner !== undefined ? { owner: s.owner } : {}) } : undefined;
   }
 
   private async appendLocked(repository: string, id: string, state: UploadState, body: Readable, start: number | undefined): Promise<void> {

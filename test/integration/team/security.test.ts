@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { digestOf } from '../../../src/oci/digest';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { buildImage, pushBuilt, randomLayer } from '../../support/ociImage';
-import { basic, startTeamRegistry, type TeamRegistry } from './teamRegistry';
+import { basic, errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const USERS = { alice: 'alice-pw', bob: 'bob-pw' };
 type User = keyof typeof USERS;
@@ -164,4 +164,38 @@ describe('team registry: a pull-through cache is read-only unless configured oth
     const res = await call(writable, 'GET', '/v2/library/own/manifests/1', 'bob', undefined, { Accept: image.mediaType });
     assert.equal(res.status, 200);
   });
+});
+
+describe('team registry: an upload session belongs to the user who started it', function () {
+  let reg: TeamRegistry;
+  before(async function () {
+    reg = await startTeamRegistry({ users: USERS, config: { auth: {}, access: ACCESS } });
+  });
+  after(async function () {
+    await reg?.stop();
+  });
+
+  const foreign: Array<{ what: string; method: string; query?: string; body?: string }> = [
+    { what: 'asks its status', method: 'GET' },
+    { what: 'appends a chunk', method: 'PATCH', body: 'injected' },
+    { what: 'finishes it with own bytes', method: 'PUT', query: `?digest=${digestOf('injected')}`, body: 'injected' },
+    { what: 'cancels it', method: 'DELETE' },
+  ];
+  for (const f of foreign) {
+    it(`answers 404 BLOB_UPLOAD_UNKNOWN when another user who may push there ${f.what} with its UUID, and the owner carries on`, async function () {
+      const start = await call(reg, 'POST', '/v2/library/shared/blobs/uploads/', 'alice');
+      assert.equal(start.status, 202);
+      const location = start.headers.get('location') ?? '';
+      const first = await call(reg, 'PATCH', location, 'alice', 'hello ', { 'Content-Type': 'application/octet-stream' });
+      assert.equal(first.status, 202);
+      const res = await call(reg, f.method, `${location}${f.query ?? ''}`, 'bob', f.body, { 'Content-Type': 'application/octet-stream' });
+      assert.equal(res.status, 404);
+      assert.equal(await errorCode(res), 'BLOB_UPLOAD_UNKNOWN');
+      const status = await call(reg, 'GET', location, 'alice');
+      assert.equal(status.status, 204);
+      assert.equal(status.headers.get('range'), '0-5', 'nothing was appended by the other user');
+      const done = await call(reg, 'PUT', `${location}?digest=${digestOf('hello world')}`, 'alice', 'world', { 'Content-Type': 'application/octet-stream' });
+      assert.equal(done.status, 201, await done.text());
+    });
+  }
 });
