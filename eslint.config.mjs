@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Only the thin adapters and the extension's UI layers may touch vscode.
-    files: ['src/oci/**', 'src/client/**', 'src/server/**', 'src/engine/**', 'src/credentials/**'],
+    files: ['src/oci/**', 'src/client/**', 'src/server/**', 'src/engine/**', 'src/credentials/**', 'src/image/**'],
     ignores: ['src/credentials/secretStore.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'This layer is vscode-free; use an adapter.' }] }] },
   },
