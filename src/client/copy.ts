@@ -7,6 +7,7 @@
 import { manifestReference, type Reference } from '../oci/reference';
 import type { Descriptor } from '../oci/types';
 import { isIndex } from '../oci/types';
+import { runPool } from '../oci/pool';
 import { RegistryError } from './errors';
 import type { Registry, RegistryClient } from './registryClient';
 
@@ -37,17 +38,6 @@ export interface CopyResult {
 }
 
 const MAX_INDEX_DEPTH = 4;
-
-async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
-}
 
 class Copier {
   readonly result: Omit<CopyResult, 'digest' | 'mediaType' | 'reference'> = { blobsCopied: 0, blobsMounted: 0, blobsSkipped: 0, bytesCopied: 0, manifestsPushed: 0 };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseDigest, type ParsedDigest } from '../oci/digest';
 import { exists, readTextOrUndefined, readdirOrEmpty, removeTree } from './fsutil';
 import { Layout, parseLink } from './layout';
+import { parseManifestJson } from './manifest';
 
 export interface GcOptions {
   dryRun: boolean;
@@ -37,7 +38,7 @@ function strings(v: unknown): string[] {
 export function manifestReferences(bytes: Buffer): ManifestRefs {
   let doc: Record<string, unknown>;
   try {
-    doc = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    doc = parseManifestJson(bytes) as Record<string, unknown>;
   } catch {
     return { children: [], blobs: [] };
   }

@@ -11,7 +11,8 @@ import { MAX_NAME_WITH_HOST, REPOSITORY_NAME, TAG } from '../oci/names';
 import { RegistryError, RegistryErrors } from './errors';
 import { allowAll, type Access, type EventTarget, type RegistryEvent, type RequestRecord, type ServerHooks } from './hooks';
 import { isUploadId } from './layout';
-import { parseManifest } from './manifest';
+import { JsonDepthGuard, manifestTooDeep, parseManifest, type ParsedManifest } from './manifest';
+import { runPool } from '../oci/pool';
 import { sendBlob, type ManifestRef, type Storage, type UploadStatus } from './storage';
 
 export interface HandlerOptions {
@@ -26,6 +27,10 @@ export interface HandlerOptions {
 
 /** A manifest body over the limit is read and dropped up to this size, beyond it the connection is cut. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+/** Existence checks of a pushed manifest's references running at once. */
+const REFERENCE_CHECKS_IN_FLIGHT = 16;
+/** Missing references named in one MANIFEST_BLOB_UNKNOWN answer; checking stops there. */
+const MAX_REPORTED_MISSING = 100;
 
 /** Larger pages are cut here and continued through `Link`, as the spec allows. */
 const MAX_PAGE_ENTRIES = 10_000;
@@ -414,22 +419,46 @@ export class RegistryHandler {
       res.setHeader('Connection', 'close');
       throw tooLarge(String(declared));
     }
+    // The depth is checked as chunks arrive: a nesting bomb costs a scan, never a JSON.parse.
+    const depth = new JsonDepthGuard();
     const body = await new Promise<Buffer | undefined>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size <= max) chunks.push(chunk);
+        if (size <= max && depth.feed(chunk)) chunks.push(chunk);
         else if (size > DISCARD_LIMIT_BYTES) req.destroy();
       });
-      req.once('end', () => resolve(size <= max ? Buffer.concat(chunks, size) : undefined));
+      req.once('end', () => resolve(size > max ? undefined : depth.exceeded ? Buffer.alloc(0) : Buffer.concat(chunks, size)));
       req.once('error', reject);
       req.once('close', () => {
         if (!req.complete) reject(new Error('client closed the connection while sending a manifest'));
       });
     });
     if (!body) throw tooLarge(Number.isFinite(declared) ? String(declared) : `more than ${max}`);
+    if (depth.exceeded) throw manifestTooDeep(depth.maxDepth);
     return body;
+  }
+
+  /**
+   * What a manifest names that the repository lacks. A few checks at a time, each digest once, and
+   * no more than MAX_REPORTED_MISSING reported: a manifest listing 40,000 unknown layers must not
+   * queue 80,000 file system calls at once and hold up every other client.
+   */
+  private async missingReferences(name: string, parsed: ParsedManifest): Promise<RegistryError[]> {
+    const missing: RegistryError[] = [];
+    const checks = [
+      ...[...new Map(parsed.blobs.map((b) => [b.digest, b])).values()].map((b) => ({ kind: 'blob' as const, digest: b })),
+      ...[...new Map(parsed.manifests.map((m) => [m.digest, m])).values()].map((m) => ({ kind: 'manifest' as const, digest: m })),
+    ];
+    await runPool(checks, REFERENCE_CHECKS_IN_FLIGHT, async ({ kind, digest }) => {
+      if (missing.length >= MAX_REPORTED_MISSING) return;
+      if (kind === 'blob' ? await this.storage.statBlob(name, digest) : await this.storage.hasManifest(name, digest)) return;
+      missing.push(new RegistryError('MANIFEST_BLOB_UNKNOWN', kind === 'blob'
+        ? `blob ${digest.digest} is not in repository ${name}; push it before the manifest`
+        : `manifest ${digest.digest} is not in repository ${name}; push it before the index`, { digest: digest.digest }));
+    });
+    return missing;
   }
 
   private async putManifest(ctx: Ctx, [name = '', ref = '']: string[]): Promise<void> {
@@ -437,21 +466,13 @@ export class RegistryHandler {
     const reference = parseReference(ref);
     await this.authorize(ctx, [PUSH(name)]);
     const bytes = await this.readManifestBody(ctx);
-    const parsed = parseManifest(bytes, ctx.req.headers['content-type']);
+    const parsed = parseManifest(bytes, ctx.req.headers['content-type'], true);
     const algorithm: DigestAlgorithm = 'digest' in reference ? reference.digest.algorithm : 'sha256';
     const digest = checkDigest(digestOf(bytes, algorithm));
     if ('digest' in reference && reference.digest.digest !== digest.digest) {
       throw new RegistryError('DIGEST_INVALID', `the manifest's digest is ${digest.digest}, not ${reference.digest.digest}`, { digest: reference.digest.digest });
     }
-    const missing: RegistryError[] = [];
-    await Promise.all([
-      ...parsed.blobs.map(async (b) => {
-        if (!(await this.storage.statBlob(name, b))) missing.push(new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${b.digest} is not in repository ${name}; push it before the manifest`, { digest: b.digest }));
-      }),
-      ...parsed.manifests.map(async (c) => {
-        if (!(await this.storage.hasManifest(name, c))) missing.push(new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest ${c.digest} is not in repository ${name}; push it before the index`, { digest: c.digest }));
-      }),
-    ]);
+    const missing = await this.missingReferences(name, parsed);
     if (missing.length > 0) throw new RegistryErrors(missing);
     const tag = 'tag' in reference ? reference.tag : undefined;
     const stored = await this.storage.putManifest(name, digest, bytes, parsed.mediaType, tag);

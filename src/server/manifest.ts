@@ -23,6 +23,82 @@ export interface ParsedManifest {
   annotations?: Record<string, string>;
 }
 
+/**
+ * How deep a manifest's JSON may nest. Real manifests nest four or five levels (an index's
+ * platform features); V8's JSON.parse slows down more than linearly with depth, so an 8 MiB bomb of
+ * brackets would hold the event loop for seconds. Go's encoding/json, which distribution uses, stops at 10,000.
+ */
+export const MAX_MANIFEST_DEPTH = 64;
+
+/**
+ * Follows the nesting depth of JSON as its bytes arrive, without parsing it, so a bomb is recognised
+ * while it is still being received, at a few ms per MiB, in slices no longer than one chunk.
+ * Byte-wise is exact for UTF-8: `"` and `\` never occur inside a multi-byte character.
+ */
+export class JsonDepthGuard {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private deepest = 0;
+
+  constructor(readonly maxDepth = MAX_MANIFEST_DEPTH) {}
+
+  /** The deepest nesting seen so far. */
+  get maxSeen(): number {
+    return this.deepest;
+  }
+
+  get exceeded(): boolean {
+    return this.deepest > this.maxDepth;
+  }
+
+  /** Reads one more chunk; stops reading (and returns false) once the limit is passed. */
+  feed(chunk: Uint8Array): boolean {
+    if (this.exceeded) return false;
+    let { depth, inString, escaped } = this;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i] as number;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 0x5c) escaped = true;
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) {
+        inString = true;
+      } else if (c === 0x7b || c === 0x5b) {
+        if (++depth > this.deepest) {
+          this.deepest = depth;
+          if (depth > this.maxDepth) break;
+        }
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+      }
+    }
+    Object.assign(this, { depth, inString, escaped });
+    return !this.exceeded;
+  }
+}
+
+/** The error for a manifest nested deeper than `maxDepth`. */
+export function manifestTooDeep(maxDepth = MAX_MANIFEST_DEPTH): RegistryError {
+  return invalid(`manifest nests deeper than ${maxDepth} levels of objects and arrays; no manifest needs that many, so it is refused`);
+}
+
+/**
+ * JSON.parse for manifests, refusing one nested deeper than `MAX_MANIFEST_DEPTH` before parsing.
+ * `depthChecked`: the caller already ran a JsonDepthGuard over these bytes.
+ */
+export function parseManifestJson(bytes: Uint8Array, depthChecked = false): unknown {
+  if (!depthChecked) {
+    const guard = new JsonDepthGuard();
+    if (!guard.feed(bytes)) throw manifestTooDeep(guard.maxDepth);
+  }
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (e) {
+    throw invalid(`manifest is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
 function invalid(message: string, detail?: unknown): RegistryError {
   return new RegistryError('MANIFEST_INVALID', message, detail);
 }
@@ -59,13 +135,8 @@ export function inferMediaType(doc: Record<string, unknown>): string {
  * manifest's `mediaType` field are present they must agree (the spec requires clients to send the
  * field's value), and the type must be one the registry serves.
  */
-export function parseManifest(bytes: Uint8Array, contentType: string | undefined): ParsedManifest {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (e) {
-    throw invalid(`manifest is not valid JSON: ${(e as Error).message}`);
-  }
+export function parseManifest(bytes: Uint8Array, contentType: string | undefined, depthChecked = false): ParsedManifest {
+  const doc = parseManifestJson(bytes, depthChecked);
   if (!isRecord(doc)) throw invalid('manifest is not a JSON object');
   const header = bareMediaType(contentType);
   const field = doc['mediaType'];
@@ -115,7 +186,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
  */
 export function manifestOwnType(bytes: Uint8Array): { field: string | undefined; shape: string } {
   try {
-    const doc: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    const doc = parseManifestJson(bytes);
     if (isRecord(doc)) {
       const field = doc['mediaType'];
       if (typeof field === 'string' && field) return { field, shape: field };
@@ -123,7 +194,7 @@ export function manifestOwnType(bytes: Uint8Array): { field: string | undefined;
       return { field: undefined, shape: inferMediaType(doc) };
     }
   } catch {
-    /* served as it is, with the recorded or a neutral type */
+    /* not JSON, or a bomb stored by another registry: served as it is, with the recorded or a neutral type */
   }
   return { field: undefined, shape: 'application/octet-stream' };
 }

@@ -626,7 +626,16 @@ export class FsStorage implements Storage {
 
   // ---- referrers ----
 
+  /**
+   * Whether a manifest may name a subject, without parsing it: most do not, and parsing a large
+   * manifest a second time after the handler's check would double its cost. Escapes could spell the key.
+   */
+  private static maySubject(bytes: Buffer): boolean {
+    return bytes.includes('"subject"') || bytes.includes('\\u');
+  }
+
   private subjectOf(m: StoredManifest): ParsedDigest | undefined {
+    if (!FsStorage.maySubject(m.bytes)) return undefined;
     try {
       return parseManifest(m.bytes, m.mediaType).subject;
     } catch {
@@ -635,6 +644,7 @@ export class FsStorage implements Storage {
   }
 
   private async indexReferrer(repository: string, m: StoredManifest): Promise<void> {
+    if (!FsStorage.maySubject(m.bytes)) return;
     let parsed;
     try {
       parsed = parseManifest(m.bytes, m.mediaType);

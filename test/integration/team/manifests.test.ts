@@ -3,8 +3,9 @@
  * other repositories serve, and manifests built to make the parser work. Real server with --config.
  */
 import { strict as assert } from 'node:assert';
+import { request } from 'node:http';
 import { MediaType } from '../../../src/oci/mediaTypes';
-import { buildImage, contentOf } from '../../support/ociImage';
+import { buildImage, contentOf, type BuiltImage } from '../../support/ociImage';
 import { basic, errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const USERS = { alice: 'alice-pw', mallory: 'mallory-pw' };
@@ -81,5 +82,68 @@ describe('team registry manifests pushed to cause harm', function () {
       assert.equal(res.headers.get('content-type'), type);
     }
     assert.equal(await errorCode(await call(reg, 'GET', '/v2/team-a/retyped/manifests/1', 'mallory')), 'DENIED');
+  });
+
+  async function pushImage(repo: string, user: User): Promise<{ image: BuiltImage; digest: string }> {
+    const image = buildImage({ labels: { unique: String(Math.random()) } });
+    await pushBlobs(reg, repo, user, contentOf(image).slice(0, -1));
+    const res = await call(reg, 'PUT', `/v2/${repo}/manifests/1`, user, image.bytes, image.mediaType);
+    assert.equal(res.status, 201, await res.text());
+    return { image, digest: image.digest };
+  }
+
+  it('refuses an 8 MiB nesting bomb with MANIFEST_INVALID and answers other clients while it arrives', async function () {
+    const { image, digest } = await pushImage('team-a/base', 'alice');
+    // A valid referrer of team-a/base in every way but one: an extra field nested four million levels deep.
+    const head = JSON.stringify({
+      schemaVersion: 2, mediaType: MediaType.ociManifest, config: image.manifest.config, layers: [],
+      subject: { mediaType: MediaType.ociManifest, digest, size: image.bytes.length },
+    }).slice(0, -1) + ',"x":';
+    const depth = Math.floor((8 * 1024 * 1024 - head.length - 1) / 2);
+    const bomb = Buffer.from(`${head}${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    assert.ok(bomb.length <= 8 * 1024 * 1024);
+
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${reg.url}/v2/team-a/base/manifests/bomb`, {
+        method: 'PUT', headers: { Authorization: as('alice'), 'Content-Type': MediaType.ociManifest, 'Content-Length': bomb.length },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      // Half now; the other half once another client has been answered.
+      req.write(bomb.subarray(0, bomb.length / 2));
+      void call(reg, 'GET', '/v2/team-a/base/tags/list', 'alice').then(async (res) => {
+        assert.equal(res.status, 200);
+        assert.deepEqual((await res.json() as { tags: string[] }).tags, ['1']);
+        req.end(bomb.subarray(bomb.length / 2));
+      }).catch(reject);
+    });
+    const { status, body } = await answer;
+    assert.equal(status, 400, body);
+    const error = (JSON.parse(body) as { errors: Array<{ code: string; message: string }> }).errors[0];
+    assert.equal(error?.code, 'MANIFEST_INVALID');
+    assert.match(error?.message ?? '', /nests deeper than 64 levels/);
+
+    assert.equal((await call(reg, 'GET', '/v2/team-a/base/manifests/bomb', 'alice')).status, 404);
+    const referrers = await call(reg, 'GET', `/v2/team-a/base/referrers/${digest}`, 'alice');
+    assert.equal(referrers.status, 200);
+    assert.deepEqual((await referrers.json() as { manifests: unknown[] }).manifests, []);
+  });
+
+  it('refuses a manifest nested past 64 levels and accepts one within them', async function () {
+    const image = buildImage({ labels: { unique: String(Math.random()) } });
+    await pushBlobs(reg, 'team-a/deep', 'alice', contentOf(image).slice(0, -1));
+    let extra: unknown = 'leaf';
+    for (let i = 0; i < 60; i++) extra = { level: [extra] };
+    const put = await call(reg, 'PUT', '/v2/team-a/deep/manifests/1', 'alice', Buffer.from(JSON.stringify({ ...image.manifest, extra })), MediaType.ociManifest);
+    assert.equal(put.status, 400, 'two levels per step: 120 is past the limit');
+    assert.match(await put.text(), /MANIFEST_INVALID/);
+    extra = 'leaf';
+    for (let i = 0; i < 30; i++) extra = { level: [extra] };
+    const ok = await call(reg, 'PUT', '/v2/team-a/deep/manifests/1', 'alice', Buffer.from(JSON.stringify({ ...image.manifest, extra })), MediaType.ociManifest);
+    assert.equal(ok.status, 201, await ok.text());
   });
 });

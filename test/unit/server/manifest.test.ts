@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { digestOf } from '../../../src/oci/digest';
 import { MediaType } from '../../../src/oci/mediaTypes';
 import { RegistryError } from '../../../src/server/errors';
-import { manifestOwnType, parseManifest } from '../../../src/server/manifest';
+import { JsonDepthGuard, MAX_MANIFEST_DEPTH, manifestOwnType, parseManifest } from '../../../src/server/manifest';
 import { manifestReferences } from '../../../src/server/gc';
 
 const d = (s: string): string => digestOf(s);
@@ -81,6 +81,33 @@ describe('server manifests: parsing pushed manifests', () => {
   for (const t of own) {
     it(`reads the type of a stored manifest: ${t.what}`, () => assert.deepEqual(manifestOwnType(Buffer.from(t.input)), t.expected));
   }
+});
+
+describe('server manifests: nesting depth', () => {
+  const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+  const table: Array<{ what: string; chunks: string[]; maxDepth: number; ok: boolean; maxSeen: number }> = [
+    { what: 'nesting up to the limit', chunks: [nested(3)], maxDepth: 3, ok: true, maxSeen: 3 },
+    { what: 'nesting past the limit', chunks: [nested(4)], maxDepth: 3, ok: false, maxSeen: 4 },
+    { what: 'depth carried across chunks, stopping at the first level too deep', chunks: ['{"a":[', '[{"b":', '[1]}]]}'], maxDepth: 3, ok: false, maxSeen: 4 },
+    { what: 'brackets inside strings', chunks: ['{"a":"[[[[{{{{"}'], maxDepth: 1, ok: true, maxSeen: 1 },
+    { what: 'an escaped quote inside a string, split across chunks', chunks: ['["x\\', '"[[[["]'], maxDepth: 1, ok: true, maxSeen: 1 },
+    { what: 'siblings that never nest', chunks: [`[${Array(100).fill('[]').join(',')}]`], maxDepth: 2, ok: true, maxSeen: 2 },
+  ];
+  for (const t of table) {
+    it(`follows ${t.what}`, () => {
+      const guard = new JsonDepthGuard(t.maxDepth);
+      for (const c of t.chunks) guard.feed(Buffer.from(c));
+      assert.equal(!guard.exceeded, t.ok);
+      assert.equal(guard.maxSeen, t.maxSeen);
+    });
+  }
+
+  it('refuses a manifest nested deeper than the limit with 400 MANIFEST_INVALID before parsing it', () => {
+    const bomb = `{"schemaVersion":2,"x":${nested(MAX_MANIFEST_DEPTH)}}`;
+    assert.equal(problem(bomb), '400 MANIFEST_INVALID');
+    assert.throws(() => parseManifest(Buffer.from(bomb), undefined), /deeper than 64 levels/);
+    assert.equal(problem(image({ x: JSON.parse(nested(MAX_MANIFEST_DEPTH - 1)) as unknown })), undefined);
+  });
 });
 
 describe('server gc: references of stored manifests', () => {
