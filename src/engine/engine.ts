@@ -11,6 +11,7 @@ import type Dockerode from 'dockerode';
 import { isReferenceError, parseReference, registryFromConfigKey, splitHost, DOCKER_HUB_CONFIG_KEY } from '../oci/reference';
 import { EndpointError, resolveEngineEndpoint, wellKnownSockets, type EndpointOptions, type EngineEndpoint, type ResolvedEndpoint } from './endpoint';
 import { cancelledError, EngineError, fromDockerodeError, noEngineError, withoutCredentials } from './errors';
+import { BuildTracker, buildQuery, contextFiles, type BuildOptions, type BuildResult } from './build';
 import { JsonObjectSplitter, ProgressTracker, type LayerProgress, type ProgressEvent } from './progress';
 
 type DockerodeClass = typeof Dockerode;
@@ -385,6 +386,30 @@ export class Engine {
       ...(tracker.finalStatus ? { status: tracker.finalStatus } : {}),
       layers: tracker.layerSummaries(),
     };
+  }
+
+  /**
+   * Builds an image from a folder and a Dockerfile (build.ts), reporting each step; 'cancelled' when
+   * `signal` aborts (the connection closes and the engine stops the build).
+   */
+  async build(opts: BuildOptions): Promise<BuildResult> {
+    const action = `Building ${opts.tags[0] ?? 'the image'}`;
+    if (opts.signal?.aborted) throw cancelledError(action);
+    const query = buildQuery(opts);
+    const src = await contextFiles(opts.contextDir);
+    const stream = await this.call(action, (d) => d.buildImage({ context: opts.contextDir, src }, query) as Promise<NodeJS.ReadableStream>, opts.signal);
+    const tracker = new BuildTracker(action);
+    const outcome = await readJsonStream(stream, (raw) => {
+      for (const event of tracker.accept(raw)) opts.onProgress?.(event);
+    }, opts.signal).catch((e: unknown) => {
+      throw tracker.failure() ?? fromDockerodeError(action, e, this.address, opts.signal);
+    });
+    for (const event of tracker.flush()) opts.onProgress?.(event);
+    const failure = tracker.failure();
+    if (failure) throw failure;
+    if (outcome === 'aborted') throw cancelledError(action);
+    if (!tracker.imageId) throw new EngineError('failed', `${action} ended without an image: the engine closed the connection before the build finished.`);
+    return { imageId: tracker.imageId, tags: opts.tags, steps: tracker.steps };
   }
 
   /** Tags the local image `source` as `target` and pushes `target`: "Retag and Push…" in one call. */

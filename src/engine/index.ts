@@ -38,6 +38,14 @@
  * `{ type: 'layer', layer: { id, status, current?, total?, sizeBytes?, done } }`,
  * `{ type: 'status', message }` and, for a push, `{ type: 'digest', tag?, digest, sizeBytes? }`.
  *
+ * ## Build
+ * ```ts
+ * const info = parseDockerfile(text);           // { args: [{ name, defaultValue?, scope }], stages: [{ name?, base }], problems }
+ * askableArgs(info)                            // each ARG once, without the predefined ones (proxies, TARGETPLATFORM…)
+ * await engine.build({ contextDir, dockerfile?, tags, buildArgs?, target?, signal, onProgress })
+ * //   onProgress: { type: 'step', step, total, instruction } | { type: 'output', text }; BuildResult { imageId, tags, steps }
+ * ```
+ *
  * ## Errors
  * Everything throws `EngineError` with `kind`: 'no-engine' | 'unauthorized' | 'denied' | 'not-found' |
  * 'registry-unreachable' | 'rate-limited' | 'conflict' | 'invalid-reference' | 'cancelled' | 'failed', a message a person
@@ -54,6 +62,8 @@ export {
   type EndpointOptions, type EndpointSource, type EngineEndpoint, type ResolvedEndpoint,
 } from './endpoint';
 export { EngineError, classifyEngineMessage, type EngineErrorKind } from './errors';
+export { BuildTracker, MAX_CONTEXT_FILES, type BuildEvent, type BuildOptions, type BuildResult } from './build';
+export { askableArgs, parseDockerfile, PREDEFINED_ARGS, type DockerfileArg, type DockerfileInfo, type DockerfileStage } from './dockerfile';
 export {
   JsonObjectSplitter, ProgressTracker, type EngineStreamMessage, type LayerProgress, type OverallProgress, type ProgressEvent,
 } from './progress';
