@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { CallOptions, Registry } from '../client';
 import { RegistryError, isRegistryError } from '../client/errors';
 import { MediaType } from '../oci/mediaTypes';
+import { runPool } from '../oci/pool';
 import type { Descriptor } from '../oci/types';
 import { mergeLayers, type FileNode, type MergedTree } from './fileTree';
 import { indexLayer, LayerFormatError, readLayerFile, type LayerIndex } from './layerReader';
@@ -165,14 +166,9 @@ export class ImageFiles {
     this.merged ??= (async () => {
       const layers = this.image.manifest.layers;
       const indexes: LayerIndex[] = new Array<LayerIndex>(layers.length);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < layers.length) {
-          const n = next++;
-          indexes[n] = await this.indexOf(layers[n] as Descriptor, n, opts);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 3, layers.length) }, worker));
+      await runPool(layers.map((l, n) => ({ l, n })), this.opts.concurrency ?? 3, async ({ l, n }) => {
+        indexes[n] = await this.indexOf(l, n, opts);
+      });
       return mergeLayers(indexes);
     })();
     // A failed or cancelled listing is tried again next time, not remembered.
