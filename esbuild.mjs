@@ -1,5 +1,5 @@
-// Two bundles: the extension (vscode is provided by the host) and the registry CLI,
-// which runs as its own process and must never import vscode.
+// Bundles: the extension and its lazily loaded parts (vscode is provided by the host), and the
+// registry CLI, which runs as its own process and must never import vscode.
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -19,8 +19,10 @@ const common = {
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  // Commands, the registry client and the credentials layer (with yaml): loaded on first use.
+  // Commands and the credentials layer (with yaml): loaded on the first command.
   { ...common, entryPoints: ['src/commands/lazyEntry.ts'], outfile: 'dist/commands.js', external: ['vscode'] },
+  // The registry client behind the app layer's RegistryApi: loaded on the first tree expansion or command.
+  { ...common, entryPoints: ['src/app/clientRegistryApi.ts'], outfile: 'dist/client.js', external: ['vscode'] },
   // The engine layer (dockerode, ssh2, grpc: ~2 MB) is its own bundle, loaded on first use, so
   // activation never parses it. ssh2 loads its optional native addons inside try/catch: leave them out.
   { ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js', external: ['vscode', '*.node'] },

@@ -7,16 +7,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as vscode from 'vscode';
 import type { CommandDeps } from './commands/command';
-import { MementoRegistryStore } from './commands/registryStore';
+import { MementoRegistryStore } from './app/registryStore';
 import { COMMAND_IDS, registerCommands } from './commands/commandIds';
-import type { EngineApi, LocalRegistryControl, Log, RegistryApi, Settings, TreeControl } from './commands/services';
+import type { EngineApi, LocalRegistryControl, Log, RegistryApi, Settings, TreeControl } from './app/ports';
 import { vscodeUi } from './commands/vscodeUi';
 import { describeChange, isNews, RegistryEventListener, registryConfig } from './local/events';
 import { LocalRegistry } from './local/localRegistry';
 import { Debouncer } from './views/debounce';
 import { BerthDocuments, DOC_SCHEME } from './views/documents';
 import { LocalImagesProvider } from './views/localImagesProvider';
-import { LOCAL_REGISTRY_ID, type RegistryEntry } from './views/registryEntry';
+import { LOCAL_REGISTRY_ID, type RegistryEntry } from './app/registryEntry';
 import { RegistriesProvider } from './views/registriesProvider';
 import { LocalStatusBar } from './views/statusBar';
 import type { TagOrder } from './views/tagOrder';
@@ -105,9 +105,13 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const store = new MementoRegistryStore(context.globalState, context.secrets);
   subs.push(store);
-  // Commands and the registry client are a separate bundle (see esbuild.mjs), parsed on first use.
+  // Commands and the registry client are separate bundles (see esbuild.mjs), each parsed on first use:
+  // expanding a tree row loads the client only.
   const commandsBundle = once(async () => (await import(pathToFileURL(join(__dirname, 'commands.js')).href)) as typeof import('./commands/lazyEntry.js'));
-  const registryApi = once<RegistryApi>(async () => new (await commandsBundle()).ClientRegistryApi({ store, localEntry }));
+  const registryApi = once<RegistryApi>(async () => {
+    const { ClientRegistryApi } = (await import(pathToFileURL(join(__dirname, 'client.js')).href)) as typeof import('./app/clientRegistryApi.js');
+    return new ClientRegistryApi({ store, localEntry });
+  });
   const engine = once<EngineApi>(async () => {
     // A separate bundle (see esbuild.mjs): dockerode is parsed only when an engine command runs.
     const { Engine } = (await import(pathToFileURL(join(__dirname, 'engine.js')).href)) as typeof import('./engine/index.js');

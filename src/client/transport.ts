@@ -11,6 +11,10 @@ import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import * as tls from 'node:tls';
 import { errnoCode, errorFromNetwork, RegistryError } from './errors';
+import { hostname, isLoopbackHost } from '../oci/host';
+
+/** The one loopback rule lives in oci/host.ts; re-exported for the client's callers. */
+export { isLoopbackHost };
 
 /** How to reach one registry host. */
 export interface HostOptions {
@@ -94,21 +98,6 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 5;
 /** Error bodies and small JSON documents; manifests pass their own limit. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-export function isLoopbackHost(host: string): boolean {
-  const name = hostname(host);
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  if (isIP(name) === 4) return name.startsWith('127.');
-  if (isIP(name) === 6) return name === '::1' || name === '0:0:0:0:0:0:0:1';
-  return false;
-}
-
-/** `host:port` → `host`; `[::1]:5000` → `::1`. */
-export function hostname(host: string): string {
-  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
-  const colon = host.lastIndexOf(':');
-  return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
-}
 
 function defaultPort(scheme: string): number {
   return scheme === 'https' ? 443 : 80;

@@ -1,3 +1,4 @@
+import { presetOf } from '../app/presets';
 import { isRepositoryName } from '../oci/names';
 import type { CommandSpec } from './command';
 import { registryFrom } from './pickers';
@@ -18,7 +19,7 @@ export const addRepository: CommandSpec = {
     const name = await required(
       deps.ui.input({
         title: `Add a repository of ${registry.registry.label}`,
-        prompt: host === 'docker.io' ? 'Repository, e.g. library/nginx or myname/app' : 'Repository, e.g. team/app',
+        prompt: `Repository, e.g. ${presetOf(registry.registry).repositoryExample}`,
         validate: (v) => repositoryNameProblem(v, host),
       }),
     );

@@ -1,7 +1,6 @@
-import { Cancelled, problemOf, UserError } from '../views/problems';
+import { Cancelled, problemOf, UserError } from '../app/problems';
 import type { Ui } from './ui';
-import type { EngineApi, LocalRegistryControl, Log, RegistryApi, RegistryStore, Settings, TreeControl } from './services';
-import type { Docs } from './inspectManifest';
+import type { Docs, EngineApi, LocalRegistryControl, Log, RegistryApi, RegistryStore, Settings, TreeControl } from '../app/ports';
 
 /** Everything a command may touch, passed in (no global service locator). */
 export interface CommandDeps {

@@ -1,4 +1,4 @@
-import type { DisposableLike } from '../views/disposable';
+import type { DisposableLike } from '../app/lifecycle';
 import type { CommandDeps, CommandSpec, runCommand } from './command';
 
 /**

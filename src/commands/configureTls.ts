@@ -1,5 +1,5 @@
-import { UserError } from '../views/problems';
-import { isLocalEntry, type TlsOptions } from '../views/registryEntry';
+import { UserError } from '../app/problems';
+import { isLocalEntry, type TlsOptions } from '../app/registryEntry';
 import type { CommandSpec } from './command';
 import { registryFrom } from './pickers';
 import { required } from './ui';

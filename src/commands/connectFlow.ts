@@ -1,7 +1,7 @@
 /** The connect / edit-credentials conversation and what a failed check means, without vscode. */
-import { problemOf, type Problem } from '../views/problems';
-import type { PresetId, RegistryEntry } from '../views/registryEntry';
-import { emailProblem, presetById, PRESETS, serverProblem, type ConnectDraft } from './presets';
+import { problemOf, type Problem } from '../app/problems';
+import type { PresetId, RegistryEntry } from '../app/registryEntry';
+import { emailProblem, presetById, PRESETS, serverProblem, type ConnectDraft } from '../app/presets';
 import { required, type Ui } from './ui';
 
 export async function collectConnection(ui: Ui, options: { preset?: PresetId; existing?: RegistryEntry } = {}): Promise<ConnectDraft> {
@@ -18,8 +18,8 @@ export async function collectConnection(ui: Ui, options: { preset?: PresetId; ex
       ui.input({
         title,
         prompt: 'Registry server (host or host:port)',
-        placeHolder: presetId === 'gitlab' ? 'registry.gitlab.com' : presetId === 'local' ? 'localhost:5000' : 'registry.example.com',
-        ...(presetId === 'gitlab' ? { value: 'registry.gitlab.com' } : presetId === 'local' ? { value: 'localhost:5000' } : {}),
+        placeHolder: preset.serverPlaceholder,
+        ...(preset.serverValue ? { value: preset.serverValue } : {}),
         validate: serverProblem,
       }),
     ));

@@ -1,9 +1,9 @@
-import { UserError } from '../views/problems';
-import type { RegistryEntry } from '../views/registryEntry';
+import { UserError } from '../app/problems';
+import type { RegistryEntry } from '../app/registryEntry';
 import type { CommandDeps, CommandSpec } from './command';
 import { collectConnection, describeCheckFailure } from './connectFlow';
-import { entryFromDraft, type ConnectDraft } from './presets';
-import type { RegistryCredentials } from './services';
+import { entryFromDraft, type ConnectDraft } from '../app/presets';
+import type { RegistryCredentials } from '../app/ports';
 
 function credentialsOf(d: ConnectDraft): RegistryCredentials {
   return { ...(d.username.trim() ? { username: d.username.trim() } : {}), ...(d.secret ? { password: d.secret } : {}), ...(d.email.trim() ? { email: d.email.trim() } : {}) };

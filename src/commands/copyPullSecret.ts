@@ -1,5 +1,5 @@
 import { kubernetesPullSecretYaml, secretNameProblem, suggestSecretName } from '../credentials/registrySecret';
-import { UserError } from '../views/problems';
+import { UserError } from '../app/problems';
 import type { CommandSpec } from './command';
 import { registryFrom } from './pickers';
 import { required } from './ui';

@@ -1,4 +1,4 @@
-import { problemOf, UserError } from '../views/problems';
+import { problemOf, UserError } from '../app/problems';
 import type { CommandSpec } from './command';
 import { targetOf } from './imageCommon';
 import { imageFrom } from './pickers';

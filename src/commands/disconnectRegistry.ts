@@ -1,5 +1,5 @@
-import { isLocalEntry } from '../views/registryEntry';
-import { UserError } from '../views/problems';
+import { isLocalEntry } from '../app/registryEntry';
+import { UserError } from '../app/problems';
 import type { CommandSpec } from './command';
 import { registryFrom } from './pickers';
 

@@ -1,5 +1,5 @@
 import { DockerCredentialStore } from '../credentials/dockerCredentials';
-import { UserError } from '../views/problems';
+import { UserError } from '../app/problems';
 import type { CommandSpec } from './command';
 import { registryFrom } from './pickers';
 

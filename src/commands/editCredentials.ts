@@ -1,10 +1,10 @@
-import { isLocalEntry } from '../views/registryEntry';
-import { UserError } from '../views/problems';
+import { isLocalEntry } from '../app/registryEntry';
+import { UserError } from '../app/problems';
 import type { CommandSpec } from './command';
 import { collectConnection } from './connectFlow';
 import { checkAndSave } from './connectRegistry';
 import { registryFrom } from './pickers';
-import { entryFromDraft } from './presets';
+import { entryFromDraft } from '../app/presets';
 
 export const editCredentials: CommandSpec = {
   id: 'berth.registry.editCredentials',

@@ -1,8 +1,7 @@
 /** What the image commands share: where a node points, its digest, and engine credentials. */
-import { imageTargetOf, type ImageTarget } from '../views/nodes';
-import type { RegistryEntry } from '../views/registryEntry';
+import { imageTargetOf, type ImageNode, type ImageTarget } from '../views/nodes';
+import type { RegistryEntry } from '../app/registryEntry';
 import type { CommandDeps } from './command';
-import type { ImageNode } from './pickers';
 import { dockerHost } from './references';
 import type { EngineAuth } from '../engine/engine';
 

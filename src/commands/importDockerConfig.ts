@@ -1,17 +1,11 @@
 import { DockerCredentialStore, type CredentialSummary } from '../credentials/dockerCredentials';
 import { serverHost } from '../credentials/servers';
-import { problemOf, UserError } from '../views/problems';
-import type { PresetId, RegistryEntry } from '../views/registryEntry';
+import { problemOf, UserError } from '../app/problems';
+import type { RegistryEntry } from '../app/registryEntry';
 import type { CommandSpec } from './command';
 import { describeCheckFailure } from './connectFlow';
-import { entryFromDraft, isLoopback } from './presets';
+import { entryFromDraft, presetForHost } from '../app/presets';
 import { required } from './ui';
-
-const KNOWN_HOSTS: Record<string, PresetId> = { 'docker.io': 'dockerhub', 'ghcr.io': 'ghcr', 'quay.io': 'quay', 'registry.gitlab.com': 'gitlab' };
-
-export function presetForHost(host: string): PresetId {
-  return KNOWN_HOSTS[host] ?? (isLoopback(host) ? 'local' : 'generic');
-}
 
 export function describeSource(s: CredentialSummary): string {
   return s.source.kind === 'file' ? 'config.json' : `credential helper "${s.source.helper}"`;

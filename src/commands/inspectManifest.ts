@@ -4,12 +4,6 @@ import { manifestDocument, manifestDocumentPath } from './manifestDocument';
 import { imageFrom } from './pickers';
 import { imageReference } from './references';
 
-/** Read-only documents on the `berth:` scheme (a TextDocumentContentProvider in extension.ts). */
-export interface Docs {
-  /** Stores the content and returns the document's URI. */
-  put(path: string, content: string): string;
-}
-
 export const inspectManifest: CommandSpec = {
   id: 'berth.tag.inspect',
   async run(deps, node) {

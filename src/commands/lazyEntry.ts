@@ -1,8 +1,6 @@
 /**
- * The second extension bundle (dist/commands.js): every command and the registry client, with the
- * credentials layer and its YAML library. extension.ts loads it on the first command or the first
- * tree expansion, so activation parses only the views and the local registry manager.
+ * The commands bundle (dist/commands.js): every command, with the credentials layer and its YAML
+ * library. extension.ts loads it on the first command, so activation and tree expansion never parse it.
  */
 export { COMMANDS } from './registerCommands';
 export { runCommand } from './command';
-export { ClientRegistryApi } from './adapters/clientRegistryApi';

@@ -1,4 +1,4 @@
-import { UserError } from '../views/problems';
+import { UserError } from '../app/problems';
 import type { CommandSpec } from './command';
 import { startLocal } from './localStart';
 

@@ -1,5 +1,5 @@
 import { findFreePort } from '../local/localRegistry';
-import { problemOf } from '../views/problems';
+import { problemOf } from '../app/problems';
 import type { CommandDeps, CommandSpec } from './command';
 
 /** Starts the local registry; a busy port gets a clear message and the offer of a free one. */

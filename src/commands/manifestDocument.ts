@@ -1,7 +1,7 @@
 /** The read-only document "Inspect Manifest" opens: the manifest, its digest, config and sizes. */
 import type { Manifest } from '../oci/types';
 import { formatBytes } from '../views/format';
-import type { ImageConfigInfo, ManifestWithBytes } from './services';
+import type { ImageConfigInfo, ManifestWithBytes } from '../app/ports';
 
 export function manifestDocument(reference: string, m: ManifestWithBytes, config: ImageConfigInfo | undefined): string {
   const manifest = m.manifest as Manifest;

@@ -11,17 +11,15 @@ import {
   isRepositoryNode,
   isTagNode,
   registryOf,
+  type ImageNode,
   type LocalImageNode,
-  type ManifestNode,
-  type PlatformNode,
   type RegistryNode,
   type RegistryTreeNode,
   type RepositoryNode,
-  type TagNode,
 } from '../views/nodes';
-import { UserError } from '../views/problems';
+import { UserError } from '../app/problems';
 import { imageRows, toLocalImage } from '../views/localImages';
-import { isLocalEntry, type RegistryEntry } from '../views/registryEntry';
+import { isLocalEntry, type RegistryEntry } from '../app/registryEntry';
 import type { CommandDeps } from './command';
 import { required, type PickItem } from './ui';
 
@@ -56,8 +54,6 @@ export async function repositoryFrom(deps: CommandDeps, node: unknown, title: st
   if (name === typed) name = await required(deps.ui.input({ title, prompt: 'Repository name, e.g. team/app' }));
   return { kind: 'repository', parent: registry, name };
 }
-
-export type ImageNode = TagNode | ManifestNode | PlatformNode;
 
 export async function imageFrom(deps: CommandDeps, node: unknown, title: string): Promise<ImageNode> {
   if (isTagNode(node) || isManifestNode(node) || isPlatformNode(node)) return node;

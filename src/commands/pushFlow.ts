@@ -1,7 +1,7 @@
 /** Pushing a local image: choose where, tag it for there, push with per-layer progress. */
-import { isLocalEntry } from '../views/registryEntry';
+import { isLocalEntry } from '../app/registryEntry';
 import type { LocalImageNode, RegistryNode } from '../views/nodes';
-import { UserError } from '../views/problems';
+import { UserError } from '../app/problems';
 import type { CommandDeps } from './command';
 import { repositoryNameProblem } from './addRepository';
 import { engineAuthFor, localPort } from './imageCommon';

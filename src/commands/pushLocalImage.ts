@@ -1,5 +1,5 @@
 import { isReferenceError, parseReference } from '../oci/reference';
-import { isLocalEntry } from '../views/registryEntry';
+import { isLocalEntry } from '../app/registryEntry';
 import type { CommandSpec } from './command';
 import { localPort } from './imageCommon';
 import { askPushTarget, pushTo } from './pushFlow';

@@ -1,6 +1,6 @@
 /** Where a local image goes when pushed: the engine needs it tagged with the target host first. */
 import { isReferenceError, parseReference } from '../oci/reference';
-import { UserError } from '../views/problems';
+import { UserError } from '../app/problems';
 
 export interface PushTarget {
   /** Host as docker writes it (`127.0.0.1:5000`, `ghcr.io`, `docker.io`). */

@@ -1,6 +1,6 @@
 /** Image references as the docker CLI and a Kubernetes manifest want them. */
 import type { ImageTarget } from '../views/nodes';
-import type { RegistryEntry } from '../views/registryEntry';
+import type { RegistryEntry } from '../app/registryEntry';
 
 /** The host docker uses for this registry (`127.0.0.1:5000` for the local one). */
 export function dockerHost(entry: RegistryEntry, localPort?: number): string {

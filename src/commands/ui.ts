@@ -3,7 +3,7 @@
  * without importing `vscode`, so command logic runs under plain mocha with a fake.
  * vscodeUi.ts is the one adapter.
  */
-import { Cancelled } from '../views/problems';
+import { Cancelled } from '../app/problems';
 
 export interface PickItem<T> {
   label: string;

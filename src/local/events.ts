@@ -6,7 +6,7 @@
 // node:http and node:crypto load when the listener starts, not at activation.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isImageManifestMediaType, isIndexMediaType } from '../oci/mediaTypes';
-import { Disposable, Emitter, toDisposable } from '../views/disposable';
+import { Disposable, Emitter, toDisposable } from '../app/lifecycle';
 
 export interface RegistryChange {
   action: 'push' | 'delete';

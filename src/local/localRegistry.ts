@@ -7,8 +7,8 @@
 // child_process and net load on first start, not at activation.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { Disposable, Emitter, toDisposable } from '../views/disposable';
-import type { LocalStatus } from '../views/nodes';
+import { Disposable, Emitter, toDisposable } from '../app/lifecycle';
+import type { LocalStatus } from '../app/ports';
 import { childEnv, gcArgs, lastLine, mentionsPortInUse, nextState, parseListening, PortInUseError, serveArgs, type LocalEvent, type LocalState } from './process';
 
 export interface LocalRegistryLog {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { Docs } from '../commands/inspectManifest';
-import { Disposable } from './disposable';
+import type { Docs } from '../app/ports';
+import { Disposable } from '../app/lifecycle';
 
 export const DOC_SCHEME = 'berth';
 

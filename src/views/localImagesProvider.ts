@@ -3,9 +3,9 @@
  * answers, the view is empty and the `berth.engine` context key shows the welcome that says so.
  */
 import * as vscode from 'vscode';
-import type { EngineApi, Log } from '../commands/services';
+import type { EngineApi, Log } from '../app/ports';
 import { Debouncer } from './debounce';
-import { Disposable, toDisposable } from './disposable';
+import { Disposable, toDisposable } from '../app/lifecycle';
 import type { LocalImageNode } from './nodes';
 import { toTreeItem } from './vscodeTreeItem';
 import { imageRows, toLocalImage } from './localImages';

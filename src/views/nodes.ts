@@ -2,16 +2,9 @@
  * Tree elements are plain data: a `kind`, a `parent`, and what the kind needs. One
  * mapping (treeItems.ts) turns each kind into what VS Code shows.
  */
-import type { RegistryEntry } from './registryEntry';
+import type { LocalStatus } from '../app/ports';
+import type { RegistryEntry } from '../app/registryEntry';
 
-export type LocalRegistryState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
-
-export interface LocalStatus {
-  state: LocalRegistryState;
-  port?: number;
-  /** Why it failed, in words a person can act on. */
-  message?: string;
-}
 
 export interface RegistryNode {
   kind: 'registry';
@@ -99,6 +92,9 @@ export interface LocalImageNode {
   parent?: undefined;
   image: LocalImage;
 }
+
+/** The rows an image command works on: a tag, a manifest, or one platform of an index. */
+export type ImageNode = TagNode | ManifestNode | PlatformNode;
 
 export type RegistryTreeNode = RegistryNode | RepositoryNode | TagNode | ManifestNode | PlatformNode | LoadMoreNode | MessageNode;
 export type TreeNode = RegistryTreeNode | LocalImageNode;

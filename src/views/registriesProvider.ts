@@ -1,6 +1,6 @@
 /** The Registries view: VS Code's TreeDataProvider over RegistryTreeData. */
 import * as vscode from 'vscode';
-import { Disposable } from './disposable';
+import { Disposable } from '../app/lifecycle';
 import type { RegistryTreeNode } from './nodes';
 import { RegistryTreeData, type RegistryTreeDataDeps } from './registryTreeData';
 import { toTreeItem } from './vscodeTreeItem';

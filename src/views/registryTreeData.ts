@@ -3,9 +3,9 @@
  * was fetched per parent, and says which element changed. getChildren never throws and never
  * shows a message: failures become error nodes. registriesProvider.ts adapts it to VS Code.
  */
-import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../commands/services';
+import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../app/ports';
 import { Debouncer } from './debounce';
-import { Disposable, Emitter } from './disposable';
+import { Disposable, Emitter } from '../app/lifecycle';
 import {
   isRegistryNode,
   nodeId,
@@ -15,7 +15,7 @@ import {
   type RepositoryNode,
   type TagNode,
 } from './nodes';
-import { isLocalEntry, LOCAL_REGISTRY_ID, type RegistryEntry } from './registryEntry';
+import { isLocalEntry, LOCAL_REGISTRY_ID, type RegistryEntry } from '../app/registryEntry';
 import {
   appendPage,
   errorNode,

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { Disposable } from './disposable';
-import type { LocalStatus } from './nodes';
+import { Disposable } from '../app/lifecycle';
+import type { LocalStatus } from '../app/ports';
 
 /** The local registry's state and port in the status bar; a click opens its actions. */
 export function statusText(s: LocalStatus): { text: string; tooltip: string } {

@@ -2,7 +2,7 @@
  * The Registries tree's shape as pure functions of what has been fetched so far, so paging,
  * "Load more…", error nodes, ordering and filtering are tested without a window or a network.
  */
-import { formatPlatform, type ImageIndex, type Manifest } from '../oci/types';
+import { formatPlatform, type ImageIndex } from '../oci/types';
 import { isIndexMediaType } from '../oci/mediaTypes';
 import type {
   LoadMoreNode,
@@ -15,7 +15,8 @@ import type {
   RepositoryNode,
   TagNode,
 } from './nodes';
-import { problemOf, type Problem } from './problems';
+import type { FetchedManifest, Page } from '../app/ports';
+import { problemOf, type Problem } from '../app/problems';
 import { sortTags, type TagOrder } from './tagOrder';
 
 /** Pages fetched so far for one parent. `next` is the opaque cursor of the following page. */
@@ -26,11 +27,6 @@ export interface Listing {
   error?: unknown;
   /** Set when the registry has no catalog (first page only). */
   noCatalog?: string;
-}
-
-export interface Page {
-  items: string[];
-  next?: string;
 }
 
 export function appendPage(listing: Listing | undefined, page: Page): Listing {
@@ -162,13 +158,6 @@ export function tagChildren(repository: RepositoryNode, listing: Listing, order:
   else if (out.length === 0 && !listing.next) out.push({ kind: 'message', parent: repository, severity: 'info', message: 'No tags' });
   out.push(...loadMore(repository, listing));
   return out;
-}
-
-export interface FetchedManifest {
-  digest: string;
-  mediaType: string;
-  size: number;
-  manifest: Manifest;
 }
 
 /** The manifest node under a tag, with the platforms of an index and the total size of an image. */

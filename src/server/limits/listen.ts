@@ -2,15 +2,9 @@
  * Safe by default: the registry listens on loopback unless told otherwise, and any other
  * address needs authentication and TLS, or an explicit --insecure that is repeated on every start.
  */
-import { isIP } from 'node:net';
+import { isLoopbackHost } from '../../oci/host';
 
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (h.startsWith('::ffff:')) return isLoopbackHost(h.slice(7));
-  return false;
-}
+export { isLoopbackHost };
 
 export interface ListenSafetyInput {
   host: string;

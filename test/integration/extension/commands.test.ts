@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:http';
-import { ClientRegistryApi } from '../../../src/commands/adapters/clientRegistryApi';
+import { ClientRegistryApi } from '../../../src/app/clientRegistryApi';
 import { connectRegistry } from '../../../src/commands/connectRegistry';
 import { deleteImage } from '../../../src/commands/deleteImage';
 import { retagImage } from '../../../src/commands/retagImage';

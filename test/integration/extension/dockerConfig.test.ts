@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClientRegistryApi } from '../../../src/commands/adapters/clientRegistryApi';
+import { ClientRegistryApi } from '../../../src/app/clientRegistryApi';
 import { runCommand } from '../../../src/commands/command';
 import { dockerLogin } from '../../../src/commands/dockerLogin';
 import { importDockerConfig } from '../../../src/commands/importDockerConfig';

@@ -3,12 +3,12 @@
  * welcome when empty, paging, platforms, targeted refresh after a push, state changes, errors.
  */
 import { strict as assert } from 'node:assert';
-import { ClientRegistryApi } from '../../../src/commands/adapters/clientRegistryApi';
-import { MementoRegistryStore } from '../../../src/commands/registryStore';
-import type { LocalRegistryControl } from '../../../src/commands/services';
+import { ClientRegistryApi } from '../../../src/app/clientRegistryApi';
+import { MementoRegistryStore } from '../../../src/app/registryStore';
+import type { LocalRegistryControl } from '../../../src/app/ports';
 import type { LocalRegistry } from '../../../src/local/localRegistry';
 import type { RegistryNode, RegistryTreeNode } from '../../../src/views/nodes';
-import type { RegistryEntry } from '../../../src/views/registryEntry';
+import type { RegistryEntry } from '../../../src/app/registryEntry';
 import { RegistryTreeData } from '../../../src/views/registryTreeData';
 import { buildImage, buildIndex, pushBuilt } from '../../support/ociImage';
 import { freePort, removeDir, tempDir, waitFor } from '../../support/proc';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LocalRegistry } from '../../../src/local/localRegistry';
 import { PortInUseError } from '../../../src/local/process';
 import { digestOf } from '../../../src/oci/digest';
-import type { LocalStatus } from '../../../src/views/nodes';
+import type { LocalStatus } from '../../../src/app/ports';
 import { localManager } from './manager';
 import { freePort, removeDir, tempDir } from '../../support/proc';
 

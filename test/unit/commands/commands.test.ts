@@ -13,7 +13,7 @@ import { COMMANDS } from '../../../src/commands/registerCommands';
 import { COMMAND_IDS, registerCommands } from '../../../src/commands/commandIds';
 import { RegistryError } from '../../../src/client/errors';
 import type { ManifestNode, MessageNode, PlatformNode, RegistryNode, RepositoryNode, TagNode } from '../../../src/views/nodes';
-import { Cancelled, UserError } from '../../../src/views/problems';
+import { Cancelled, UserError } from '../../../src/app/problems';
 import { LOCAL_ENTRY, testDeps } from '../fakes/deps';
 
 const D = 'sha256:' + 'e'.repeat(64);

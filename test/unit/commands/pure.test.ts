@@ -5,7 +5,6 @@ import { TransferProgress } from '../../../src/commands/layerProgress';
 import { manifestDocument, manifestDocumentPath } from '../../../src/commands/manifestDocument';
 import { planPush, splitRepositoryTag, suggestedTarget } from '../../../src/commands/pushPlan';
 import { dockerPullCommand, imageReference } from '../../../src/commands/references';
-import { presetForHost } from '../../../src/commands/importDockerConfig';
 import { repositoryNameProblem } from '../../../src/commands/addRepository';
 import { tagProblem } from '../../../src/commands/retagImage';
 import { newReferenceProblem } from '../../../src/commands/tagLocalImage';
@@ -65,9 +64,6 @@ describe('input rules', () => {
     assert.equal(newReferenceProblem('localhost:5000/a/b:1'), undefined);
     assert.ok(newReferenceProblem(`a@${D}`));
     assert.ok(newReferenceProblem('UPPER/case'));
-  });
-  it('known hosts map to presets when importing', () => {
-    assert.deepEqual(['docker.io', 'ghcr.io', 'quay.io', 'registry.gitlab.com', 'localhost:5000', 'harbor.example.com'].map(presetForHost), ['dockerhub', 'ghcr', 'quay', 'gitlab', 'local', 'generic']);
   });
 });
 

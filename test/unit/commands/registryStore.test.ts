@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { MementoRegistryStore } from '../../../src/commands/registryStore';
+import { MementoRegistryStore } from '../../../src/app/registryStore';
 import { FakeMemento, FakeSecretStorage } from '../fakes/storage';
 
 const entry = { id: 'ghcr.io', label: 'GHCR', server: 'ghcr.io', preset: 'ghcr' as const, username: 'octocat' };

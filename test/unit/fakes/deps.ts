@@ -4,11 +4,11 @@
  * reaches them fails loudly (those paths are covered by the integration and e2e tiers).
  */
 import type { CommandDeps } from '../../../src/commands/command';
-import { MementoRegistryStore } from '../../../src/commands/registryStore';
-import type { LocalRegistryControl, Log, TreeControl } from '../../../src/commands/services';
-import { Emitter } from '../../../src/views/disposable';
-import type { LocalStatus } from '../../../src/views/nodes';
-import type { RegistryEntry } from '../../../src/views/registryEntry';
+import { MementoRegistryStore } from '../../../src/app/registryStore';
+import type { LocalRegistryControl, Log, TreeControl } from '../../../src/app/ports';
+import { Emitter } from '../../../src/app/lifecycle';
+import type { LocalStatus } from '../../../src/app/ports';
+import type { RegistryEntry } from '../../../src/app/registryEntry';
 import { FakeMemento, FakeSecretStorage } from './storage';
 import { FakeUi, type Answer } from './ui';
 

@@ -1,5 +1,5 @@
 /** In-memory VS Code Memento and SecretStorage. */
-import type { MementoLike } from '../../../src/commands/registryStore';
+import type { MementoLike } from '../../../src/app/registryStore';
 import type { SecretStorageLike } from '../../../src/credentials/secretStore';
 
 export class FakeMemento implements MementoLike {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { ImageIndex, ImageManifest } from '../../../src/oci/types';
-import type { LocalStatus, RegistryNode, RepositoryNode, TagNode } from '../../../src/views/nodes';
+import type { LocalStatus } from '../../../src/app/ports';
+import type { RegistryNode, RepositoryNode, TagNode } from '../../../src/views/nodes';
 import {
   appendPage,
   errorNode,

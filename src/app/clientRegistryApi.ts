@@ -2,12 +2,13 @@
  * RegistryApi over src/client: one RegistryClient for the extension, credentials from the
  * registry store, TLS and scheme per registry from its entry.
  */
-import { copyImage, RegistryClient, type Credential, type HostOptions } from '../../client';
-import { registryApiHost } from '../../oci/reference';
-import type { RegistryEntry } from '../../views/registryEntry';
-import type { FetchedManifest } from '../../views/treeModel';
-import type { ImageLocation, RegistryApi, RegistryCredentials, RegistryStore } from '../services';
-import { isLoopback } from '../presets';
+import { copyImage, RegistryClient, type Credential, type HostOptions } from '../client';
+import { registryApiHost } from '../oci/reference';
+import type { RegistryEntry } from './registryEntry';
+import type { FetchedManifest } from './ports';
+import type { ImageLocation, RegistryApi, RegistryCredentials, RegistryStore } from './ports';
+import { isLoopbackHost } from '../oci/host';
+import { presetOf } from './presets';
 
 export function toClientCredential(c: RegistryCredentials | undefined): Credential | undefined {
   if (!c) return undefined;
@@ -19,7 +20,7 @@ export function toClientCredential(c: RegistryCredentials | undefined): Credenti
 export function hostOptionsFor(entry: RegistryEntry): HostOptions {
   return {
     // Loopback hosts are probed by the client; any other plain-HTTP registry must be asked for.
-    ...(entry.insecureHttp && !isLoopback(entry.server) ? { scheme: 'http' as const } : {}),
+    ...(entry.insecureHttp && !isLoopbackHost(entry.server) ? { scheme: 'http' as const } : {}),
     ...(entry.tls?.caFile ? { caFile: entry.tls.caFile } : {}),
     ...(entry.tls?.skipVerify ? { skipTlsVerify: true } : {}),
   };
@@ -63,7 +64,7 @@ export class ClientRegistryApi implements RegistryApi {
     try {
       await probe.registry(entry.server).checkCredentials(signal ? { signal } : {});
       // Docker Hub answers /v2/ to anyone; a wrong password only shows when a token is asked for a scope.
-      if (entry.server === 'docker.io' && credentials.username) {
+      if (presetOf(entry).listing === 'account-namespace' && credentials.username) {
         await probe.registry(entry.server).catalogPage({ namespace: credentials.username, pageSize: 1, ...(signal ? { signal } : {}) });
       }
     } finally {
@@ -75,7 +76,7 @@ export class ClientRegistryApi implements RegistryApi {
     const r = await this.client.registry(entry.server).catalogPage({
       pageSize,
       ...(cursor ? { cursor: { url: cursor } } : {}),
-      ...(entry.server === 'docker.io' && entry.username ? { namespace: entry.username } : {}),
+      ...(presetOf(entry).listing === 'account-namespace' && entry.username ? { namespace: entry.username } : {}),
       ...(signal ? { signal } : {}),
     });
     if (r.kind === 'unsupported') return { noCatalog: r.message };

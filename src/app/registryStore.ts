@@ -3,9 +3,9 @@
  * credentials layer's SecretStorage adapter. Repository names added by hand are kept per registry.
  */
 import { RegistrySecretStore, type SecretStorageLike } from '../credentials/secretStore';
-import { Emitter, type DisposableLike } from '../views/disposable';
-import type { RegistryEntry } from '../views/registryEntry';
-import type { RegistryCredentials, RegistryStore } from './services';
+import { Emitter, type DisposableLike } from './lifecycle';
+import type { RegistryEntry } from './registryEntry';
+import type { RegistryCredentials, RegistryStore } from './ports';
 
 /** The part of VS Code's Memento this store uses. */
 export interface MementoLike {

@@ -1,13 +1,41 @@
 /**
- * The narrow services commands and views use, so they do not depend on how the client,
- * credentials and engine layers are built. extension.ts wires the real modules in
- * (adapters in ../views/adapters/); nothing here imports `vscode`.
+ * The ports: the narrow services views and commands use, so neither depends on how the client,
+ * credentials and engine layers are built, nor on each other. extension.ts wires the real modules
+ * in (clientRegistryApi.ts, registryStore.ts, local/, engine/); nothing here imports `vscode`.
  */
-import type { LocalStatus } from '../views/nodes';
-import type { RegistryEntry } from '../views/registryEntry';
-import type { FetchedManifest, Page } from '../views/treeModel';
-import type { DisposableLike } from '../views/disposable';
 import type { Engine } from '../engine/engine';
+import type { Manifest } from '../oci/types';
+import type { DisposableLike } from './lifecycle';
+import type { RegistryEntry } from './registryEntry';
+
+export type LocalRegistryState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
+
+/** The embedded registry's state as the tree and the status bar show it. */
+export interface LocalStatus {
+  state: LocalRegistryState;
+  port?: number;
+  /** Why it failed, in words a person can act on. */
+  message?: string;
+}
+
+/** One page of a catalog or tag list; `next` is the opaque cursor of the following page. */
+export interface Page {
+  items: string[];
+  next?: string;
+}
+
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  manifest: Manifest;
+}
+
+/** Read-only documents on the `berth:` scheme (a TextDocumentContentProvider in views/documents.ts). */
+export interface Docs {
+  /** Stores the content and returns the document's URI. */
+  put(path: string, content: string): string;
+}
 
 export interface Log {
   info(message: string): void;
@@ -63,7 +91,7 @@ export interface ImageLocation {
   reference: string;
 }
 
-/** Registry operations; every call may throw an error with a `kind` (see views/problems.ts). */
+/** Registry operations; every call may throw an error with a `kind` (see problems.ts). */
 export interface RegistryApi {
   check(entry: RegistryEntry, credentials: RegistryCredentials, signal?: AbortSignal): Promise<void>;
   repositories(entry: RegistryEntry, cursor: string | undefined, pageSize: number, signal?: AbortSignal): Promise<Page | { noCatalog: string }>;

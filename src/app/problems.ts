@@ -3,6 +3,7 @@
  * errors carry a `kind`; Node's network and TLS errors carry a `code`.
  */
 import type { RegistryErrorKind } from '../client/errors';
+import type { EngineErrorKind } from '../engine/errors';
 
 /** The client's error kinds a person can act on differently, plus a dismissed prompt and anything else. */
 export type ProblemKind =
@@ -15,26 +16,17 @@ export interface Problem {
   message: string;
 }
 
-const KIND_ALIASES: Record<string, ProblemKind> = {
+/** What each kind the client (RegistryError) and the engine (EngineError) produce means to a person. */
+const KINDS: Partial<Record<RegistryErrorKind | EngineErrorKind, ProblemKind>> = {
   unauthorized: 'unauthorized',
   denied: 'denied',
-  forbidden: 'denied',
   'not-found': 'not-found',
-  notfound: 'not-found',
-  not_found: 'not-found',
-  'not found': 'not-found',
   tls: 'tls',
   unreachable: 'unreachable',
   timeout: 'unreachable',
   'registry-unreachable': 'unreachable',
   'not-a-registry': 'not-a-registry',
-  'not a registry': 'not-a-registry',
-  not_a_registry: 'not-a-registry',
-  notregistry: 'not-a-registry',
   'rate-limited': 'rate-limited',
-  'rate limited': 'rate-limited',
-  ratelimited: 'rate-limited',
-  rate_limited: 'rate-limited',
   unsupported: 'unsupported',
   'deletion-disabled': 'unsupported',
   cancelled: 'cancelled',
@@ -55,7 +47,7 @@ export function problemOf(err: unknown): Problem {
   if (err instanceof Error && err.name === 'AbortError') return { kind: 'cancelled', message: 'Cancelled.' };
   const kind = field(err, 'kind');
   if (kind !== undefined) {
-    const k = KIND_ALIASES[kind.toLowerCase()];
+    const k = KINDS[kind as keyof typeof KINDS];
     if (k) return { kind: k, message };
   }
   // fetch() wraps the socket error in `cause`.
@@ -64,8 +56,6 @@ export function problemOf(err: unknown): Problem {
   if (code !== undefined) {
     if (TLS_CODES.test(code)) return { kind: 'tls', message: `The registry's certificate is not trusted (${code}). Trust its CA file, or skip verification for this registry.` };
     if (NET_CODES.has(code)) return { kind: 'unreachable', message: `The registry did not answer (${code}). Check the address and that it is running.` };
-    const k = KIND_ALIASES[code.toLowerCase()];
-    if (k) return { kind: k, message };
   }
   return { kind: 'unknown', message };
 }
