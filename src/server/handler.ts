@@ -50,8 +50,8 @@ type RouteHandler = (ctx: Ctx, params: string[]) => Promise<void>;
 
 interface Route {
   name: string;
+  /** The first group, when the route has one, is the repository name: checkName runs before the handler. */
   pattern: RegExp;
-  /** Which path groups are repository names (validated before the handler runs). */
   methods: Partial<Record<string, RouteHandler>>;
 }
 

@@ -11,8 +11,9 @@
  *
  * Berth-only data (rebuildable from the above) lives under `<root>/.berth/`.
  *
- * Every function here takes names, tags and digests that the caller has already validated; the
- * validators below are the single gate, so that no request can name a path outside the root.
+ * Every function here joins what it is given and checks nothing: handler.ts checks each component
+ * that comes from a request before any path is built (repository names in checkName, tags and digests
+ * where a reference is parsed, upload ids with isUploadId), so no request can name a path outside the root.
  */
 import { join } from 'node:path';
 import { parseDigest, type ParsedDigest } from '../oci/digest';
@@ -158,7 +159,7 @@ export function parseLink(content: string): ParsedDigest | undefined {
   return 'problem' in d ? undefined : d;
 }
 
-/** Gates for every path component that comes from a request. */
+/** Checks of path components; the handler uses isUploadId (names and tags have their own checks there). */
 export const isSafeName = (name: string): boolean => isRepositoryName(name) && name.length <= 255;
 export const isSafeTag = (tag: string): boolean => isTag(tag);
 export const isUploadId = (id: string): boolean => UPLOAD_ID.test(id);
