@@ -104,7 +104,6 @@ export const isRepositoryNode = (n: unknown): n is RepositoryNode => isNode(n) &
 export const isTagNode = (n: unknown): n is TagNode => isNode(n) && n.kind === 'tag';
 export const isManifestNode = (n: unknown): n is ManifestNode => isNode(n) && n.kind === 'manifest';
 export const isPlatformNode = (n: unknown): n is PlatformNode => isNode(n) && n.kind === 'platform';
-export const isLoadMoreNode = (n: unknown): n is LoadMoreNode => isNode(n) && n.kind === 'loadMore';
 export const isMessageNode = (n: unknown): n is MessageNode => isNode(n) && n.kind === 'message';
 export const isLocalImageNode = (n: unknown): n is LocalImageNode => isNode(n) && n.kind === 'localImage';
 
@@ -116,12 +115,6 @@ function isNode(n: unknown): n is TreeNode {
 export function registryOf(node: RegistryTreeNode): RegistryNode {
   let n: RegistryTreeNode = node;
   while (n.kind !== 'registry') n = n.parent;
-  return n;
-}
-
-export function repositoryOf(node: RegistryTreeNode): RepositoryNode | undefined {
-  let n: RegistryTreeNode | undefined = node;
-  while (n && n.kind !== 'repository') n = n.kind === 'registry' ? undefined : n.parent;
   return n;
 }
 

@@ -1,8 +1,6 @@
 /** Tag ordering for the `berth.tags.sortOrder` setting. */
 export type TagOrder = 'newest' | 'semver' | 'name';
 
-export const TAG_ORDERS: readonly TagOrder[] = ['newest', 'semver', 'name'];
-
 interface SemverParts {
   nums: [number, number, number];
   pre: string | undefined;
