@@ -6,9 +6,10 @@ import { startLocal } from './localStart';
 export function gcPreview(output: string, maxLines = 12): { summary: string; detail: string; nothingToDo: boolean } {
   const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   const summary = lines.find((l) => /remove \d+ manifests? and \d+ blobs?/i.test(l)) ?? lines[lines.length - 1] ?? 'Nothing to remove.';
-  // The registry's summary: "would remove N manifests and M blobs (B bytes); K blobs kept".
+  // The registry's summary: "would remove N manifests and M blobs (B bytes) and U abandoned uploads (X bytes); K blobs kept, …".
   const counts = /remove (\d+) manifests? and (\d+) blobs?/i.exec(output);
-  const nothingToDo = lines.length === 0 || (counts ? counts[1] === '0' && counts[2] === '0' : /nothing to (remove|delete|collect)/i.test(output));
+  const uploads = /and (\d+) abandoned uploads?/i.exec(output)?.[1] ?? '0';
+  const nothingToDo = lines.length === 0 || (counts ? counts[1] === '0' && counts[2] === '0' && uploads === '0' : /nothing to (remove|delete|collect)/i.test(output));
   const shown = lines.slice(0, maxLines);
   return { summary, detail: shown.join('\n') + (lines.length > maxLines ? `\n… and ${lines.length - maxLines} more lines (see the logs)` : ''), nothingToDo };
 }

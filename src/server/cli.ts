@@ -12,6 +12,7 @@ import { LockedError, acquireRootLock, type RootLock } from './lock';
 import { createLogger, requestLogger } from './log';
 import { startServer } from './server';
 import { listenSafety, TEAM_CONFIG_HELP } from './limits/teamFeatures';
+import { DEFAULT_LIMITS, type Limits } from './limits/limits';
 import { runUserCommand, processUserIo, USER_USAGE, UserCommandError } from './auth/userCli';
 import { runCertCommand, CERT_USAGE, CertCommandError } from './tls/certCli';
 import { FsStorage, type Storage } from './storage';
@@ -26,7 +27,8 @@ const USAGE = `Usage:
       Prints "listening on http://HOST:PORT" when ready; logs go to stderr. SIGTERM/SIGINT stop it.
 
   berth-registry gc [--root DIR] [--config FILE.yml] [--dry-run] [--delete-untagged]
-      Removes blobs no manifest references (mark and sweep). Refuses while a server uses the root.
+      Removes blobs no manifest references (mark and sweep), and upload sessions idle for longer than
+      limits.uploadIdleTimeout (1h). Refuses while a server uses the root.
       --dry-run          print what would be removed, remove nothing
       --delete-untagged  also remove manifests no tag reaches (directly or through an index)
 
@@ -158,6 +160,7 @@ async function gc(args: ParsedArgs): Promise<void> {
     await runGc(root, {
       dryRun: args.switches.has('--dry-run'),
       deleteUntagged: args.switches.has('--delete-untagged'),
+      uploadIdleMs: ((config.sections.get('limits') as Limits | undefined) ?? DEFAULT_LIMITS).uploadIdleTimeoutMs,
       print: (line) => process.stdout.write(line + '\n'),
     });
   } finally {

@@ -2,7 +2,7 @@
  * Garbage collection as distribution describes it: mark every blob a manifest references (manifests
  * themselves included), then sweep the blobs nobody marked. With `deleteUntagged`, manifests that
  * no tag reaches — directly, as a child of a tagged index, or as a referrer of a kept manifest —
- * are removed first. Stop-the-world: the caller holds the root's lock, so no server is writing.
+ * are removed first. Upload sessions idle for longer than `uploadIdleMs` are removed too. Stop-the-world: the caller holds the root's lock, so no server is writing.
  */
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +14,10 @@ import { parseManifestJson } from './manifest';
 export interface GcOptions {
   dryRun: boolean;
   deleteUntagged: boolean;
+  /** Upload sessions whose data has not changed for longer are abandoned and removed (limits.uploadIdleTimeout). */
+  uploadIdleMs: number;
   print: (line: string) => void;
+  nowMs?: number;
 }
 
 export interface GcResult {
@@ -22,6 +25,9 @@ export interface GcResult {
   blobsRemoved: number;
   bytesRemoved: number;
   blobsKept: number;
+  uploadsRemoved: number;
+  uploadBytesRemoved: number;
+  uploadsKept: number;
 }
 
 interface ManifestRefs {
@@ -54,11 +60,12 @@ export function manifestReferences(bytes: Buffer): ManifestRefs {
   };
 }
 
-async function listRepositories(layout: Layout): Promise<string[]> {
+/** Repositories holding a `marker` folder: `_manifests` for content, `_uploads` for upload sessions. */
+async function listRepositories(layout: Layout, marker = '_manifests'): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {
     const entries = await readdirOrEmpty(dir);
-    if (prefix && entries.some((e) => e.name === '_manifests' && e.isDirectory())) found.push(prefix);
+    if (prefix && entries.some((e) => e.name === marker && e.isDirectory())) found.push(prefix);
     for (const e of entries) if (e.isDirectory() && !e.name.startsWith('_')) await walk(join(dir, e.name), prefix ? `${prefix}/${e.name}` : e.name);
   };
   await walk(layout.repositoriesDir, '');
@@ -170,7 +177,38 @@ export async function runGc(root: string, opts: GcOptions): Promise<GcResult> {
       }
     }
   }
-  const summary = `${opts.dryRun ? 'dry run: would remove' : 'removed'} ${manifestsRemoved} manifests and ${blobsRemoved} blobs (${bytesRemoved} bytes); ${blobsKept} blobs kept`;
+  const uploads = await sweepUploads(layout, opts, verb);
+  const summary = `${opts.dryRun ? 'dry run: would remove' : 'removed'} ${manifestsRemoved} manifests and ${blobsRemoved} blobs (${bytesRemoved} bytes) and ${uploads.uploadsRemoved} abandoned uploads (${uploads.uploadBytesRemoved} bytes); ${blobsKept} blobs kept, ${uploads.uploadsKept} recent uploads kept`;
   opts.print(summary);
-  return { manifestsRemoved, blobsRemoved, bytesRemoved, blobsKept };
+  return { manifestsRemoved, blobsRemoved, bytesRemoved, blobsKept, ...uploads };
+}
+
+/**
+ * Upload sessions take space outside the blobs: an abandoned one (no byte written for longer than
+ * `uploadIdleMs`) is reported and removed; a recent one may still be resumed once a server runs again.
+ */
+async function sweepUploads(layout: Layout, opts: GcOptions, verb: string): Promise<{ uploadsRemoved: number; uploadBytesRemoved: number; uploadsKept: number }> {
+  const now = opts.nowMs ?? Date.now();
+  let uploadsRemoved = 0;
+  let uploadBytesRemoved = 0;
+  let uploadsKept = 0;
+  for (const repo of await listRepositories(layout, '_uploads')) {
+    for (const entry of await readdirOrEmpty(layout.uploadsDir(repo))) {
+      if (!entry.isDirectory()) continue;
+      const dir = join(layout.uploadsDir(repo), entry.name);
+      const data = await stat(join(dir, 'data')).catch(() => undefined);
+      const lastWriteMs = data?.mtimeMs ?? (await stat(dir).then((st) => st.mtimeMs, () => 0));
+      const idleMs = now - lastWriteMs;
+      if (idleMs <= opts.uploadIdleMs) {
+        uploadsKept++;
+        continue;
+      }
+      const size = data?.size ?? 0;
+      opts.print(`${verb} abandoned upload ${repo}/${entry.name} (${size} bytes, idle ${Math.round(idleMs / 1000)} s)`);
+      uploadsRemoved++;
+      uploadBytesRemoved += size;
+      if (!opts.dryRun) await removeTree(dir);
+    }
+  }
+  return { uploadsRemoved, uploadBytesRemoved, uploadsKept };
 }

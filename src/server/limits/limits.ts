@@ -4,7 +4,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Server } from 'node:http';
-import { optBytes, optDurationMs, optPositiveInt, readSection } from './configValues';
+import { ConfigValueError, optBytes, optDurationMs, optPositiveInt, readSection, type ConfigObject } from './configValues';
 
 export interface Limits {
   /** Any request body that is neither blob data nor a manifest (token form posts). */
@@ -20,6 +20,14 @@ export interface Limits {
   keepAliveTimeoutMs: number;
   /** Wrong passwords a client address may send per minute before getting 429. */
   maxFailedLoginsPerMinute: number;
+  /** An upload body slower than this over `uploadRateWindowMs` loses its slot (408); 0 switches it off. */
+  minUploadBytesPerSecond: number;
+  uploadRateWindowMs: number;
+  /** Upload sessions open at once, in all and per user; more get 429. */
+  maxOpenUploads: number;
+  maxOpenUploadsPerUser: number;
+  /** A session with no request for this long is removed. */
+  uploadIdleTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -30,9 +38,15 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idleTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
   maxFailedLoginsPerMinute: 10,
+  minUploadBytesPerSecond: 1024,
+  uploadRateWindowMs: 30_000,
+  maxOpenUploads: 10_000,
+  maxOpenUploadsPerUser: 1_000,
+  uploadIdleTimeoutMs: 3_600_000,
 });
 
-const LIMIT_KEYS = ['maxRequestBodySize', 'maxBlobSize', 'maxConcurrentUploads', 'headersTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxFailedLoginsPerMinute'] as const;
+const LIMIT_KEYS = ['maxRequestBodySize', 'maxBlobSize', 'maxConcurrentUploads', 'headersTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxFailedLoginsPerMinute',
+  'minUploadRate', 'uploadRateWindow', 'maxOpenUploads', 'maxOpenUploadsPerUser', 'uploadIdleTimeout'] as const;
 
 /** Reads the `limits:` section; YAML uses units (`4MiB`, `30s`), the code carries them in names. */
 export function readLimits(section: unknown, path = 'limits'): Limits {
@@ -46,7 +60,18 @@ export function readLimits(section: unknown, path = 'limits'): Limits {
     idleTimeoutMs: optDurationMs(s, 'idleTimeout', path) ?? d.idleTimeoutMs,
     keepAliveTimeoutMs: optDurationMs(s, 'keepAliveTimeout', path) ?? d.keepAliveTimeoutMs,
     maxFailedLoginsPerMinute: optPositiveInt(s, 'maxFailedLoginsPerMinute', path) ?? d.maxFailedLoginsPerMinute,
+    minUploadBytesPerSecond: optBytes(s, 'minUploadRate', path) ?? d.minUploadBytesPerSecond,
+    uploadRateWindowMs: optPositiveDurationMs(s, 'uploadRateWindow', path) ?? d.uploadRateWindowMs,
+    maxOpenUploads: optPositiveInt(s, 'maxOpenUploads', path) ?? d.maxOpenUploads,
+    maxOpenUploadsPerUser: optPositiveInt(s, 'maxOpenUploadsPerUser', path) ?? d.maxOpenUploadsPerUser,
+    uploadIdleTimeoutMs: optPositiveDurationMs(s, 'uploadIdleTimeout', path) ?? d.uploadIdleTimeoutMs,
   };
+}
+
+function optPositiveDurationMs(s: ConfigObject, key: string, path: string): number | undefined {
+  const ms = optDurationMs(s, key, path);
+  if (ms !== undefined && ms < 1) throw new ConfigValueError(`${path}.${key}`, 'must be longer than 0 (use 500ms, 30s, 5m, 1h)');
+  return ms;
 }
 
 /**
@@ -78,6 +103,41 @@ export function byteLimit(limitBytes: number, what = 'the request body'): Transf
       else done(null, chunk);
     },
   });
+}
+
+export class BodyTooSlowError extends Error {
+  constructor(readonly minBytesPerSecond: number, readonly windowMs: number, readonly receivedBytes: number) {
+    super(`the body arrived at ${Math.round(receivedBytes / (windowMs / 1000))} bytes/s over the last ${windowMs / 1000} s, below the minimum of ${minBytesPerSecond}`);
+    this.name = 'BodyTooSlowError';
+  }
+}
+
+/**
+ * Passes bytes through, and fails with BodyTooSlowError when fewer than `minBytesPerSecond` arrive
+ * over a window of `windowMs`, so a client trickling a body cannot hold an upload slot for ever.
+ * A window in which the registry itself held the body back (the disk was slow) does not count.
+ */
+export function rateFloor(minBytesPerSecond: number, windowMs: number): Transform {
+  let windowBytes = 0;
+  let heldBack = false;
+  const floor: Transform = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      windowBytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  if (minBytesPerSecond <= 0) return floor;
+  const timer = setInterval(() => {
+    const wanted = (minBytesPerSecond * windowMs) / 1000;
+    const ours = heldBack || floor.readableLength >= floor.readableHighWaterMark;
+    if (!ours && windowBytes < wanted) floor.destroy(new BodyTooSlowError(minBytesPerSecond, windowMs, windowBytes));
+    windowBytes = 0;
+    heldBack = false;
+  }, windowMs);
+  timer.unref();
+  floor.on('pause', () => (heldBack = true));
+  floor.once('close', () => clearInterval(timer));
+  return floor;
 }
 
 /** A counter of slots (uploads in flight); tryAcquire never waits, so a full registry answers 429 at once. */

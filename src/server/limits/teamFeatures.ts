@@ -22,6 +22,7 @@ import { ConfigValueError, optBool, readSection } from './configValues';
 import { DEFAULT_LIMITS, readLimits, Slots, type Limits } from './limits';
 import { checkListenSafety } from './listen';
 import { limitUploads } from './uploadLimits';
+import { UploadSessions } from './uploadSessions';
 
 registerConfigSection({ name: 'auth', validate: (v, p) => readAuthConfig(v, p) });
 registerConfigSection({ name: 'access', validate: (v, p) => AccessPolicy.fromConfig(v, p) });
@@ -40,7 +41,10 @@ export const TEAM_CONFIG_HELP = `Team sections of the YAML config (all optional)
                          {repositories: ["public/**"], anonymous: true, actions: [pull]}]
   tls:           {certificate: FILE.crt, key: FILE.key}
   limits:        {maxBlobSize: 32GiB, maxRequestBodySize: 1MiB, maxConcurrentUploads: 64, headersTimeout: 15s,
-                  idleTimeout: 60s, keepAliveTimeout: 5s, maxFailedLoginsPerMinute: 10}
+                  idleTimeout: 60s, keepAliveTimeout: 5s, maxFailedLoginsPerMinute: 10,
+                  minUploadRate: 1KiB, uploadRateWindow: 30s,     a body slower than 1 KiB/s over 30 s loses its slot (408); 0 = off
+                  maxOpenUploads: 10000, maxOpenUploadsPerUser: 1000, uploadIdleTimeout: 1h}
+                                                             open upload sessions (429 beyond); idle ones are removed, also by gc
   proxy:         {remoteurl: URL, username: U, password: P, ttl: 168h, allowWrites: false}
                  pull-through cache; read-only (405 on pushes and deletes) unless allowWrites
   notifications: endpoints: [{name, url, headers: {H: [V]}, timeout: 1s, threshold: 10, backoff: 1s, ignore: {actions: [pull]}}]
@@ -150,8 +154,22 @@ registerServerPlugin(async (ctx) => {
   const expiring = tls && expiryWarning(tls, new Date());
   if (expiring) log('warn', expiring);
 
+  const sessions = new UploadSessions(limits);
+  hooks.storageWrappers.push((s) => sessions.wrap(s));
+  const idleCheckMs = Math.max(1000, Math.min(60_000, Math.floor(limits.uploadIdleTimeoutMs / 2)));
+  const idleTimer = setInterval(() => {
+    sessions.purgeIdle()
+      .then((count) => count > 0 && log('info', 'removed idle upload sessions', { count, idleTimeoutMs: limits.uploadIdleTimeoutMs }))
+      .catch((e: unknown) => log('warn', 'removing idle upload sessions failed', { error: String(e) }));
+  }, idleCheckMs);
+  idleTimer.unref();
+  hooks.onClose.push(() => clearInterval(idleTimer));
+  metrics.registry.gauge('berth_upload_sessions_open', 'Upload sessions started and not yet finished, cancelled or removed.', () => [{ value: sessions.count }]);
+
   const uploadSlots = new Slots(limits.maxConcurrentUploads);
-  hooks.storageWrappers.push((s) => limitUploads(s, { maxBlobBytes: limits.maxBlobBytes, slots: uploadSlots }));
+  hooks.storageWrappers.push((s) => limitUploads(s, {
+    maxBlobBytes: limits.maxBlobBytes, slots: uploadSlots, minBytesPerSecond: limits.minUploadBytesPerSecond, rateWindowMs: limits.uploadRateWindowMs,
+  }));
   metrics.registry.gauge('berth_uploads_in_flight', 'Blob uploads streaming into the registry right now.', () => [{ value: uploadSlots.inUse }]);
 
   const proxy = sections.get('proxy') as ProxyConfig | undefined;

@@ -1,18 +1,22 @@
 /**
  * Upload limits as a storage wrapper, so every way a blob arrives (monolithic POST, PATCH chunks,
  * the final PUT) passes through them: at most `maxConcurrentUploads` bodies streaming at once
- * (429 TOOMANYREQUESTS with Retry-After beyond), and at most `maxBlobBytes` per upload (413).
+ * (429 TOOMANYREQUESTS with Retry-After beyond), at most `maxBlobBytes` per upload (413), and a
+ * minimum rate per body (408 and the slot freed), so trickling bodies cannot hold every slot.
  */
 import type { Readable } from 'node:stream';
 import type { ParsedDigest } from '../../oci/digest';
 import { RegistryError } from '../errors';
 import type { BlobInfo, Storage, UploadStatus } from '../storage';
 import { overrideStorage } from './forwardStorage';
-import { BodyTooLargeError, byteLimit, Slots } from './limits';
+import { BodyTooLargeError, BodyTooSlowError, byteLimit, rateFloor, Slots } from './limits';
 
 export interface UploadLimitOptions {
   maxBlobBytes: number;
   slots: Slots;
+  /** 0 switches the rate floor off. */
+  minBytesPerSecond: number;
+  rateWindowMs: number;
 }
 
 export function limitUploads(inner: Storage, opts: UploadLimitOptions): Storage {
@@ -25,13 +29,21 @@ export function limitUploads(inner: Storage, opts: UploadLimitOptions): Storage 
     try {
       const offset = start ?? (await inner.uploadStatus(repository, id))?.offset ?? 0;
       const remaining = Math.max(0, opts.maxBlobBytes - offset);
-      const limited = body.pipe(byteLimit(remaining, 'the blob'));
+      const floor = rateFloor(opts.minBytesPerSecond, opts.rateWindowMs);
+      const limited = byteLimit(remaining, 'the blob');
+      body.pipe(floor).pipe(limited);
       body.once('error', (e) => limited.destroy(e));
+      floor.once('error', (e) => limited.destroy(e));
       return await run(limited);
     } catch (e) {
       if (e instanceof BodyTooLargeError) {
         await inner.cancelUpload(repository, id).catch(() => false);
         throw new RegistryError('SIZE_INVALID', `the blob is larger than this registry accepts (${opts.maxBlobBytes} bytes, limits.maxBlobSize)`, { limit: opts.maxBlobBytes }, 413);
+      }
+      if (e instanceof BodyTooSlowError) {
+        // The session stays: the client may resume from the offset it asks for.
+        throw new RegistryError('BLOB_UPLOAD_INVALID', `${e.message} bytes/s (limits.minUploadRate over limits.uploadRateWindow); the upload slot was given to others. Resume the upload from its current offset`,
+          { minBytesPerSecond: e.minBytesPerSecond }, 408, { Connection: 'close' });
       }
       throw e;
     } finally {

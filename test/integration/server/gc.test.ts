@@ -4,7 +4,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startBerthRegistry } from '../../support/berthRegistry';
@@ -96,7 +96,7 @@ describe('garbage collection', () => {
     } finally {
       await reg.stop();
     }
-    assert.equal(gc(root).stdout.trim().split('\n').pop(), `removed 0 manifests and 0 blobs (0 bytes); ${blobsIn(root).length} blobs kept`);
+    assert.equal(gc(root).stdout.trim().split('\n').pop(), `removed 0 manifests and 0 blobs (0 bytes) and 0 abandoned uploads (0 bytes); ${blobsIn(root).length} blobs kept, 0 recent uploads kept`);
   });
 
   it('--delete-untagged removes manifests no tag reaches, keeping children of tagged indexes and referrers of kept manifests', async () => {
@@ -135,6 +135,36 @@ describe('garbage collection', () => {
     } finally {
       await again.stop();
     }
+  });
+
+  it('reports and removes abandoned uploads (idle longer than limits.uploadIdleTimeout) and keeps recent ones', async () => {
+    const root = join(dir, 'uploads');
+    const reg = await startBerthRegistry({ root });
+    const started: string[] = [];
+    try {
+      for (const bytes of [50_000, 10]) {
+        const post = await call(`${reg.url}/v2/gc/up/blobs/uploads/`, { method: 'POST' });
+        const location = post.headers.get('location') ?? '';
+        assert.equal((await call(`${reg.url}${location}`, { method: 'PATCH', body: Buffer.alloc(bytes, 1), headers: { 'Content-Type': 'application/octet-stream' } })).status, 202);
+        started.push(location.split('/').pop() ?? '');
+      }
+    } finally {
+      await reg.stop();
+    }
+    const [abandoned = '', recent = ''] = started;
+    const uploads = join(root, 'docker/registry/v2/repositories/gc/up/_uploads');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(join(uploads, abandoned, 'data'), twoHoursAgo, twoHoursAgo);
+
+    const dry = gc(root, '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`would remove abandoned upload gc/up/${abandoned} \\(50000 bytes, idle 72\\d\\d s\\)`));
+    assert.match(dry.stdout, /dry run: would remove 0 manifests and 0 blobs \(0 bytes\) and 1 abandoned uploads \(50000 bytes\); 0 blobs kept, 1 recent uploads kept/);
+    assert.deepEqual(readdirSync(uploads).sort(), [abandoned, recent].sort(), 'a dry run removes nothing');
+
+    const real = gc(root);
+    assert.match(real.stdout, /removed 0 manifests and 0 blobs \(0 bytes\) and 1 abandoned uploads \(50000 bytes\)/);
+    assert.deepEqual(readdirSync(uploads), [recent]);
   });
 
   it('refuses to run while a server holds the root, and says so', async () => {

@@ -4,9 +4,11 @@
  * and checks that it is refused while the legitimate use still works.
  */
 import { strict as assert } from 'node:assert';
+import { connect, type Socket } from 'node:net';
 import { digestOf } from '../../../src/oci/digest';
 import { startDistribution, type Distribution } from '../../support/distribution';
-import { buildImage, pushBuilt, randomLayer } from '../../support/ociImage';
+import { buildImage, pushBlob, pushBuilt, randomLayer } from '../../support/ociImage';
+import { sleep, waitFor } from '../../support/proc';
 import { basic, errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const USERS = { alice: 'alice-pw', bob: 'bob-pw' };
@@ -198,4 +200,95 @@ describe('team registry: an upload session belongs to the user who started it', 
       assert.equal(done.status, 201, await done.text());
     });
   }
+});
+
+/** A PATCH whose body trickles in one byte at a time; collects whatever the server answers. */
+function trickle(reg: TeamRegistry, location: string, everyMs: number): { socket: Socket; answer: () => string; stop: () => void } {
+  let answer = '';
+  const socket = connect(reg.port, '127.0.0.1');
+  socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+  socket.on('error', () => undefined);
+  socket.write(`PATCH ${location} HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n`);
+  const timer = setInterval(() => socket.writable && socket.write('x'), everyMs);
+  socket.once('close', () => clearInterval(timer));
+  return { socket, answer: () => answer, stop: () => { clearInterval(timer); socket.destroy(); } };
+}
+
+const gauge = async (reg: TeamRegistry, name: string): Promise<number> =>
+  Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`${reg.url}/metrics`)).text())?.[1] ?? NaN);
+
+describe('team registry: trickling upload bodies lose their slot', function () {
+  let reg: TeamRegistry;
+  before(async function () {
+    reg = await startTeamRegistry({ config: { limits: { maxConcurrentUploads: 2, minUploadRate: '1KiB', uploadRateWindow: '1s' } } });
+  });
+  after(async function () {
+    await reg?.stop();
+  });
+
+  it('cuts bodies slower than limits.minUploadRate with 408, so other pushes get a slot again', async function () {
+    const tricklers: Array<ReturnType<typeof trickle>> = [];
+    for (let i = 0; i < 2; i++) {
+      const post = await fetch(`${reg.url}/v2/slow/t${i}/blobs/uploads/`, { method: 'POST' });
+      tricklers.push(trickle(reg, post.headers.get('location') ?? '', 200));
+    }
+    try {
+      await waitFor('both tricklers to hold a slot', async () => ((await gauge(reg, 'berth_uploads_in_flight')) === 2 ? true : undefined), 10_000, 20);
+      const blob = randomLayer(200_000).bytes;
+      const refused = await fetch(`${reg.url}/v2/fast/app/blobs/uploads/?digest=${digestOf(blob)}`, { method: 'POST', body: blob, headers: { 'Content-Type': 'application/octet-stream' } });
+      assert.equal(refused.status, 429, 'while the tricklers hold the slots');
+      await waitFor('the tricklers to be answered', async () => (tricklers.every((t) => t.answer() !== '') ? true : undefined), 20_000, 100);
+      for (const t of tricklers) {
+        assert.match(t.answer(), /^HTTP\/1\.1 408 /);
+        assert.match(t.answer(), /BLOB_UPLOAD_INVALID.*limits\.minUploadRate/);
+      }
+      assert.equal(await pushBlob(reg.url, 'fast/app', blob, 'single-post'), digestOf(blob));
+      assert.equal(await pushBlob(reg.url, 'fast/app', randomLayer(300_000).bytes, 'chunked').then(() => 'pushed'), 'pushed');
+    } finally {
+      for (const t of tricklers) t.stop();
+    }
+  });
+});
+
+describe('team registry: open upload sessions are bounded and idle ones removed', function () {
+  let reg: TeamRegistry;
+  before(async function () {
+    reg = await startTeamRegistry({ users: USERS, config: { auth: {}, access: ACCESS, limits: { maxOpenUploads: 3, maxOpenUploadsPerUser: 2, uploadIdleTimeout: '3s' } } });
+  });
+  after(async function () {
+    await reg?.stop();
+  });
+
+  const open = (user: User): Promise<Response> => call(reg, 'POST', `/v2/library/sessions/blobs/uploads/`, user);
+
+  it('refuses a session over the per-user and the total limit with 429 naming the setting, until one is cancelled', async function () {
+    const alice = [await open('alice'), await open('alice')];
+    for (const r of alice) assert.equal(r.status, 202);
+    const third = await open('alice');
+    assert.equal(third.status, 429);
+    assert.match(((await third.json()) as { errors: Array<{ message: string }> }).errors[0]?.message ?? '', /user alice has 2 upload sessions open.*limits\.maxOpenUploadsPerUser/);
+    assert.equal((await open('bob')).status, 202);
+    const overTotal = await open('bob');
+    assert.equal(overTotal.status, 429);
+    assert.match(((await overTotal.json()) as { errors: Array<{ message: string }> }).errors[0]?.message ?? '', /3 upload sessions are open.*limits\.maxOpenUploads\b/);
+    assert.equal((await call(reg, 'DELETE', alice[0]?.headers.get('location') ?? '', 'alice')).status, 204);
+    assert.equal((await open('bob')).status, 202);
+  });
+
+  it('removes sessions idle for limits.uploadIdleTimeout and keeps one that is in use', async function () {
+    await waitFor('every earlier session to be removed as idle', async () => ((await gauge(reg, 'berth_upload_sessions_open')) === 0 ? true : undefined), 20_000, 250);
+    const idle = (await open('alice')).headers.get('location') ?? '';
+    const busy = (await open('alice')).headers.get('location') ?? '';
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < 8; i++) {
+      const chunk = Buffer.from(`chunk ${i};`);
+      chunks.push(chunk);
+      assert.equal((await call(reg, 'PATCH', busy, 'alice', chunk, { 'Content-Type': 'application/octet-stream' })).status, 202);
+      await sleep(600);
+    }
+    assert.equal((await call(reg, 'GET', idle, 'alice')).status, 404, 'the untouched session is gone');
+    const done = await call(reg, 'PUT', `${busy}?digest=${digestOf(Buffer.concat(chunks))}`, 'alice');
+    assert.equal(done.status, 201, 'the session in use was kept');
+    assert.match(reg.output(), /"msg":"removed idle upload sessions"/);
+  });
 });

@@ -126,6 +126,7 @@ describe('local registry actions', () => {
     assert.equal(p.summary, 'dry run: would remove 1 manifests and 2 blobs (30 bytes); 5 blobs kept');
     assert.match(p.detail, /sha256:aa/);
     assert.equal(gcPreview('dry run: would remove 0 manifests and 0 blobs (0 bytes); 3 blobs kept').nothingToDo, true);
+    assert.equal(gcPreview('dry run: would remove 0 manifests and 0 blobs (0 bytes) and 1 abandoned uploads (50 bytes); 3 blobs kept, 0 recent uploads kept').nothingToDo, false);
     assert.equal(gcPreview('').nothingToDo, true);
     const long = gcPreview(Array.from({ length: 20 }, (_, i) => `blob ${i}`).join('\n'), 5);
     assert.match(long.detail, /and 15 more lines/);
