@@ -12,7 +12,7 @@ import type { AuthConfig } from './config';
 import { TOKEN_PATH } from './config';
 import { HtpasswdFile } from './htpasswd';
 import { TokenSigner } from './jwt';
-import { FailedLoginLimiter } from '../limits/limits';
+import { LoginGuard, type LoginOutcome } from './loginGuard';
 
 /** What authorization needs to know of a request; node's IncomingMessage fits after a small mapping. */
 export interface AuthRequestInfo {
@@ -59,6 +59,8 @@ export interface RegistryAuthOptions {
   config: AuthConfig;
   policy: AccessPolicy;
   maxFailedLoginsPerMinute: number;
+  /** bcrypt comparisons running at once, over all clients. */
+  maxConcurrentPasswordChecks: number;
   /** Seconds since the epoch; injected so tests can expire tokens without waiting. */
   nowSeconds?: () => number;
   /** Reports each failed login (user name only, never the password) for the request log. */
@@ -69,13 +71,13 @@ export class RegistryAuth {
   readonly htpasswd: HtpasswdFile;
   readonly policy: AccessPolicy;
   readonly signer: TokenSigner | undefined;
-  private readonly limiter: FailedLoginLimiter;
+  readonly logins: LoginGuard;
   private readonly now: () => number;
 
   constructor(private readonly opts: RegistryAuthOptions) {
     this.htpasswd = new HtpasswdFile(opts.config.htpasswdPath);
     this.policy = opts.policy;
-    this.limiter = new FailedLoginLimiter(opts.maxFailedLoginsPerMinute);
+    this.logins = new LoginGuard({ maxFailuresPerMinute: opts.maxFailedLoginsPerMinute, maxConcurrentChecks: opts.maxConcurrentPasswordChecks });
     this.now = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
     const t = opts.config.token;
     if (t) {
@@ -96,7 +98,8 @@ export class RegistryAuth {
     let user: string | undefined;
     if (creds.kind === 'basic') {
       const login = await this.login(creds.user, creds.password, req.remoteAddress);
-      if (login !== true) return login === 'limited' ? this.tooMany(req.remoteAddress) : this.challenge(req, needed, 'invalid_token', 'wrong user name or password');
+      if (login === 'wrong') return this.challenge(req, needed, 'invalid_token', 'wrong user name or password');
+      if (login !== 'ok') return tooMany(login);
       user = creds.user;
     }
     if (user === undefined) {
@@ -129,14 +132,6 @@ export class RegistryAuth {
     };
   }
 
-  private tooMany(remoteAddress: string): AuthDecision {
-    const retryAfter = this.limiter.retryAfterSeconds(remoteAddress, Date.now());
-    return {
-      allowed: false, status: 429, code: 'TOOMANYREQUESTS', headers: { 'Retry-After': String(Math.max(1, retryAfter)) },
-      message: `too many failed logins from this address; try again in ${Math.max(1, retryAfter)} s`,
-    };
-  }
-
   private challenge(req: AuthRequestInfo, needed: readonly Access[], error: string | undefined, message: string): AuthDecision {
     return { allowed: false, status: 401, code: 'UNAUTHORIZED', message, headers: { 'WWW-Authenticate': this.challengeHeader(req, needed, error) }, detail: needed.length ? needed.map((a) => ({ Type: a.type, Name: a.name, Action: a.actions.join(',') })) : undefined };
   }
@@ -152,13 +147,10 @@ export class RegistryAuth {
     return `Bearer ${parts.join(',')}`;
   }
 
-  /** true, false (wrong), or 'limited' when this address has used up its failed logins. */
-  private async login(user: string, password: string, remoteAddress: string): Promise<boolean | 'limited'> {
-    if (this.limiter.retryAfterSeconds(remoteAddress, Date.now()) > 0) return 'limited';
-    if (await this.htpasswd.verify(user, password)) return true;
-    this.limiter.recordFailure(remoteAddress, Date.now());
-    this.opts.onFailedLogin?.(user, remoteAddress);
-    return false;
+  private async login(user: string, password: string, remoteAddress: string): Promise<LoginOutcome> {
+    const outcome = await this.logins.check(user, remoteAddress, () => this.htpasswd.isRemembered(user, password), () => this.htpasswd.verify(user, password));
+    if (outcome === 'wrong') this.opts.onFailedLogin?.(user, remoteAddress);
+    return outcome;
   }
 
   /** `_catalog` shows only what the caller may pull. */
@@ -174,8 +166,8 @@ export class RegistryAuth {
   async tokenEndpoint(req: AuthRequestInfo & { method: string }, query: URLSearchParams, formBody: string | undefined): Promise<TokenEndpointResponse> {
     const signer = this.signer;
     if (!signer) return jsonResponse(404, { errors: [{ code: 'UNSUPPORTED', message: 'token authentication is not configured on this registry' }] });
-    const limited = (): TokenEndpointResponse => {
-      const d = this.tooMany(req.remoteAddress) as Extract<AuthDecision, { allowed: false }>;
+    const limited = (outcome: Limited): TokenEndpointResponse => {
+      const d = tooMany(outcome) as Extract<AuthDecision, { allowed: false }>;
       return jsonResponse(429, { errors: [{ code: d.code, message: d.message }] }, d.headers);
     };
     const unauthorized = (message: string): TokenEndpointResponse =>
@@ -190,14 +182,13 @@ export class RegistryAuth {
       if (grantType === 'password') {
         const name = form.get('username') ?? '';
         const login = await this.login(name, form.get('password') ?? '', req.remoteAddress);
-        if (login === 'limited') return limited();
-        if (!login) return unauthorized('wrong user name or password');
+        if (login === 'wrong') return unauthorized('wrong user name or password');
+        if (login !== 'ok') return limited(login);
         user = name;
       } else if (grantType === 'refresh_token') {
-        if (this.limiter.retryAfterSeconds(req.remoteAddress, Date.now()) > 0) return limited();
+        // A refresh token is a signature check, not a password guess: there is nothing to rate-limit.
         const checked = signer.check(form.get('refresh_token') ?? '', this.now(), 'refresh');
         if (!checked.ok || checked.claims.sub === '' || !this.htpasswd.has(checked.claims.sub)) {
-          this.limiter.recordFailure(req.remoteAddress, Date.now());
           return oauthError(401, 'invalid_grant', 'the refresh token is not valid; log in again');
         }
         user = checked.claims.sub;
@@ -217,8 +208,8 @@ export class RegistryAuth {
     let user: string | undefined;
     if (creds.kind === 'basic') {
       const login = await this.login(creds.user, creds.password, req.remoteAddress);
-      if (login === 'limited') return limited();
-      if (!login) return unauthorized('wrong user name or password');
+      if (login === 'wrong') return unauthorized('wrong user name or password');
+      if (login !== 'ok') return limited(login);
       user = creds.user;
     } else if (query.get('account')) {
       // A named account without a password must not get that account's rights.
@@ -245,6 +236,13 @@ export class RegistryAuth {
     const t = this.opts.config.token as NonNullable<AuthConfig['token']>;
     return (this.signer as TokenSigner).issue(user, [], t.refreshExpirationSeconds, this.now(), 'refresh');
   }
+}
+
+type Limited = Exclude<LoginOutcome, 'ok' | 'wrong'>;
+
+function tooMany(outcome: Limited): AuthDecision {
+  const retryAfter = Math.max(1, outcome.retryAfterSeconds);
+  return { allowed: false, status: 429, code: 'TOOMANYREQUESTS', headers: { 'Retry-After': String(retryAfter) }, message: outcome.message };
 }
 
 function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): TokenEndpointResponse {

@@ -96,15 +96,24 @@ export class HtpasswdFile {
     return [...this.users.keys()].sort();
   }
 
-  async verify(user: string, password: string): Promise<boolean> {
+  private rememberKey(user: string, password: string, hash: string): string {
+    return createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex');
+  }
+
+  /** Whether these credentials were verified before against the current file: no bcrypt needed. */
+  isRemembered(user: string, password: string): boolean {
     this.refresh();
     const hash = this.users.get(user);
-    const key = createHash('sha256').update(`${user}\0${password}\0${hash ?? ''}`).digest('hex');
-    if (hash !== undefined && this.verified.has(key)) return true;
+    return hash !== undefined && this.verified.has(this.rememberKey(user, password, hash));
+  }
+
+  async verify(user: string, password: string): Promise<boolean> {
+    if (this.isRemembered(user, password)) return true;
+    const hash = this.users.get(user);
     const ok = await bcrypt.compare(password, hash ?? DECOY_HASH);
     if (ok && hash !== undefined) {
       if (this.verified.size > 1000) this.verified.clear();
-      this.verified.add(key);
+      this.verified.add(this.rememberKey(user, password, hash));
       return true;
     }
     return false;

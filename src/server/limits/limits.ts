@@ -4,6 +4,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Server } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { ConfigValueError, optBytes, optDurationMs, optPositiveInt, readSection, type ConfigObject } from './configValues';
 
 export interface Limits {
@@ -18,7 +19,10 @@ export interface Limits {
   /** A connection with no bytes moving either way for this long is closed. */
   idleTimeoutMs: number;
   keepAliveTimeoutMs: number;
-  /** Wrong passwords a client address may send per minute before getting 429. */
+  /**
+   * Wrong passwords per minute for one user name from one address before that pair gets 429; a user
+   * name or an address with this many failures has its checks run one at a time.
+   */
   maxFailedLoginsPerMinute: number;
   /** An upload body slower than this over `uploadRateWindowMs` loses its slot (408); 0 switches it off. */
   minUploadBytesPerSecond: number;
@@ -28,6 +32,8 @@ export interface Limits {
   maxOpenUploadsPerUser: number;
   /** A session with no request for this long is removed. */
   uploadIdleTimeoutMs: number;
+  /** bcrypt comparisons running at once over all clients; more wait their turn. */
+  maxConcurrentPasswordChecks: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -43,10 +49,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxOpenUploads: 10_000,
   maxOpenUploadsPerUser: 1_000,
   uploadIdleTimeoutMs: 3_600_000,
+  maxConcurrentPasswordChecks: Math.max(1, availableParallelism() - 1),
 });
 
 const LIMIT_KEYS = ['maxRequestBodySize', 'maxBlobSize', 'maxConcurrentUploads', 'headersTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxFailedLoginsPerMinute',
-  'minUploadRate', 'uploadRateWindow', 'maxOpenUploads', 'maxOpenUploadsPerUser', 'uploadIdleTimeout'] as const;
+  'minUploadRate', 'uploadRateWindow', 'maxOpenUploads', 'maxOpenUploadsPerUser', 'uploadIdleTimeout', 'maxConcurrentPasswordChecks'] as const;
 
 /** Reads the `limits:` section; YAML uses units (`4MiB`, `30s`), the code carries them in names. */
 export function readLimits(section: unknown, path = 'limits'): Limits {
@@ -65,6 +72,7 @@ export function readLimits(section: unknown, path = 'limits'): Limits {
     maxOpenUploads: optPositiveInt(s, 'maxOpenUploads', path) ?? d.maxOpenUploads,
     maxOpenUploadsPerUser: optPositiveInt(s, 'maxOpenUploadsPerUser', path) ?? d.maxOpenUploadsPerUser,
     uploadIdleTimeoutMs: optPositiveDurationMs(s, 'uploadIdleTimeout', path) ?? d.uploadIdleTimeoutMs,
+    maxConcurrentPasswordChecks: optPositiveInt(s, 'maxConcurrentPasswordChecks', path) ?? d.maxConcurrentPasswordChecks,
   };
 }
 

@@ -41,10 +41,12 @@ export const TEAM_CONFIG_HELP = `Team sections of the YAML config (all optional)
                          {repositories: ["public/**"], anonymous: true, actions: [pull]}]
   tls:           {certificate: FILE.crt, key: FILE.key}
   limits:        {maxBlobSize: 32GiB, maxRequestBodySize: 1MiB, maxConcurrentUploads: 64, headersTimeout: 15s,
-                  idleTimeout: 60s, keepAliveTimeout: 5s, maxFailedLoginsPerMinute: 10,
+                  idleTimeout: 60s, keepAliveTimeout: 5s, maxFailedLoginsPerMinute: 10, maxConcurrentPasswordChecks: CPUs-1,
                   minUploadRate: 1KiB, uploadRateWindow: 30s,     a body slower than 1 KiB/s over 30 s loses its slot (408); 0 = off
                   maxOpenUploads: 10000, maxOpenUploadsPerUser: 1000, uploadIdleTimeout: 1h}
                                                              open upload sessions (429 beyond); idle ones are removed, also by gc
+                 failed logins count per user name and address; a name or address past the limit is checked
+                 one login at a time; maxConcurrentPasswordChecks caps bcrypt work over all clients
   proxy:         {remoteurl: URL, username: U, password: P, ttl: 168h, allowWrites: false}
                  pull-through cache; read-only (405 on pushes and deletes) unless allowWrites
   notifications: endpoints: [{name, url, headers: {H: [V]}, timeout: 1s, threshold: 10, backoff: 1s, ignore: {actions: [pull]}}]
@@ -120,6 +122,7 @@ registerServerPlugin(async (ctx) => {
     try {
       auth = new RegistryAuth({
         config: authConfig, policy: policy ?? AccessPolicy.allowAllUsers(), maxFailedLoginsPerMinute: limits.maxFailedLoginsPerMinute,
+        maxConcurrentPasswordChecks: limits.maxConcurrentPasswordChecks,
         onFailedLogin: (user, remoteAddr) => {
           metrics.failedLogins.inc();
           log('warn', 'failed login', { user, remoteAddr });
@@ -131,6 +134,7 @@ registerServerPlugin(async (ctx) => {
       throw new ConfigValueError('auth', (e as Error).message);
     }
     hooks.access = accessController(auth);
+    metrics.registry.gauge('berth_password_checks_in_flight', 'bcrypt password checks running right now (limits.maxConcurrentPasswordChecks caps them).', () => [{ value: auth.logins.checksInFlight }]);
     hooks.extraRoutes.push({
       path: TOKEN_PATH, name: 'token',
       async handle(req, res) {
