@@ -228,12 +228,26 @@ export class Registry {
       const page = await this.listPage(opts.cursor ?? `/v2/_catalog?n=${pageSize}`, pageSize, [CATALOG_SCOPE], 'list the repositories', 'repositories', opts.signal);
       return { kind: 'page', page, source: 'catalog' };
     } catch (e) {
+      if (isRegistryError(e, 'unauthorized')) await this.throwIfCredentialsRefused(opts.signal);
       if (isRegistryError(e) && (e.kind === 'unauthorized' || e.kind === 'denied' || e.kind === 'not-found' || e.kind === 'unsupported')) {
         // Many registries (clouds, Docker Hub mirrors) refuse `_catalog` even to signed-in users.
         const reason = e.kind === 'not-found' ? 'not-found' : e.kind;
         return { kind: 'unsupported', reason, message: `${this.name} does not list its repositories for this account (HTTP ${e.status ?? '?'}). Add repositories by name.` };
       }
       throw e;
+    }
+  }
+
+  /**
+   * A 401 on the catalog means "no catalog for you" only when the credentials themselves are
+   * accepted: stale or wrong ones also fail `/v2/`, and then the person must sign in again.
+   */
+  private async throwIfCredentialsRefused(signal?: AbortSignal): Promise<void> {
+    if (!(await this.session.getCredential())) return;
+    try {
+      await this.checkCredentials(signal ? { signal } : {});
+    } catch (check) {
+      if (isRegistryError(check, 'unauthorized')) throw check;
     }
   }
 

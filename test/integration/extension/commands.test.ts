@@ -12,6 +12,8 @@ import { copyToRegistry } from '../../../src/commands/copyToRegistry';
 import { runCommand } from '../../../src/commands/command';
 import type { RegistryNode, RepositoryNode, TagNode } from '../../../src/views/nodes';
 import { appendPage, repositoryChildren } from '../../../src/views/treeModel';
+import { RegistryTreeData } from '../../../src/views/registryTreeData';
+import { entryFromDraft } from '../../../src/app/presets';
 import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { buildImage, listTags, pushBuilt } from '../../support/ociImage';
@@ -88,6 +90,29 @@ describe('connect: credentials are checked against the registry before they are 
     assert.match(bad.ui.messages('error')[0] ?? '', /refused/);
     assert.equal(bad.store.list().length, 0);
   });
+
+  /** The rows under a connected registry, as the Registries view shows them. */
+  async function rowsUnder(deps: TestDeps, server: string, password: string): Promise<Array<{ label: string; command?: string }>> {
+    await deps.store.save(entryFromDraft({ preset: 'generic', server, username: 'berth', secret: password, email: '' }), { username: 'berth', password });
+    const tree = new RegistryTreeData({ store: deps.store, local: deps.local, settings: deps.settings, registry: deps.registry });
+    try {
+      const root = (await tree.getChildren()).find((n) => n.kind === 'registry' && n.registry.server === server);
+      assert.ok(root, `${server} is listed`);
+      return (await tree.getChildren(root)).map((n) => (n.kind === 'message' ? { label: n.message, ...(n.action ? { command: n.action.command } : {}) } : { label: n.kind === 'repository' ? n.name : n.kind }));
+    } finally {
+      tree.dispose();
+    }
+  }
+
+  for (const kind of ['htpasswd (Basic)', 'token auth (Bearer)'] as const) {
+    it(`${kind}: a password changed since it was saved shows "Sign in again" under the registry, not "does not list its repositories"`, async () => {
+      const r = kind === 'htpasswd (Basic)' ? { server: hostOf(basic.url), password: basic.password } : { server: token.host, password: token.password };
+      const good = await rowsUnder(depsWithClient([]), r.server, r.password);
+      assert.ok(!good.some((row) => /Sign in|does not list/.test(row.label)), `the right password lists the catalog: ${JSON.stringify(good)}`);
+      const stale = await rowsUnder(depsWithClient([]), r.server, 'changed-since');
+      assert.deepEqual(stale, [{ label: 'Not signed in (401): Sign in again', command: 'berth.registry.editCredentials' }]);
+    });
+  }
 
   it('a server that is not a registry is named as such', async () => {
     // Anonymous: no password and no e-mail are asked.
