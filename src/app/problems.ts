@@ -60,6 +60,19 @@ export function problemOf(err: unknown): Problem {
   return { kind: 'unknown', message };
 }
 
+/**
+ * The client's or the engine's own kind and HTTP status of a failure, read from its fields: the
+ * client lives in another bundle, so `instanceof RegistryError` is not true here.
+ */
+export function errorFacts(err: unknown): { kind?: RegistryErrorKind | EngineErrorKind; status?: number } {
+  const kind = field(err, 'kind');
+  const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+  return {
+    ...(kind !== undefined ? { kind: kind as RegistryErrorKind | EngineErrorKind } : {}),
+    ...(typeof status === 'number' ? { status } : {}),
+  };
+}
+
 /** An error whose message is already meant for a person (no stack, no error class). */
 export class UserError extends Error {
   override readonly name = 'UserError';

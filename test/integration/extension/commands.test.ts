@@ -185,6 +185,30 @@ describe('tree data and image commands on real registries', () => {
     assert.deepEqual(await listTags(noDelete.url, 'kept/app'), ['v1']);
   });
 
+  it('registry:2 with deletion on refuses a tag by name (400): the message says so and offers the manifest by digest, naming the other tags it removes', async () => {
+    const reg = await startDistribution({ deleteEnabled: true });
+    try {
+      const shared = buildImage();
+      await pushBuilt(reg.url, 'team/app', shared, 'v1');
+      await pushBuilt(reg.url, 'team/app', shared, 'latest');
+      await pushBuilt(reg.url, 'team/app', buildImage(), 'v2');
+      const deps = depsWithClient([{ button: 'Delete' }, { button: 'Delete Manifest' }], berth);
+      await deps.store.save({ id: reg.host, label: reg.host, server: reg.host, preset: 'local', insecureHttp: true });
+      const repo: RepositoryNode = { kind: 'repository', parent: { kind: 'registry', registry: deps.store.list()[0] as RegistryNode['registry'] }, name: 'team/app' };
+      await runCommand(deleteImage, deps, [{ kind: 'tag', parent: repo, tag: 'v1' } satisfies TagNode]);
+      assert.deepEqual(deps.ui.messages('error'), []);
+      const offer = deps.ui.shown.filter((s) => s.kind === 'warn')[1];
+      assert.match(offer?.text ?? '', new RegExp(`refused to delete the tag team/app:v1 by name \\(HTTP 400\\): it deletes images only by digest\\. Delete the manifest sha256:[0-9a-f]{12} instead\\?`));
+      assert.doesNotMatch(offer?.text ?? '', /storage\.delete\.enabled|disabled/);
+      assert.match((offer?.options as { detail?: string }).detail ?? '', /removes every tag that points at it: v1, latest\./);
+      assert.deepEqual(await listTags(reg.url, 'team/app'), ['v2'], 'v1 and latest went with the manifest; v2 stays');
+      assert.match(deps.ui.messages('info')[0] ?? '', /^Deleted team\/app@sha256:[0-9a-f]{12} and its tags v1, latest\.$/);
+      assert.equal(deps.tree.refreshed.at(-1), repo);
+    } finally {
+      await reg.stop();
+    }
+  });
+
   it('copies an image to another registry without an engine, digest unchanged', async () => {
     const deps = depsWithClient([{ pick: noDelete.host }, { input: 'copied/one' }, { input: 'c1' }], berth);
     await deps.store.save({ id: noDelete.host, label: noDelete.host, server: noDelete.host, preset: 'local', insecureHttp: true });
