@@ -12,7 +12,7 @@ export interface DockerRegistrySecret {
   email?: string;
 }
 
-export type SecretField = keyof DockerRegistrySecret | 'name';
+export type SecretField = keyof DockerRegistrySecret | 'name' | 'namespace';
 
 export interface ValidationProblem {
   field: SecretField;
@@ -20,7 +20,9 @@ export interface ValidationProblem {
 }
 
 export const MAX_SECRET_NAME_LENGTH = 253;
-const SECRET_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+export const MAX_NAMESPACE_LENGTH = 63;
+// Kubernetes names most objects, Secrets included, as DNS subdomains (RFC 1123): dot-separated labels.
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
 // Deliberately loose: a registry never checks it, and a person's address may be anything with one '@'.
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
@@ -55,13 +57,26 @@ export function validateRegistrySecret(secret: DockerRegistrySecret): Validation
   return problems;
 }
 
-/** Why `name` cannot name a Secret, or undefined when it can. */
+/** Why `name` cannot name a Secret (a DNS subdomain: `regcred`, `ghcr.io`, `team.pull-1`), or undefined when it can. */
 export function secretNameProblem(name: string): string | undefined {
   if (!name) return 'Enter a name for the secret.';
   if (name.length > MAX_SECRET_NAME_LENGTH) return `The name is ${name.length} characters long: at most ${MAX_SECRET_NAME_LENGTH} are allowed.`;
   if (/[A-Z]/.test(name)) return 'Use lowercase letters only.';
-  if (!/^[a-z0-9-]+$/.test(name)) return 'Use only lowercase letters, digits and "-".';
-  if (!SECRET_NAME.test(name)) return 'Start and end the name with a letter or digit.';
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'Use only lowercase letters, digits, "-" and ".".';
+  const bad = name.split('.').find((label) => !DNS_LABEL.test(label));
+  if (bad !== undefined) {
+    return bad === '' ? 'Do not start or end the name with ".", or put two dots together.' : `Start and end the name, and each part between dots ("${bad}"), with a letter or digit.`;
+  }
+  return undefined;
+}
+
+/** Why `namespace` cannot name a Kubernetes namespace (a DNS label: no dots, at most 63 characters), or undefined. */
+export function namespaceProblem(namespace: string): string | undefined {
+  if (!namespace) return 'Enter a namespace, or leave it out to use the current one.';
+  if (namespace.length > MAX_NAMESPACE_LENGTH) return `The namespace is ${namespace.length} characters long: at most ${MAX_NAMESPACE_LENGTH} are allowed.`;
+  if (/[A-Z]/.test(namespace)) return 'Use lowercase letters only.';
+  if (!/^[a-z0-9-]+$/.test(namespace)) return 'A namespace takes only lowercase letters, digits and "-" (no ".").';
+  if (!DNS_LABEL.test(namespace)) return 'Start and end the namespace with a letter or digit.';
   return undefined;
 }
 
@@ -105,8 +120,8 @@ export async function kubernetesPullSecretYaml(secret: DockerRegistrySecret, opt
   const nameProblem = secretNameProblem(name);
   if (nameProblem) problems.push({ field: 'name', message: nameProblem });
   if (options.namespace !== undefined) {
-    const nsProblem = secretNameProblem(options.namespace);
-    if (nsProblem || options.namespace.length > 63) problems.push({ field: 'name', message: `Namespace "${options.namespace}": ${nsProblem ?? 'at most 63 characters are allowed.'}` });
+    const nsProblem = namespaceProblem(options.namespace);
+    if (nsProblem) problems.push({ field: 'namespace', message: `Namespace "${options.namespace}": ${nsProblem}` });
   }
   if (problems.length) throw new InvalidRegistrySecretError(problems);
   const metadata: Record<string, string> = { name };

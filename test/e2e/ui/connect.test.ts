@@ -103,4 +103,22 @@ describe('Connect Registry (UI): credentials checked first, then kept only in Se
     assert.deepEqual(filesContaining(ui.s.scratch, password), [], 'the password is stored in the clear');
     console.log(`      user name found (entry, not secret) in: ${withUser.slice(0, 5).join(', ')}`);
   });
+
+  it('copies a pull secret named with dots into the namespace it asks for, refusing a namespace with a dot', async () => {
+    const wb = ui.s.wb;
+    await wb.showView('Registries');
+    await wb.contextMenu(await wb.waitForRow('Registries', registry.host), 'Copy Kubernetes Pull Secret (YAML)');
+    await wb.answer('team.pull-secret', /Kubernetes Secret name/);
+    assert.match(await wb.rejectedAnswer('team.a', /Namespace of the Secret "team\.pull-secret"/), /no "\."/);
+    await wb.answer('team-a', /Namespace of the Secret/);
+    const message = await wb.waitForNotification(/^Secret "team\.pull-secret"/, 30_000);
+    assert.match(message, /Secret "team\.pull-secret" in namespace "team-a" copied as YAML\. Apply it with: kubectl apply -f -/);
+    const yaml = await wb.clipboardText();
+    assert.match(yaml, /kind: Secret/);
+    assert.match(yaml, /name: team\.pull-secret\n\s+namespace: team-a/);
+    const data = /\.dockerconfigjson: (\S+)/.exec(yaml)?.[1] ?? '';
+    const config = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { auths: Record<string, { username: string; password: string }> };
+    assert.deepEqual(config.auths[registry.host], { username, password, auth: Buffer.from(`${username}:${password}`).toString('base64') });
+    await wb.hideNotifications();
+  });
 });

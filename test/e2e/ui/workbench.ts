@@ -234,6 +234,36 @@ export class Workbench {
     }
   }
 
+  /**
+   * Types `text` into the open input box and returns the validation message it shows; the box stays open
+   * (its value is cleared for the next answer). Fails when no message appears.
+   */
+  async rejectedAnswer(text: string, prompt?: RegExp, timeoutMs = 15_000): Promise<string> {
+    const widget = this.page.locator(SEL.quickInput);
+    const input = this.page.locator(SEL.quickInputBox);
+    await input.waitFor({ timeout: timeoutMs });
+    if (prompt) await widget.filter({ hasText: prompt }).waitFor({ timeout: timeoutMs });
+    const before = await this.page.locator(SEL.quickInputMessage).innerText().catch(() => '');
+    await input.fill(text);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const message = (await this.page.locator(SEL.quickInputMessage).innerText().catch(() => '')).trim();
+      if (message && message !== before.trim()) {
+        await input.fill('');
+        return message;
+      }
+      if (Date.now() > deadline) throw new Error(`no validation message for "${text}" (shown: "${message}")`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  /** What the window last put on the clipboard (the browser's clipboard, read with the page's permission). */
+  async clipboardText(): Promise<string> {
+    await this.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    // A string: this file is compiled without the DOM's types.
+    return this.page.evaluate<string>('navigator.clipboard.readText()');
+  }
+
   /** Picks the quick-pick item labelled `label` (or whose whole text matches a RegExp). */
   async pick(label: string | RegExp): Promise<void> {
     const rows = this.page.locator(SEL.quickInputRow);

@@ -154,8 +154,8 @@ describe('commands on nodes', () => {
     assert.deepEqual(deps.store.rememberedRepositories('ghcr.io'), ['x/y']);
   });
 
-  it('copies a Kubernetes pull secret built from the saved credentials', async () => {
-    const deps = testDeps([{ input: 'ghcr-pull' }]);
+  it('copies a Kubernetes pull secret built from the saved credentials, in kubectl\'s current namespace when none is given', async () => {
+    const deps = testDeps([{ input: 'ghcr-pull' }, { input: '' }]);
     await deps.store.save(ghcr, { username: 'octocat', password: 'ghp_token' });
     await copyPullSecret.run(deps, registryNode);
     const yaml = deps.ui.clipboard[0] ?? '';
@@ -164,6 +164,15 @@ describe('commands on nodes', () => {
     const data = /\.dockerconfigjson: (\S+)/.exec(yaml)?.[1] ?? '';
     const config = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { auths: Record<string, { username: string; password: string }> };
     assert.equal(Object.values(config.auths)[0]?.password, 'ghp_token');
+    assert.doesNotMatch(yaml, /namespace:/);
+  });
+
+  it('copies a pull secret whose name has dots into the namespace asked for, and says where', async () => {
+    const deps = testDeps([{ input: 'ghcr.io' }, { input: 'team-a' }]);
+    await deps.store.save(ghcr, { username: 'octocat', password: 'ghp_token' });
+    await copyPullSecret.run(deps, registryNode);
+    assert.match(deps.ui.clipboard[0] ?? '', /name: ghcr\.io\n\s+namespace: team-a/);
+    assert.match(deps.ui.messages('info').at(-1) ?? '', /Secret "ghcr\.io" in namespace "team-a" copied/);
   });
 
   it('refuses to copy a pull secret for a registry without credentials, saying what to do', async () => {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import {
-  InvalidRegistrySecretError, dockerConfigJson, isValidSecretName, kubernetesPullSecretYaml, secretNameProblem,
+  InvalidRegistrySecretError, dockerConfigJson, isValidSecretName, kubernetesPullSecretYaml, namespaceProblem, secretNameProblem,
   serverProblem, suggestSecretName, validateRegistrySecret, type DockerRegistrySecret,
 } from '../../../src/credentials/registrySecret';
 
@@ -41,9 +41,10 @@ describe('credentials: docker-registry secret', () => {
   const names: Array<{ name: string; ok: boolean; hint?: RegExp }> = [
     { name: 'ghcr-io', ok: true }, { name: 'a', ok: true }, { name: '9', ok: true }, { name: 'a'.repeat(253), ok: true },
     { name: 'a'.repeat(254), ok: false, hint: /254 characters/ }, { name: '', ok: false, hint: /Enter a name/ },
-    { name: 'Ghcr', ok: false, hint: /lowercase/ }, { name: 'ghcr.io', ok: false, hint: /letters, digits and "-"/ },
-    { name: 'ghcr_io', ok: false, hint: /letters, digits and "-"/ }, { name: '-ghcr', ok: false, hint: /Start and end/ },
-    { name: 'ghcr-', ok: false, hint: /Start and end/ },
+    { name: 'Ghcr', ok: false, hint: /lowercase/ }, { name: 'ghcr.io', ok: true }, { name: 'team.pull-1.example', ok: true },
+    { name: 'ghcr_io', ok: false, hint: /letters, digits, "-" and "."/ }, { name: '-ghcr', ok: false, hint: /Start and end/ },
+    { name: 'ghcr-', ok: false, hint: /Start and end/ }, { name: 'ghcr.-io', ok: false, hint: /"-io"/ },
+    { name: '.ghcr', ok: false, hint: /start or end the name with "."/ }, { name: 'ghcr..io', ok: false, hint: /two dots/ },
   ];
   for (const { name, ok, hint } of names) {
     it(`${ok ? 'accepts' : 'rejects'} secret name "${name.slice(0, 20)}"`, () => {
@@ -51,6 +52,23 @@ describe('credentials: docker-registry secret', () => {
       if (hint) assert.match(secretNameProblem(name) ?? '', hint);
     });
   }
+
+  const namespaces: Array<{ namespace: string; hint?: RegExp }> = [
+    { namespace: 'default' }, { namespace: 'team-a' }, { namespace: 'a'.repeat(63) },
+    { namespace: 'a'.repeat(64), hint: /64 characters long: at most 63/ }, { namespace: 'team.a', hint: /no "\."/ },
+    { namespace: 'Team', hint: /lowercase/ }, { namespace: '-team', hint: /Start and end/ }, { namespace: '', hint: /leave it out/ },
+  ];
+  for (const { namespace, hint } of namespaces) {
+    it(`${hint ? 'rejects' : 'accepts'} namespace "${namespace.slice(0, 20)}"`, () => {
+      if (hint) assert.match(namespaceProblem(namespace) ?? '', hint);
+      else assert.equal(namespaceProblem(namespace), undefined);
+    });
+  }
+
+  it('renders a secret whose name has dots, in the namespace given', async () => {
+    const doc = parse(await kubernetesPullSecretYaml(good, { name: 'ghcr.io', namespace: 'team-a' })) as { metadata: Record<string, string> };
+    assert.deepEqual(doc.metadata, { name: 'ghcr.io', namespace: 'team-a' });
+  });
 
   const suggestions: Array<[string, string]> = [
     ['ghcr.io', 'ghcr-io'], ['localhost:5000', 'localhost-5000'], ['https://Registry.Example.com:443/v2/', 'registry-example-com-443'],
@@ -88,7 +106,7 @@ describe('credentials: docker-registry secret', () => {
   });
 
   it('refuses to render an invalid secret or name, listing every problem', async () => {
-    await assert.rejects(kubernetesPullSecretYaml({ server: '', username: '', password: 'x' }, { name: 'Bad_Name' }), (e: unknown) =>
-      e instanceof InvalidRegistrySecretError && e.problems.map((p) => p.field).join() === 'server,username,name');
+    await assert.rejects(kubernetesPullSecretYaml({ server: '', username: '', password: 'x' }, { name: 'Bad_Name', namespace: 'a.b' }), (e: unknown) =>
+      e instanceof InvalidRegistrySecretError && e.problems.map((p) => p.field).join() === 'server,username,name,namespace');
   });
 });
