@@ -10,25 +10,82 @@
 //   4. a demo workspace whose settings point Berth's local registry at that folder (auto-start)
 //   5. desktop VS Code (`code --extensionDevelopmentPath`) when there is one and a display,
 //      otherwise code-server on 127.0.0.1 (installed once under .cache/e2e) with the URL printed
+//
+// Ctrl+C, SIGTERM or closing the terminal (SIGHUP) stops whatever is running at that moment (an
+// install, the build, code-server with its extension hosts and the local registry they started)
+// and exits. Environment: BERTH_DEMO_DIR (default .cache/demo), BERTH_CODE_SERVER_PORT (8080 when
+// free), BERTH_REGISTRY_PORT (5000 when free).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const demo = join(root, '.cache', 'demo');
+const demo = process.env.BERTH_DEMO_DIR ? resolve(process.env.BERTH_DEMO_DIR) : join(root, '.cache', 'demo');
+// A closed terminal turns writes into EIO/EPIPE errors; they must not stop the cleanup below.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 const say = (line) => console.log(`[berth] ${line}`);
 
+/** Stops everything this script started; each step adds what it runs and removes it when done. */
+const aborter = new AbortController();
+const cleanups = new Set();
+let stopping;
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
+  const t = setTimeout(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, 3000);
+  t.unref();
+}
+
+function shutdown(signal) {
+  stopping ??= (async () => {
+    say(`${signal}: stopping everything npm start started`);
+    aborter.abort();
+    await Promise.allSettled([...cleanups].map((f) => f()));
+    process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143);
+  })();
+  return stopping;
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void shutdown(signal));
+
+/**
+ * Runs a command in its own process group with its output on this terminal. A group, because a signal
+ * to this script alone must still reach npm's install scripts and compilers.
+ */
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
+  return new Promise((resolveRun, reject) => {
+    if (aborter.signal.aborted) return reject(new Error('stopped'));
+    const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: root, detached: true, ...opts });
+    const cleanup = async () => killGroup(child.pid);
+    cleanups.add(cleanup);
+    child.once('error', (e) => {
+      cleanups.delete(cleanup);
+      reject(new Error(`${cmd} ${args.join(' ')} failed (${e.message})`));
+    });
+    child.once('close', (code, sig) => {
+      cleanups.delete(cleanup);
+      if (code === 0) resolveRun();
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code ?? sig})`));
+    });
+  });
 }
 
 const onPath = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const installed = (pkg) => spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout?.includes('install ok installed');
 
-function aptInstall(packages, optional) {
+async function aptInstall(packages, optional) {
   const missing = packages.filter((p) => !installed(p));
   if (missing.length === 0) return;
   if (!isRoot || !onPath('apt-get')) {
@@ -38,9 +95,11 @@ function aptInstall(packages, optional) {
   }
   say(`installing ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const r = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env }) : update;
-  if (r.status !== 0) {
+  try {
+    await run('apt-get', ['update', '-qq'], { env });
+    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  } catch (e) {
+    if (aborter.signal.aborted) throw e;
     if (optional) say(`could not install ${missing.join(' ')}; continuing without`);
     else throw new Error(`apt-get could not install ${missing.join(' ')}`);
   }
@@ -53,6 +112,8 @@ async function seedDemoRegistry(storage) {
   const { startProcess, stopAndWait } = await tsImport('../test/support/proc.ts', import.meta.url);
   const started = await startProcess(process.execPath, [join(root, 'dist', 'registry.js'), 'serve', '--listen', '127.0.0.1:0', '--root', storage], /listening on (http:\/\/[\d.]+:\d+)/);
   const base = started.match[1];
+  const cleanup = () => stopAndWait(started.pid);
+  cleanups.add(cleanup);
   try {
     const file = (platform) => img.layerOf(img.tarArchive({ 'hello.txt': `Hello from Berth's local registry (${platform}).\n` }), { gzip: true });
     const image = (platform) => {
@@ -63,6 +124,7 @@ async function seedDemoRegistry(storage) {
     const multi = await img.pushBuilt(base, 'demo/multi', img.buildIndex({ images: [image({ os: 'linux', architecture: 'amd64' }), image({ os: 'linux', architecture: 'arm64', variant: 'v8' })] }), '1.0');
     say(`demo images: demo/hello:1.0 (${hello.digest.slice(0, 19)}…), demo/multi:1.0 (${multi.digest.slice(0, 19)}…)`);
   } finally {
+    cleanups.delete(cleanup);
     await stopAndWait(started.pid);
   }
 }
@@ -77,18 +139,18 @@ async function main() {
   const codeServerCached = existsSync(cacheDir) && readdirSync(cacheDir).some((n) => /^code-server-\d[\d.]*$/.test(n));
   if (!desktop && !codeServerCached) {
     // code-server builds native modules on install.
-    aptInstall(['build-essential', 'python3', 'pkg-config', 'libkrb5-dev'], false);
+    await aptInstall(['build-essential', 'python3', 'pkg-config', 'libkrb5-dev'], false);
   }
-  if (!onPath('docker')) aptInstall(['docker.io'], true);
+  if (!onPath('docker')) await aptInstall(['docker.io'], true);
   if (!existsSync(join(root, 'node_modules'))) {
     say('npm ci');
-    run('npm', ['ci', '--no-audit', '--no-fund']);
+    await run('npm', ['ci', '--no-audit', '--no-fund']);
   }
   // tsx comes with the dev dependencies: only now can the TypeScript helpers load.
   const { tsImport } = await import('tsx/esm/api');
   const cs = desktop ? undefined : await tsImport('../test/e2e/codeServer.ts', import.meta.url);
   say('building');
-  run(process.execPath, ['esbuild.mjs']);
+  await run(process.execPath, ['esbuild.mjs']);
 
   const storage = join(demo, 'registry');
   const workspace = join(demo, 'workspace');
@@ -97,7 +159,7 @@ async function main() {
   await seedDemoRegistry(storage);
   const { isPortFree, findFreePort } = await tsImport('../src/local/localRegistry.ts', import.meta.url);
   const portOr = async (preferred) => ((await isPortFree(preferred)) ? preferred : findFreePort());
-  const registryPort = await portOr(5000);
+  const registryPort = Number(process.env.BERTH_REGISTRY_PORT) || (await portOr(5000));
   const settings = {
     'berth.localRegistry.storagePath': storage,
     'berth.localRegistry.port': registryPort,
@@ -114,25 +176,36 @@ async function main() {
     return;
   }
 
-  const install = cs.ensureCodeServer({ cacheDir, log: (l) => say(l) });
+  const install = await cs.ensureCodeServer({ cacheDir, log: (l) => say(l), signal: aborter.signal });
   const scratch = join(demo, 'code-server');
   mkdirSync(join(scratch, 'extensions'), { recursive: true });
-  // code-server loads an unpacked extension from its extensions folder: link this repository there.
+  // code-server loads an unpacked extension from its extensions folder: link this repository there
+  // (again when the link points at another checkout).
   const link = join(scratch, 'extensions', 'berth.berth-0.1.0');
-  if (!existsSync(link)) spawnSync('ln', ['-s', root, link]);
+  if (readlinkOr(link) !== root) {
+    rmSync(link, { recursive: true, force: true });
+    symlinkSync(root, link);
+  }
   const port = Number(process.env.BERTH_CODE_SERVER_PORT) || (await portOr(8080));
-  const server = await cs.startCodeServer({ folder: workspace, scratchDir: scratch, port, settings, install, log: (l) => say(l) });
+  const server = await cs.startCodeServer({ folder: workspace, scratchDir: scratch, port, settings, install, log: (l) => say(l), signal: aborter.signal });
+  cleanups.add(() => server.stop());
+  if (aborter.signal.aborted) return;
   say(`VS Code (code-server) with Berth: ${server.workbenchUrl()}`);
   say(`the local registry starts with VS Code on 127.0.0.1:${registryPort} with the demo images; open the Berth view to browse them. Ctrl+C stops everything.`);
-  const stop = async () => {
-    await server.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
-main().catch((e) => {
+function readlinkOr(path) {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+main().catch(async (e) => {
+  // A step that failed because of a signal: the shutdown under way says so and exits.
+  if (stopping) return;
   console.error(`[berth] ${e instanceof Error ? e.message : String(e)}`);
+  await Promise.allSettled([...cleanups].map((f) => f()));
   process.exit(1);
 });

