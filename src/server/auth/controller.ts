@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { AccessPolicy, covers, formatScope, parseScopes, type Access } from './access';
 import type { AuthConfig } from './config';
 import { TOKEN_PATH } from './config';
-import { HtpasswdFile } from './htpasswd';
-import { TokenSigner } from './jwt';
+import { HtpasswdFile, safeEqual } from './htpasswd';
+import { TokenSigner, type TokenClaims } from './jwt';
 import { LoginGuard, type LoginOutcome } from './loginGuard';
 
 /** What authorization needs to know of a request; node's IncomingMessage fits after a small mapping. */
@@ -115,7 +115,7 @@ export class RegistryAuth {
     const checked = signer.check(token, this.now());
     if (!checked.ok) return this.challenge(req, needed, 'invalid_token', checked.reason === 'expired' ? 'the token has expired; log in again' : 'the token is not valid here');
     const user = checked.claims.sub === '' ? undefined : checked.claims.sub;
-    if (user !== undefined && !this.htpasswd.has(user)) return this.challenge(req, needed, 'invalid_token', 'the token names a user that no longer exists');
+    if (user !== undefined && !this.credentialStillValid(checked.claims)) return this.challenge(req, needed, 'invalid_token', 'the password of this user changed or the user was removed; log in again');
     if (covers(checked.claims.access, needed)) return { allowed: true, ...(user !== undefined ? { user } : {}) };
     // The token does not carry this scope. If the rules would grant it, a new token helps: 401.
     const grantable = this.policy.grant(user, needed);
@@ -188,7 +188,7 @@ export class RegistryAuth {
       } else if (grantType === 'refresh_token') {
         // A refresh token is a signature check, not a password guess: there is nothing to rate-limit.
         const checked = signer.check(form.get('refresh_token') ?? '', this.now(), 'refresh');
-        if (!checked.ok || checked.claims.sub === '' || !this.htpasswd.has(checked.claims.sub)) {
+        if (!checked.ok || checked.claims.sub === '' || !this.credentialStillValid(checked.claims)) {
           return oauthError(401, 'invalid_grant', 'the refresh token is not valid; log in again');
         }
         user = checked.claims.sub;
@@ -229,12 +229,18 @@ export class RegistryAuth {
     const ttl = (this.opts.config.token as NonNullable<AuthConfig['token']>).expirationSeconds;
     const granted = this.policy.grant(user, requested);
     const now = this.now();
-    return { token: signer.issue(user ?? '', granted, ttl, now), granted, expiresIn: ttl, issuedAt: new Date(now * 1000).toISOString() };
+    return { token: signer.issue(user ?? '', granted, ttl, now, undefined, user === undefined ? undefined : this.htpasswd.credentialStamp(user)), granted, expiresIn: ttl, issuedAt: new Date(now * 1000).toISOString() };
   }
 
   private refreshTokenFor(user: string): string {
     const t = this.opts.config.token as NonNullable<AuthConfig['token']>;
-    return (this.signer as TokenSigner).issue(user, [], t.refreshExpirationSeconds, this.now(), 'refresh');
+    return (this.signer as TokenSigner).issue(user, [], t.refreshExpirationSeconds, this.now(), 'refresh', this.htpasswd.credentialStamp(user));
+  }
+
+  /** A user's token lives only as long as the password it was issued for. */
+  private credentialStillValid(claims: TokenClaims): boolean {
+    const current = this.htpasswd.credentialStamp(claims.sub);
+    return current !== undefined && typeof claims.cred === 'string' && safeEqual(claims.cred, current);
   }
 }
 

@@ -91,6 +91,17 @@ export class HtpasswdFile {
     return this.users.has(user);
   }
 
+  /**
+   * A stamp of the user's current password entry, carried in tokens so they die when the password
+   * changes or the user is removed. A digest of the bcrypt hash: it says nothing of the password,
+   * and cannot be checked against guesses without the hash's salt.
+   */
+  credentialStamp(user: string): string | undefined {
+    this.refresh();
+    const hash = this.users.get(user);
+    return hash === undefined ? undefined : createHash('sha256').update(`berth-token-credential\0${user}\0${hash}`).digest('base64url').slice(0, 22);
+  }
+
   list(): string[] {
     this.refresh();
     return [...this.users.keys()].sort();

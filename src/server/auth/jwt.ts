@@ -16,6 +16,8 @@ export interface TokenClaims {
   access: Access[];
   /** Present on refresh tokens only; they grant no access, they only mint new access tokens. */
   typ?: 'refresh';
+  /** A stamp of the password the user had when the token was issued: a new password ends the token. */
+  cred?: string;
 }
 
 export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' | 'not-yet-valid' | 'issuer' | 'audience' | 'kind' };
@@ -49,10 +51,11 @@ export class TokenSigner {
     return new TokenSigner(createPrivateKey(pem), issuer, service);
   }
 
-  issue(sub: string, access: Access[], ttlSeconds: number, nowSeconds: number, kind?: 'refresh'): string {
+  issue(sub: string, access: Access[], ttlSeconds: number, nowSeconds: number, kind?: 'refresh', credential?: string): string {
     const claims: TokenClaims = {
       iss: this.issuer, sub, aud: this.service, exp: nowSeconds + ttlSeconds, nbf: nowSeconds - 1, iat: nowSeconds, jti: randomUUID(), access,
       ...(kind ? { typ: kind } : {}),
+      ...(credential !== undefined ? { cred: credential } : {}),
     };
     const head = b64url(JSON.stringify({ alg: this.algorithm, typ: 'JWT', kid: this.kid }));
     const body = b64url(JSON.stringify(claims));

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { request } from 'node:http';
-import { basic, startTeamRegistry, type TeamRegistry } from './teamRegistry';
+import { basic, fetchToken, registryCli, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const USERS = { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw' };
 
@@ -68,5 +68,63 @@ describe('team registry failed logins', function () {
       assert.equal(a.retryAfter, '1');
     }
     assert.equal((await login(reg, 'bob', 'bob-pw', '127.0.5.1')).status, 200, 'another account from a flooding address');
+  });
+});
+
+describe('team registry tokens after a password change or removal', function () {
+  let reg: TeamRegistry;
+  before(async function () {
+    reg = await startTeamRegistry({ users: USERS, config: { auth: { token: { expiration: '5m' } } } });
+  });
+  after(async function () {
+    await reg?.stop();
+  });
+
+  const refresh = (token: string): Promise<Response> => fetch(`${reg.url}/auth/token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, service: 'berth-registry', scope: 'repository:x:pull' }).toString(),
+  });
+  const v2 = (token: string): Promise<Response> => fetch(`${reg.url}/v2/`, { headers: { Authorization: `Bearer ${token}` } });
+
+  async function tokens(user: string, password: string): Promise<{ access: string; refresh: string }> {
+    const { status, body } = await fetchToken(reg.url, [], { user, password }, { offline_token: 'true' });
+    assert.equal(status, 200);
+    assert.ok(body.refresh_token);
+    return { access: body.token, refresh: body.refresh_token };
+  }
+
+  const changes: Array<{ what: string; user: keyof typeof USERS; change: (user: string) => Promise<unknown> }> = [
+    { what: 'the password changes', user: 'alice', change: (u) => registryCli(['user', 'add', u, '--htpasswd', reg.htpasswd], 'a-new-password\n') },
+    { what: 'the user is removed', user: 'bob', change: (u) => registryCli(['user', 'remove', u, '--htpasswd', reg.htpasswd]) },
+    {
+      what: 'the user is removed and added again with another password', user: 'carol',
+      change: async (u) => {
+        await registryCli(['user', 'remove', u, '--htpasswd', reg.htpasswd]);
+        await registryCli(['user', 'add', u, '--htpasswd', reg.htpasswd], 'carol-again\n');
+      },
+    },
+  ];
+  for (const t of changes) {
+    it(`ends refresh and access tokens when ${t.what}`, async function () {
+      const before = await tokens(t.user, USERS[t.user]);
+      const ok = await refresh(before.refresh);
+      assert.equal(ok.status, 200, await ok.text());
+      assert.equal((await v2(before.access)).status, 200);
+      await t.change(t.user);
+      const refused = await refresh(before.refresh);
+      assert.equal(refused.status, 401);
+      assert.equal(((await refused.json()) as { error: string }).error, 'invalid_grant');
+      const denied = await v2(before.access);
+      assert.equal(denied.status, 401);
+      assert.match(denied.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    });
+  }
+
+  it('keeps tokens of users whose password did not change', async function () {
+    await registryCli(['user', 'add', 'dave', '--htpasswd', reg.htpasswd], 'dave-pw\n');
+    const t = await tokens('dave', 'dave-pw');
+    await registryCli(['user', 'add', 'erin', '--htpasswd', reg.htpasswd], 'erin-pw\n');
+    assert.equal((await refresh(t.refresh)).status, 200);
+    assert.equal((await v2(t.access)).status, 200);
   });
 });
