@@ -13,7 +13,9 @@ import type { EngineApi, LocalRegistryControl, Log, RegistryApi, Settings, TreeC
 import { vscodeUi } from './commands/vscodeUi';
 import { describeChange, isNews, RegistryEventListener, registryConfig } from './local/events';
 import { LocalRegistry } from './local/localRegistry';
+import { IMAGE_SCHEME } from './image/imageUri';
 import { Debouncer } from './views/debounce';
+import { ImageFileSystem } from './views/imageFileSystem';
 import { BerthDocuments, DOC_SCHEME } from './views/documents';
 import { LocalImagesProvider } from './views/localImagesProvider';
 import { LOCAL_REGISTRY_ID, type RegistryEntry } from './app/registryEntry';
@@ -122,6 +124,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const data = registries.data;
   const localImages = new LocalImagesProvider(engine, logger);
   const docs = new BerthDocuments();
+  // An image's files as a read-only folder; the backend (tar reading, layer cache) loads on first use.
+  const imageFiles = new ImageFileSystem(once(async () => new (await commandsBundle()).ImageFileBackend(async (id) => {
+    const entry = id === LOCAL_REGISTRY_ID ? localEntry() : store.get(id);
+    return entry ? (await registryApi()).registryFor(entry) : undefined;
+  })));
+  subs.push(imageFiles, vscode.workspace.registerFileSystemProvider(IMAGE_SCHEME, imageFiles, { isReadonly: true, isCaseSensitive: true }));
   subs.push(
     registries,
     localImages,

@@ -2,7 +2,7 @@
  * RegistryApi over src/client: one RegistryClient for the extension, credentials from the
  * registry store, TLS and scheme per registry from its entry.
  */
-import { copyImage, RegistryClient, type Credential, type HostOptions } from '../client';
+import { copyImage, RegistryClient, type Credential, type HostOptions, type Registry } from '../client';
 import { registryApiHost } from '../oci/reference';
 import type { RegistryEntry } from './registryEntry';
 import type { FetchedManifest } from './ports';
@@ -125,5 +125,9 @@ export class ClientRegistryApi implements RegistryApi {
   forget(entryId: string): void {
     const entry = this.entries().find((e) => e.id === entryId);
     this.client.forget(entry?.server);
+  }
+
+  registryFor(entry: RegistryEntry): Registry {
+    return this.client.registry(entry.server);
   }
 }

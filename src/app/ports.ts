@@ -4,6 +4,7 @@
  * in (clientRegistryApi.ts, registryStore.ts, local/, engine/); nothing here imports `vscode`.
  */
 import type { Engine } from '../engine/engine';
+import type { Registry } from '../client/registryClient';
 import type { Manifest } from '../oci/types';
 import type { DisposableLike } from './lifecycle';
 import type { RegistryEntry } from './registryEntry';
@@ -104,10 +105,12 @@ export interface RegistryApi {
   copy(from: ImageLocation, to: ImageLocation, onProgress: (p: CopyProgress) => void, signal?: AbortSignal): Promise<{ digest: string }>;
   /** Forget cached tokens (after credentials change). */
   forget(entryId: string): void;
+  /** The client's `Registry` for an entry, for features built directly on src/client and src/image. */
+  registryFor(entry: RegistryEntry): Registry;
 }
 
 /** The engine operations commands use (src/engine's Engine; dockerode loads on first use). */
-export type EngineApi = Pick<Engine, 'listImages' | 'tag' | 'push' | 'pull' | 'address' | 'watchImages'>;
+export type EngineApi = Pick<Engine, 'listImages' | 'tag' | 'push' | 'pull' | 'address' | 'watchImages' | 'build'>;
 
 /** The embedded registry, as commands and views see it. */
 export interface LocalRegistryControl {

@@ -74,7 +74,9 @@ export class RegistryError extends Error {
 }
 
 export function isRegistryError(e: unknown, kind?: RegistryErrorKind): e is RegistryError {
-  return e instanceof RegistryError && (kind === undefined || e.kind === kind);
+  // By shape as well as by class: the extension's bundles each carry their own copy of the class.
+  const shaped = e instanceof RegistryError || (e instanceof Error && e.name === 'RegistryError' && typeof (e as { kind?: unknown }).kind === 'string');
+  return shaped && (kind === undefined || (e as RegistryError).kind === kind);
 }
 
 /** Reads the spec's `{"errors":[…]}` body; anything else gives an empty list. */

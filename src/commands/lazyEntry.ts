@@ -4,3 +4,4 @@
  */
 export { COMMANDS } from './registerCommands';
 export { runCommand } from './command';
+export { ImageFileBackend } from '../app/imageFileBackend';

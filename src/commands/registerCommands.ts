@@ -1,5 +1,10 @@
 /** Every command, in one table. Each lives in its own file, named after its verb. */
 import { addRepository } from './addRepository';
+import { browseFiles } from './browseFiles';
+import { buildAndPush } from './buildAndPush';
+import { compareTags } from './compareTags';
+import { showArtifacts } from './showArtifacts';
+import { showImage } from './showImage';
 import type { CommandSpec } from './command';
 import { configureTls } from './configureTls';
 import { connectRegistry } from './connectRegistry';
@@ -48,6 +53,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   copyDigest,
   copyPullCommand,
   inspectManifest,
+  showImage,
+  showArtifacts,
+  browseFiles,
+  compareTags,
+  buildAndPush,
   deleteImage,
   retagImage,
   copyToRegistry,

@@ -46,6 +46,8 @@ export interface Ui {
   /** Runs `task` under a notification; the signal aborts when the person cancels. */
   withProgress<T>(title: string, cancellable: boolean, task: (report: (r: ProgressReport) => void, signal: AbortSignal) => Promise<T>): Promise<T>;
   openDocument(uri: string, language?: string): Promise<void>;
+  /** Adds a folder (any URI scheme) to the workspace, so the explorer shows it. */
+  addWorkspaceFolder(uri: string, name: string): Promise<void>;
   /** Reveals a folder in the OS file manager; false where there is none (a remote window). */
   revealFolder(path: string): Promise<boolean>;
 }

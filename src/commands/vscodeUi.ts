@@ -57,6 +57,19 @@ export function vscodeUi(): Ui {
       if (language) doc = await vscode.languages.setTextDocumentLanguage(doc, language);
       await vscode.window.showTextDocument(doc, { preview: false });
     },
+    async addWorkspaceFolder(uri: string, name: string) {
+      const parsed = vscode.Uri.parse(uri);
+      const folders = vscode.workspace.workspaceFolders ?? [];
+      const open = folders.find((f) => f.uri.toString() === parsed.toString());
+      if (open) {
+        await vscode.commands.executeCommand('revealInExplorer', open.uri);
+        return;
+      }
+      if (!vscode.workspace.updateWorkspaceFolders(folders.length, 0, { uri: parsed, name })) {
+        throw new Error(`VS Code did not add ${name} to the workspace.`);
+      }
+      await vscode.commands.executeCommand('workbench.view.explorer');
+    },
     async revealFolder(path: string) {
       if (vscode.env.remoteName !== undefined || vscode.env.uiKind === vscode.UIKind.Web) return false;
       await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path));

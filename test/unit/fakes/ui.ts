@@ -22,6 +22,7 @@ export class FakeUi implements Ui {
   readonly shown: Shown[] = [];
   readonly clipboard: string[] = [];
   readonly opened: Array<{ uri: string; language?: string }> = [];
+  readonly folders: Array<{ uri: string; name: string }> = [];
   readonly progress: ProgressReport[] = [];
   /** Validation messages the input boxes produced for the answers given. */
   readonly validationErrors: string[] = [];
@@ -108,6 +109,10 @@ export class FakeUi implements Ui {
 
   async openDocument(uri: string, language?: string): Promise<void> {
     this.opened.push({ uri, ...(language ? { language } : {}) });
+  }
+
+  async addWorkspaceFolder(uri: string, name: string): Promise<void> {
+    this.folders.push({ uri, name });
   }
 
   async revealFolder(): Promise<boolean> {
