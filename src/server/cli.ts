@@ -96,7 +96,7 @@ async function serve(args: ParsedArgs): Promise<void> {
   if (core.log.requests) hooks.requestLog.push(requestLogger(log));
   const storage = hooks.storageWrappers.reduce<Storage>((s, wrap) => wrap(s), fsStorage);
   const handler = new RegistryHandler({
-    storage, hooks, deleteEnabled: core.storage.deleteEnabled, maxManifestBytes: core.storage.maxManifestBytes,
+    storage, hooks, deleteEnabled: core.storage.deleteEnabled, maxManifestBytes: core.storage.maxManifestBytes, storageName: core.root,
     onServerError: (error, requestId) => log('error', 'request failed', { requestId, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
   });
   const safety = listenSafety(core.listen.host, hooks, args.switches.has('--insecure'));

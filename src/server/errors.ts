@@ -1,4 +1,4 @@
-/** The OCI distribution spec's error codes (section "Error Codes") and the status each is sent with by default. */
+/** The OCI distribution spec's error codes (section "Error Codes"), plus one for a full disk, and the status each is sent with by default. */
 export const ERROR_CODES = {
   BLOB_UNKNOWN: { status: 404, message: 'blob unknown to registry' },
   BLOB_UPLOAD_INVALID: { status: 400, message: 'blob upload invalid' },
@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   DENIED: { status: 403, message: 'requested access to the resource is denied' },
   UNSUPPORTED: { status: 405, message: 'the operation is unsupported' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
+  /** Not in the spec: the registry's disk is full (507, RFC 4918). Clients show the code and message. */
+  INSUFFICIENT_STORAGE: { status: 507, message: 'the registry has no space left to store this' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -21,6 +21,8 @@ export interface HandlerOptions {
   /** DELETE of manifests, tags and blobs (distribution's `storage.delete.enabled`). */
   deleteEnabled: boolean;
   maxManifestBytes: number;
+  /** Where the storage lives (the root folder), named when the disk is full. */
+  storageName?: string;
   /** Called for failures that are the server's fault (5xx), with the request id. */
   onServerError?: (error: unknown, requestId: string) => void;
 }
@@ -223,12 +225,14 @@ export class RegistryHandler {
     try {
       await this.dispatch(ctx, rawPath);
     } catch (e) {
-      const err = e instanceof RegistryError ? e : undefined;
+      const err = e instanceof RegistryError ? e : diskFull(e, this.opts.storageName);
       if (!err) {
         if (isClientGone(req, res)) return;
         this.opts.onServerError?.(e, ctx.id);
       }
       errorCode = err?.code;
+      // The disk filled while a body was arriving: drain it so the client reads the 507, not a reset.
+      if (err?.code === 'INSUFFICIENT_STORAGE' && !req.complete && !req.destroyed) lingerAfterAnswer(req, res);
       this.sendError(res, err ?? new RegistryError('UNSUPPORTED', 'internal error; see the registry log', { requestId: ctx.id }, 500));
     }
   }
@@ -243,7 +247,7 @@ export class RegistryHandler {
     for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     res.setHeader('Content-Type', 'application/json');
     res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(body);
+    endAnswer(res, body);
   }
 
   private async dispatch(ctx: Ctx, rawPath: string): Promise<void> {
@@ -407,8 +411,8 @@ export class RegistryHandler {
 
   /**
    * Reads a manifest body up to `maxManifestBytes`. A larger one is read to its end and dropped
-   * (up to `DISCARD_LIMIT_BYTES`) before the 413, so the client, still sending, gets the answer
-   * rather than a reset connection.
+   * (up to `DISCARD_LIMIT_BYTES`) before the 413; beyond that the 413 goes out at once and the rest
+   * is drained for a while, so the client, still sending, gets the answer rather than a reset.
    */
   private async readManifestBody(ctx: Ctx): Promise<Buffer> {
     const max = this.opts.maxManifestBytes;
@@ -416,7 +420,7 @@ export class RegistryHandler {
     const tooLarge = (size: string): RegistryError => new RegistryError('MANIFEST_INVALID', `manifest is ${size} bytes; this registry accepts at most ${max} (storage.maxManifestBytes)`, { limit: max }, 413);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > DISCARD_LIMIT_BYTES) {
-      res.setHeader('Connection', 'close');
+      lingerAfterAnswer(req, res);
       throw tooLarge(String(declared));
     }
     // The depth is checked as chunks arrive: a nesting bomb costs a scan, never a JSON.parse.
@@ -424,10 +428,18 @@ export class RegistryHandler {
     const body = await new Promise<Buffer | undefined>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      let answered = false;
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size <= max && depth.feed(chunk)) chunks.push(chunk);
-        else if (size > DISCARD_LIMIT_BYTES) req.destroy();
+        if (answered) return;
+        if (size <= max && depth.feed(chunk)) {
+          chunks.push(chunk);
+        } else if (size > DISCARD_LIMIT_BYTES) {
+          // A body of unknown length (chunked) past the discard limit: answer now rather than cut it.
+          answered = true;
+          lingerAfterAnswer(req, res);
+          resolve(undefined);
+        }
       });
       req.once('end', () => resolve(size > max ? undefined : depth.exceeded ? Buffer.alloc(0) : Buffer.concat(chunks, size)));
       req.once('error', reject);
@@ -678,6 +690,56 @@ export class RegistryHandler {
     if (!(await this.storage.cancelUpload(name, id))) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`, { uuid: id });
     this.send(ctx, 204, {});
   }
+}
+
+/** How long a refused body is still read and dropped after the answer, before the connection is cut. */
+const LINGER_MS = 10_000;
+
+/**
+ * Closes the connection once the answer is out, but only after draining what the client is still
+ * sending (up to LINGER_MS): closing a socket with unread data sends a reset, and the client's
+ * kernel may then drop the answer before the client reads it.
+ */
+function lingerAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  req.on('data', () => undefined);
+  req.resume();
+  lingering.set(res, req);
+}
+
+const lingering = new WeakMap<ServerResponse, IncomingMessage>();
+
+/**
+ * Sends a whole answer. For a refused body still arriving, the answer is written at once but the
+ * response is ended (and the connection closed) only when the body has been drained or after LINGER_MS.
+ */
+function endAnswer(res: ServerResponse, body: string): void {
+  const req = lingering.get(res);
+  if (!req || req.complete) {
+    res.end(body);
+    return;
+  }
+  res.write(body);
+  const timer = setTimeout(() => {
+    res.end();
+    req.destroy();
+  }, LINGER_MS);
+  timer.unref();
+  req.once('end', () => {
+    clearTimeout(timer);
+    res.end();
+  });
+  res.once('close', () => clearTimeout(timer));
+}
+
+/** A write that failed for lack of space: 507 naming the storage, with the connection closed (the body may still be arriving). */
+function diskFull(e: unknown, storageName: string | undefined): RegistryError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  const where = storageName ? ` (${storageName})` : '';
+  const why = code === 'EDQUOT' ? 'is over its disk quota' : 'has no space left';
+  return new RegistryError('INSUFFICIENT_STORAGE', `the registry's storage${where} ${why}; nothing was stored. Pulls still work; free space on that disk, then push again`,
+    undefined, 507, { Connection: 'close' });
 }
 
 /** The body size a request declared; the socket counter covers chunked bodies. */

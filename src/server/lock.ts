@@ -2,7 +2,7 @@
  * One writer per storage root: a lock file (`<root>/.berth/lock`) holding the owner's pid. A lock
  * left by a process that is gone (kill -9) is taken over; a live owner makes the caller refuse.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class LockedError extends Error {
@@ -29,11 +29,45 @@ function isAlive(pid: number): boolean {
 
 export function readLockOwner(path: string): { pid: number; purpose: string } | undefined {
   try {
-    const [pid = '', purpose = ''] = readFileSync(path, 'utf8').split('\n');
+    const [pid = '', purpose = ''] = readLockText(path).split('\n');
     return { pid: Number(pid.trim()), purpose: purpose.trim() };
   } catch {
     return undefined;
   }
+}
+
+/** A lock taken on a full disk is a symlink whose target holds the text (no data block needed). */
+function readLockText(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+    return readFileSync(path, 'utf8');
+  }
+}
+
+function isOutOfSpace(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * Creates the lock holding `text`, or throws EEXIST. A full disk has no block for the file's
+ * bytes, but a short symlink keeps its target in the inode, so the registry can still start and
+ * serve reads there.
+ */
+function createLock(path: string, text: string): void {
+  const fd = openSync(path, 'wx');
+  try {
+    writeSync(fd, text);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    if (!isOutOfSpace(e)) throw e;
+    symlinkSync(text, path);
+    return;
+  }
+  closeSync(fd);
 }
 
 /** Takes the lock of `root` for `purpose` (`server`, `gc`), or throws `LockedError`. */
@@ -41,12 +75,7 @@ export function acquireRootLock(root: string, path: string, purpose: string): Ro
   mkdirSync(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const fd = openSync(path, 'wx');
-      try {
-        writeSync(fd, `${process.pid}\n${purpose}\n`);
-      } finally {
-        closeSync(fd);
-      }
+      createLock(path, `${process.pid}\n${purpose}\n`);
       return {
         path,
         release() {

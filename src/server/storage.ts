@@ -266,7 +266,9 @@ export class FsStorage implements Storage {
 
   /** Creates the folders the storage writes into and clears temp files a crash may have left. */
   async init(): Promise<void> {
-    await removeTree(this.layout.tmpDir);
+    // The folder's contents, not the folder: recreating it would need a free block, and the
+    // registry must start on a full disk to serve pulls.
+    for (const entry of await readdirOrEmpty(this.layout.tmpDir)) await removeTree(join(this.layout.tmpDir, entry.name));
     // Another registry may have served this root since we last did; the referrers index rebuilds on demand.
     await removeTree(join(this.layout.berth, 'referrers'));
     await mkdir(this.layout.tmpDir, { recursive: true });

@@ -4,11 +4,14 @@
  * and checks that it is refused while the legitimate use still works.
  */
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, rmSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { digestOf } from '../../../src/oci/digest';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { buildImage, pushBlob, pushBuilt, randomLayer } from '../../support/ociImage';
-import { sleep, waitFor } from '../../support/proc';
+import { removeDir, sleep, tempDir, waitFor } from '../../support/proc';
 import { basic, errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const USERS = { alice: 'alice-pw', bob: 'bob-pw' };
@@ -291,4 +294,121 @@ describe('team registry: open upload sessions are bounded and idle ones removed'
     assert.equal(done.status, 201, 'the session in use was kept');
     assert.match(reg.output(), /"msg":"removed idle upload sessions"/);
   });
+});
+
+/** Writes files under `dir` until the filesystem has no byte left; returns the big one to free space with. */
+function fillDisk(dir: string): string {
+  const big = join(dir, 'fill');
+  const fd = openSync(big, 'w');
+  const block = Buffer.alloc(1024 * 1024);
+  try {
+    for (let i = 0; i < 10_000; i++) writeSync(fd, block);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    closeSync(fd);
+  }
+  // The last partial block: small files until not even one byte fits.
+  for (let i = 0; i < 10_000; i++) {
+    try {
+      const small = openSync(join(dir, `fill-${i}`), 'w');
+      try {
+        writeSync(small, Buffer.alloc(4096));
+      } finally {
+        closeSync(small);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+      break;
+    }
+  }
+  return big;
+}
+
+describe('team registry on a full disk', function () {
+  let dir: string;
+  let mountPoint: string;
+  let reg: TeamRegistry | undefined;
+  let image: ReturnType<typeof buildImage>;
+  let fill: string;
+  const config = { auth: {}, access: ACCESS };
+  before(async function () {
+    dir = tempDir('full');
+    mountPoint = join(dir, 'disk');
+    mkdirSync(mountPoint);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mountPoint]);
+    reg = await startTeamRegistry({ users: USERS, config, root: join(mountPoint, 'data') });
+    image = await pushImageAs(reg, 'library/full', '1', 'alice');
+    fill = fillDisk(mountPoint);
+  });
+  after(async function () {
+    await reg?.stop();
+    try {
+      execFileSync('umount', [mountPoint]);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  const assertDiskFull = async (res: Response): Promise<void> => {
+    assert.equal(res.status, 507);
+    const body = (await res.json()) as { errors: Array<{ code: string; message: string }> };
+    assert.equal(body.errors[0]?.code, 'INSUFFICIENT_STORAGE');
+    assert.match(body.errors[0]?.message ?? '', new RegExp(`storage \\(${join(mountPoint, 'data').replace(/[/.]/g, '\\$&')}\\) has no space left`));
+  };
+
+  it('answers a blob push, an upload start and a manifest push with 507 INSUFFICIENT_STORAGE naming the storage', async function () {
+    const r = reg as TeamRegistry;
+    const blob = randomLayer(1024 * 1024).bytes;
+    await assertDiskFull(await call(r, 'POST', `/v2/library/full/blobs/uploads/?digest=${digestOf(blob)}`, 'alice', blob, { 'Content-Type': 'application/octet-stream' }));
+    await assertDiskFull(await call(r, 'POST', '/v2/library/full/blobs/uploads/', 'alice'));
+    // The same manifest with trailing whitespace: new bytes to store, every blob it names present.
+    await assertDiskFull(await call(r, 'PUT', '/v2/library/full/manifests/2', 'alice', Buffer.concat([image.bytes, Buffer.alloc(64 * 1024, 0x20)]), { 'Content-Type': image.mediaType }));
+    assert.match(r.output(), /"status":507/);
+    assert.doesNotMatch(r.output(), /"msg":"request failed"/, 'a full disk is not logged as a server bug with a stack');
+  });
+
+  it('serves pulls on a full disk, also after a restart there', async function () {
+    await pullImageAs(reg as TeamRegistry, 'library/full', '1', 'bob');
+    await reg?.stop();
+    reg = undefined;
+    // stop() of a team registry removes its temp folder, not the tmpfs root.
+    reg = await startTeamRegistry({ users: USERS, config, root: join(mountPoint, 'data') });
+    await pullImageAs(reg, 'library/full', '1', 'bob');
+  });
+
+  it('takes pushes again once space is freed', async function () {
+    rmSync(fill);
+    const blob = randomLayer(100_000).bytes;
+    assert.equal(await pushBlobAs(reg as TeamRegistry, 'library/full', blob, 'alice'), digestOf(blob));
+  });
+});
+
+describe('team registry: an oversized manifest sent chunked', function () {
+  let reg: TeamRegistry;
+  before(async function () {
+    reg = await startTeamRegistry({ users: USERS, config: { auth: {}, access: ACCESS } });
+  });
+  after(async function () {
+    await reg?.stop();
+  });
+
+  for (const sizeMiB of [9, 80]) {
+    it(`answers ${sizeMiB} MiB of chunked manifest with 413 naming storage.maxManifestBytes, not a reset`, async function () {
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent >= sizeMiB * 1024 * 1024) return c.close();
+          sent += chunk.length;
+          c.enqueue(chunk);
+        },
+      });
+      const res = await fetch(`${reg.url}/v2/library/big/manifests/1`, {
+        method: 'PUT', body, duplex: 'half', headers: { Authorization: as('alice'), 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      } as RequestInit & { duplex: 'half' });
+      assert.equal(res.status, 413);
+      assert.match(await res.text(), /MANIFEST_INVALID.*storage\.maxManifestBytes/);
+    });
+  }
 });

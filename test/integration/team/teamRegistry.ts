@@ -30,6 +30,8 @@ export interface TeamOptions {
   /** Everything but `root` and `listen`; `auth.htpasswd.path` is filled in when `auth` is set. */
   config?: Record<string, unknown>;
   args?: string[];
+  /** The storage root (default: a folder in the test's temp dir). */
+  root?: string;
 }
 
 export async function startTeamRegistry(opts: TeamOptions = {}): Promise<TeamRegistry> {
@@ -43,7 +45,7 @@ export async function startTeamRegistry(opts: TeamOptions = {}): Promise<TeamReg
   }
   const configPath = join(dir, 'config.yml');
   writeFileSync(configPath, stringify(config));
-  const registry = await startBerthRegistry({ root: join(dir, 'data'), args: ['--config', configPath, ...(opts.args ?? [])] });
+  const registry = await startBerthRegistry({ root: opts.root ?? join(dir, 'data'), args: ['--config', configPath, ...(opts.args ?? [])] });
   return {
     ...registry, dir, htpasswd, configPath,
     async stop() {
