@@ -3,6 +3,7 @@
  * registry store, TLS and scheme per registry from its entry.
  */
 import { copyImage, RegistryClient, type Credential, type HostOptions, type Registry } from '../client';
+import { listArtifacts, type ArtifactRow } from '../image/artifacts';
 import { registryApiHost } from '../oci/reference';
 import type { RegistryEntry } from './registryEntry';
 import type { FetchedManifest } from './ports';
@@ -129,5 +130,9 @@ export class ClientRegistryApi implements RegistryApi {
 
   registryFor(entry: RegistryEntry): Registry {
     return this.client.registry(entry.server);
+  }
+
+  async artifacts(entry: RegistryEntry, repository: string, digest: string, signal?: AbortSignal): Promise<ArtifactRow[]> {
+    return (await listArtifacts(this.client.registry(entry.server), repository, digest, signal ? { signal } : {})).artifacts;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { Engine } from '../engine/engine';
 import type { Registry } from '../client/registryClient';
+import type { ArtifactRow } from '../image/artifacts';
 import type { Manifest } from '../oci/types';
 import type { DisposableLike } from './lifecycle';
 import type { RegistryEntry } from './registryEntry';
@@ -107,6 +108,8 @@ export interface RegistryApi {
   forget(entryId: string): void;
   /** The client's `Registry` for an entry, for features built directly on src/client and src/image. */
   registryFor(entry: RegistryEntry): Registry;
+  /** Signatures, SBOMs, attestations and other artifacts that refer to `digest` (src/image/artifacts.ts). */
+  artifacts(entry: RegistryEntry, repository: string, digest: string, signal?: AbortSignal): Promise<ArtifactRow[]>;
 }
 
 /** The engine operations commands use (src/engine's Engine; dockerode loads on first use). */

@@ -28,6 +28,7 @@ export const COMMAND_IDS: readonly string[] = [
   'berth.tag.browseFiles',
   'berth.tag.compare',
   'berth.dockerfile.buildAndPush',
+  'berth.artifact.open',
   'berth.tag.delete',
   'berth.tag.retag',
   'berth.tag.copyToRegistry',

@@ -21,6 +21,7 @@ import { filterRepositories } from './filterRepositories';
 import { importDockerConfig } from './importDockerConfig';
 import { inspectManifest } from './inspectManifest';
 import { loadMore } from './loadMore';
+import { openArtifact } from './openArtifact';
 import { localGc } from './localGc';
 import { localMenu } from './localMenu';
 import { localOpenStorage } from './localOpenStorage';
@@ -58,6 +59,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   browseFiles,
   compareTags,
   buildAndPush,
+  openArtifact,
   deleteImage,
   retagImage,
   copyToRegistry,

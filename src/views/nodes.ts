@@ -4,6 +4,7 @@
  */
 import type { LocalStatus } from '../app/ports';
 import type { RegistryEntry } from '../app/registryEntry';
+import type { ArtifactRow } from '../image/artifacts';
 
 
 export interface RegistryNode {
@@ -57,6 +58,19 @@ export interface PlatformNode extends PlatformEntry {
   parent: ManifestNode;
 }
 
+/** The artifacts (signatures, SBOMs, attestations…) that refer to a manifest: the Referrers group. */
+export interface ReferrersNode {
+  kind: 'referrers';
+  parent: ManifestNode;
+  artifacts: ArtifactRow[];
+}
+
+export interface ArtifactNode {
+  kind: 'artifact';
+  parent: ReferrersNode;
+  artifact: ArtifactRow;
+}
+
 export interface LoadMoreNode {
   kind: 'loadMore';
   parent: RegistryNode | RepositoryNode;
@@ -71,7 +85,7 @@ export interface NodeAction {
 
 export interface MessageNode {
   kind: 'message';
-  parent: RegistryNode | RepositoryNode | TagNode | ManifestNode;
+  parent: RegistryNode | RepositoryNode | TagNode | ManifestNode | ReferrersNode;
   severity: 'error' | 'info' | 'action';
   message: string;
   detail?: string;
@@ -96,7 +110,7 @@ export interface LocalImageNode {
 /** The rows an image command works on: a tag, a manifest, or one platform of an index. */
 export type ImageNode = TagNode | ManifestNode | PlatformNode;
 
-export type RegistryTreeNode = RegistryNode | RepositoryNode | TagNode | ManifestNode | PlatformNode | LoadMoreNode | MessageNode;
+export type RegistryTreeNode = RegistryNode | RepositoryNode | TagNode | ManifestNode | PlatformNode | ReferrersNode | ArtifactNode | LoadMoreNode | MessageNode;
 export type TreeNode = RegistryTreeNode | LocalImageNode;
 
 export const isRegistryNode = (n: unknown): n is RegistryNode => isNode(n) && n.kind === 'registry';
@@ -151,6 +165,10 @@ export function nodeId(node: TreeNode): string {
       return `${nodeId(node.parent)}@${node.digest}`;
     case 'platform':
       return `${nodeId(node.parent)}#${node.platform}@${node.digest}`;
+    case 'referrers':
+      return `${nodeId(node.parent)}#referrers`;
+    case 'artifact':
+      return `${nodeId(node.parent)}/${node.artifact.digest}`;
     case 'loadMore':
       return `${nodeId(node.parent)}#more`;
     case 'message':

@@ -9,6 +9,7 @@ import { Disposable, Emitter } from '../app/lifecycle';
 import {
   isRegistryNode,
   nodeId,
+  type ArtifactNode,
   type ManifestNode,
   type RegistryNode,
   type RegistryTreeNode,
@@ -96,7 +97,9 @@ export class RegistryTreeData extends Disposable {
       case 'tag':
         return this.tagChildren(node);
       case 'manifest':
-        return platformChildren(node);
+        return this.manifestChildren(node);
+      case 'referrers':
+        return node.artifacts.map((artifact): ArtifactNode => ({ kind: 'artifact', parent: node, artifact }));
       default:
         return [];
     }
@@ -199,6 +202,21 @@ export class RegistryTreeData extends Disposable {
       }
     };
     await Promise.all(Array.from({ length: CREATED_FETCH_CONCURRENCY }, worker));
+  }
+
+  /** A manifest's platforms, then the Referrers group when anything refers to it. */
+  private async manifestChildren(node: ManifestNode): Promise<RegistryTreeNode[]> {
+    const platforms = platformChildren(node);
+    const repository = node.parent.parent;
+    try {
+      const artifacts = await (await this.deps.registry()).artifacts(repository.parent.registry, repository.name, node.digest);
+      if (artifacts.length) return [...platforms, { kind: 'referrers', parent: node, artifacts }];
+      if (platforms.length) return platforms;
+      return [{ kind: 'message', parent: node, severity: 'info', message: 'No signatures, SBOMs or attestations refer to it' }];
+    } catch (err) {
+      // A registry that refuses the lookup still shows the platforms.
+      return [...platforms, errorNode(node, repository.parent, err)];
+    }
   }
 
   private async tagChildren(node: TagNode): Promise<RegistryTreeNode[]> {

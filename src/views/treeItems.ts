@@ -2,12 +2,25 @@
  * The one mapping from a tree element to what VS Code shows, as plain data; the provider
  * turns it into a `vscode.TreeItem`. Labels here are what users (and UI tests) see.
  */
+import type { ArtifactKind } from '../image/artifacts';
 import { isIndexMediaType } from '../oci/mediaTypes';
 import { contextValue } from './contextValue';
 import { formatAge, formatBytes, shortDigest } from './format';
 import { nodeId, type TreeNode } from './nodes';
 
 export type Collapsible = 'none' | 'collapsed' | 'expanded';
+
+const ARTIFACT_ICONS: Record<ArtifactKind, string> = { signature: 'verified', sbom: 'checklist', attestation: 'law', provenance: 'law', other: 'file' };
+
+/** `2 signatures, 1 SBOM`: what the group holds, by kind. */
+export function describeReferrers(artifacts: ReadonlyArray<{ kind: ArtifactKind }>): string {
+  const names: Record<ArtifactKind, [string, string]> = {
+    signature: ['signature', 'signatures'], sbom: ['SBOM', 'SBOMs'], attestation: ['attestation', 'attestations'], provenance: ['provenance', 'provenance'], other: ['other', 'other'],
+  };
+  const counts = new Map<ArtifactKind, number>();
+  for (const a of artifacts) counts.set(a.kind, (counts.get(a.kind) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${n} ${names[k][n === 1 ? 0 : 1]}`).join(', ');
+}
 
 export interface TreeItemSpec {
   id: string;
@@ -74,7 +87,8 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
         label: node.digest,
         description: index ? `index · ${node.platforms?.length ?? 0} platforms` : formatBytes(size),
         tooltip: `${node.mediaType}\n${node.digest}`,
-        collapsible: index ? 'collapsed' : 'none',
+        // Every manifest can have referrers (signatures, SBOMs), listed when it is expanded.
+        collapsible: 'collapsed',
         contextValue: contextValue('manifest', { index, image: !index }),
         icon: { id: index ? 'layers' : 'file-binary' },
       };
@@ -89,6 +103,29 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
         contextValue: contextValue('platform'),
         icon: { id: 'vm' },
       };
+    case 'referrers':
+      return {
+        id,
+        label: 'Referrers',
+        description: describeReferrers(node.artifacts),
+        tooltip: 'Signatures, SBOMs, attestations and other artifacts that refer to this manifest',
+        collapsible: 'collapsed',
+        contextValue: contextValue('referrers'),
+        icon: { id: 'references' },
+      };
+    case 'artifact': {
+      const a = node.artifact;
+      return {
+        id,
+        label: a.label,
+        description: [formatBytes(a.sizeBytes), a.created && Number.isFinite(Date.parse(a.created)) ? formatAge(Date.parse(a.created), nowMs) : undefined].filter(Boolean).join(' · '),
+        tooltip: [a.digest, a.artifactType, a.source === 'cosign-tag' ? `tag ${a.tag ?? ''}` : undefined, a.created].filter(Boolean).join('\n'),
+        collapsible: 'none',
+        contextValue: contextValue('artifact', { [a.kind]: true }),
+        icon: { id: ARTIFACT_ICONS[a.kind] },
+        command: { command: 'berth.artifact.open', title: 'Open Artifact', arguments: [node] },
+      };
+    }
     case 'loadMore':
       return {
         id,

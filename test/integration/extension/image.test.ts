@@ -12,10 +12,12 @@ import { runCommand } from '../../../src/commands/command';
 import { compareTags } from '../../../src/commands/compareTags';
 import { ImageFileBackend } from '../../../src/app/imageFileBackend';
 import { showArtifacts } from '../../../src/commands/showArtifacts';
+import { openArtifact } from '../../../src/commands/openArtifact';
 import { showImage } from '../../../src/commands/showImage';
+import { RegistryTreeData } from '../../../src/views/registryTreeData';
 import { Engine } from '../../../src/engine';
 import { MediaType } from '../../../src/oci/mediaTypes';
-import type { RegistryNode, RepositoryNode, TagNode } from '../../../src/views/nodes';
+import type { RegistryNode, RegistryTreeNode, RepositoryNode, TagNode } from '../../../src/views/nodes';
 import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
 import { BUSYBOX } from '../../support/images';
@@ -85,6 +87,35 @@ describe('image commands: the image page, artifacts, compare, files, build and p
     assert.equal(docs.length, 2);
     assert.match(docs[0] ?? '', /"artifactType": "application\/spdx\+json"/);
     assert.match(docs[1] ?? '', /"spdxVersion": "SPDX-2.3"/);
+  });
+
+  it('the tree shows a Referrers group under the digest, and a row opens the artifact', async function () {
+    const d = withAnswers([]);
+    const tree = new RegistryTreeData({ store: d.store, local: d.local, settings: d.settings, registry: async () => api });
+    try {
+      const find = async (parent: RegistryTreeNode | undefined, pred: (n: RegistryTreeNode) => boolean): Promise<RegistryTreeNode> => {
+        const found = (await tree.getChildren(parent)).find(pred);
+        assert.ok(found, 'expected child not found');
+        return found;
+      };
+      const local = await find(undefined, (n) => n.kind === 'registry');
+      const repo = await find(local, (n) => n.kind === 'repository' && n.name === 'team/app');
+      const v1Tag = await find(repo, (n) => n.kind === 'tag' && n.tag === 'v1');
+      const digest = await find(v1Tag, (n) => n.kind === 'manifest');
+      const group = await find(digest, (n) => n.kind === 'referrers');
+      const [row, ...rest] = await tree.getChildren(group);
+      assert.equal(rest.length, 0);
+      assert.ok(row?.kind === 'artifact' && row.artifact.label === 'SBOM (SPDX)' && row.artifact.created === '2025-01-03T00:00:00Z');
+      await runCommand(openArtifact, d, [row]);
+      assert.deepEqual(d.ui.messages('error'), []);
+      assert.match([...d.docsPut.values()][1] ?? '', /"spdxVersion": "SPDX-2.3"/);
+      // Nothing refers to v2: its digest says so instead of an empty, unexplained expansion.
+      const v2Digest = await find(await find(repo, (n) => n.kind === 'tag' && n.tag === 'v2'), (n) => n.kind === 'manifest');
+      const [none] = await tree.getChildren(v2Digest);
+      assert.ok(none?.kind === 'message' && /No signatures, SBOMs or attestations/.test(none.message));
+    } finally {
+      tree.dispose();
+    }
   });
 
   it('Show Signatures, SBOMs and Artifacts says so when nothing refers to the image', async function () {

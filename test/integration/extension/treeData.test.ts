@@ -22,6 +22,8 @@ const label = (n: RegistryTreeNode): string => {
     case 'tag': return n.tag;
     case 'manifest': return n.digest;
     case 'platform': return n.platform;
+    case 'referrers': return 'Referrers';
+    case 'artifact': return n.artifact.label;
     case 'loadMore': return 'Load more…';
     case 'message': return `[${n.message}]`;
   }

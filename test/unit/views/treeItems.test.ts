@@ -40,7 +40,8 @@ describe('tree items', () => {
     const index = treeItemSpec({ kind: 'manifest', parent: tag, digest: 'sha256:' + '1'.repeat(64), mediaType: 'application/vnd.oci.image.index.v1+json', size: 10, platforms: [] }, NOW);
     const image = treeItemSpec({ kind: 'manifest', parent: tag, digest: 'sha256:' + '2'.repeat(64), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 10, totalSize: 2_000_000 }, NOW);
     assert.equal(index.collapsible, 'collapsed');
-    assert.equal(image.collapsible, 'none');
+    // Expanding an image manifest lists its referrers.
+    assert.equal(image.collapsible, 'collapsed');
     assert.equal(image.description, '2.0 MB');
   });
 });
