@@ -126,6 +126,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const docs = new BerthDocuments();
   // An image's files as a read-only folder; the backend (tar reading, layer cache) loads on first use.
   const imageFiles = new ImageFileSystem(once(async () => new (await commandsBundle()).ImageFileBackend(async (id) => {
+    // Adding the first extra workspace folder restarts the extension host, which stops the local
+    // registry: an image of it being opened starts it again.
+    if (id === LOCAL_REGISTRY_ID && registry.status().state !== 'running') await registry.start();
     const entry = id === LOCAL_REGISTRY_ID ? localEntry() : store.get(id);
     return entry ? (await registryApi()).registryFor(entry) : undefined;
   })));

@@ -16,6 +16,7 @@ const SEL = {
   paneHeader: '.pane-header',
   collapseAll: '.pane-header .actions .action-label[aria-label^="Collapse All"]',
   listRow: '.monaco-list-row',
+  explorerRow: '.explorer-folders-view .monaco-list-row',
   twistie: '.monaco-tl-twistie',
   rowLabel: '.label-name',
   welcomeButton: '.welcome-view-content .monaco-button',
@@ -114,6 +115,11 @@ export class Workbench {
   /** A row's label element whose text is exactly `label` (descriptions sit in a sibling element). */
   private exactLabel(label: string): Locator {
     return this.page.locator(SEL.rowLabel, { hasText: new RegExp(`^\\s*${escape(label)}\\s*$`) });
+  }
+
+  /** A row of the Explorer's folders (whatever the workspace is called), by its exact label. */
+  explorerRow(label: string): Locator {
+    return this.page.locator(SEL.explorerRow).filter({ has: this.exactLabel(label) }).first();
   }
 
   async rowTexts(viewName: string): Promise<string[]> {
