@@ -52,9 +52,10 @@ export function activate(context: vscode.ExtensionContext): void {
     setLocalPort: async (port) => {
       // Write where the current value comes from, or a workspace value would keep overriding it.
       const where = config().inspect<number>('localRegistry.port');
-      const target = where?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
-        : where?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      const [target, name] = where?.workspaceFolderValue !== undefined ? [vscode.ConfigurationTarget.WorkspaceFolder, 'Workspace Folder settings']
+        : where?.workspaceValue !== undefined ? [vscode.ConfigurationTarget.Workspace, 'Workspace settings'] : [vscode.ConfigurationTarget.Global, 'User settings'];
       await config().update('localRegistry.port', port, target);
+      return name;
     },
   };
   const storagePath = (): string => config().get<string>('localRegistry.storagePath', '') || join(context.globalStorageUri.fsPath, 'registry');
@@ -172,8 +173,17 @@ export function activate(context: vscode.ExtensionContext): void {
   const deps: CommandDeps = { ui: vscodeUi(), log: logger, store, registry: registryApi, engine, local, tree, settings, docs, env: process.env };
   subs.push(...registerCommands(COMMAND_IDS, deps, commandsBundle, (id, handler) => vscode.commands.registerCommand(id, handler)));
 
+  // A registry that stops on its own is news: the tree row alone is easy to miss.
+  subs.push(registry.onDidChangeState(async (s) => {
+    if (s.state !== 'failed' || !s.crashed) return;
+    const choice = await vscode.window.showErrorMessage(s.message ?? 'The local registry stopped unexpectedly.', 'Restart', 'Show Logs');
+    if (choice === 'Restart') await vscode.commands.executeCommand('berth.local.start');
+    if (choice === 'Show Logs') registryLog.show(true);
+  }));
+
   if (config().get<boolean>('localRegistry.autoStart', false)) {
-    registry.start().catch((e: unknown) => logger.warn(`auto-start of the local registry failed: ${e instanceof Error ? e.message : String(e)}`));
+    // A failed auto-start goes through the start command, which says why and offers what fixes it.
+    registry.start().catch(() => void vscode.commands.executeCommand('berth.local.start', { automatic: true }));
   }
 }
 

@@ -18,6 +18,8 @@ export interface LocalStatus {
   port?: number;
   /** Why it failed, in words a person can act on. */
   message?: string;
+  /** Failed after it had been running (it exited on its own), rather than failing to start. */
+  crashed?: boolean;
 }
 
 /** One page of a catalog or tag list; `next` is the opaque cursor of the following page. */
@@ -141,5 +143,6 @@ export interface Settings {
   tagOrder(): 'newest' | 'semver' | 'name';
   pageSize(): number;
   notifyOnPush(): boolean;
-  setLocalPort(port: number): Promise<void>;
+  /** Saves berth.localRegistry.port; returns where, in words ("User settings"). */
+  setLocalPort(port: number): Promise<string>;
 }

@@ -9,9 +9,10 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { Disposable, Emitter, toDisposable } from '../app/lifecycle';
 import type { LocalStatus } from '../app/ports';
-import { childEnv, gcArgs, lastLine, mentionsPortInUse, nextState, parseListening, PortInUseError, serveArgs, type LocalEvent, type LocalState } from './process';
+import { childEnv, gcArgs, lastLine, mentionsPortInUse, nextState, parseListening, PortInUseError, readLogLine, serveArgs, type LocalEvent, type LocalState } from './process';
 
 export interface LocalRegistryLog {
+  debug?(message: string): void;
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
@@ -54,8 +55,17 @@ export async function isPortFree(port: number): Promise<boolean> {
   return (await probePort(port)) !== undefined;
 }
 
-/** A port the OS says is free right now on 127.0.0.1. */
-export async function findFreePort(): Promise<number> {
+/** How many ports after a busy one are tried before asking the OS for any free port. */
+const NEARBY_PORTS = 20;
+
+/**
+ * A port free right now on 127.0.0.1: the first free one after `near` when given (5000 busy → 5001,
+ * a number a person recognises), else whatever the OS hands out.
+ */
+export async function findFreePort(near?: number): Promise<number> {
+  if (near !== undefined) {
+    for (let p = near + 1; p <= Math.min(near + NEARBY_PORTS, 65535); p++) if (await isPortFree(p)) return p;
+  }
   const port = await probePort(0);
   if (port === undefined) throw new Error('The system has no free port on 127.0.0.1.');
   return port;
@@ -67,6 +77,8 @@ export class LocalRegistry extends Disposable {
   private state: LocalState = 'stopped';
   private port: number | undefined;
   private message: string | undefined;
+  /** It stopped on its own after it had been running (as opposed to failing to start). */
+  private crashed = false;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private starting: Promise<void> | undefined;
@@ -81,7 +93,13 @@ export class LocalRegistry extends Disposable {
       state: this.state,
       ...(this.port !== undefined ? { port: this.port } : {}),
       ...(this.message !== undefined ? { message: this.message } : {}),
+      ...(this.state === 'failed' && this.crashed ? { crashed: true } : {}),
     };
+  }
+
+  /** The registry process's id while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get url(): string | undefined {
@@ -92,6 +110,7 @@ export class LocalRegistry extends Disposable {
     const next = nextState(this.state, event);
     if (message !== undefined) this.message = message;
     if (next === this.state && message === undefined) return;
+    this.crashed = event === 'exit' && this.state === 'running' && next === 'failed';
     this.state = next;
     if (next === 'running' || next === 'starting') this.message = message;
     this.stateChanged.fire(this.status());
@@ -123,7 +142,8 @@ export class LocalRegistry extends Disposable {
       const ready = await this.spawnAndWait(spawn, args, port);
       this.port = ready.port;
       this.move('ready');
-      this.opts.log.info(`listening on http://127.0.0.1:${ready.port} (storage ${storagePath})`);
+      // The registry's own "listening on" line is already in the log.
+      this.opts.log.info(`storage: ${storagePath}`);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.opts.log.error(message);
@@ -151,9 +171,11 @@ export class LocalRegistry extends Disposable {
       };
       const onLine = (line: string, isErr: boolean): void => {
         if (!line.trim()) return;
-        if (output.length < MAX_OUTPUT_CHARS) output += line + '\n';
-        if (isErr) this.opts.log.warn(line);
-        else this.opts.log.info(line);
+        const { level, text } = readLogLine(line, isErr);
+        if (output.length < MAX_OUTPUT_CHARS) output += text + '\n';
+        const log = this.opts.log;
+        if (level === 'debug') (log.debug ?? log.info).call(log, text);
+        else log[level](text);
         const listening = parseListening(line);
         if (listening) finish(undefined, { port: listening.port });
       };

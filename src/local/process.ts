@@ -44,6 +44,31 @@ export function mentionsPortInUse(output: string): boolean {
   return /EADDRINUSE|address already in use|port \d+ is (already )?in use/i.test(output);
 }
 
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * One line the registry printed, at the level it logged it: its log is one JSON object per line on
+ * stderr (`{"level":"info","msg":"request",…}`), shown as `msg key=value…`. Anything else on stderr
+ * (Node's own warnings, a stack trace) is a warning; stdout carries only the `listening on` line.
+ */
+export function readLogLine(line: string, fromStderr: boolean): { level: LogLevel; text: string } {
+  const fallback = { level: fromStderr ? ('warn' as const) : ('info' as const), text: line };
+  if (!line.startsWith('{')) return fallback;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return fallback;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return fallback;
+  const { level, msg, time: _time, ...fields } = parsed as Record<string, unknown>;
+  if (typeof level !== 'string' || !LEVELS.includes(level) || typeof msg !== 'string') return fallback;
+  const rest = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return { level: level as LogLevel, text: [msg, ...rest].join(' ') };
+}
+
 /** The last meaningful line of a failed child's output, for a one-line message. */
 export function lastLine(output: string): string {
   const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);

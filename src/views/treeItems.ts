@@ -42,7 +42,7 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
       const local = node.local;
       const state = local?.state;
       const description = local
-        ? state === 'running' ? `running on :${local.port ?? '?'}` : state === 'failed' ? 'failed' : (state ?? 'stopped')
+        ? state === 'running' ? `running on :${local.port ?? '?'}` : state === 'failed' ? (local.crashed ? 'stopped unexpectedly' : 'failed to start') : (state ?? 'stopped')
         : [r.username, node.noCatalog ? 'no catalog' : undefined, node.filter ? `filter: ${node.filter}` : undefined].filter(Boolean).join(' · ');
       return {
         id,

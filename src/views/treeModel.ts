@@ -113,7 +113,7 @@ export function localStateChildren(registry: RegistryNode): MessageNode[] | unde
       return [{ kind: 'message', parent: registry, severity: 'info', message: 'Stopping…' }];
     case 'failed':
       return [
-        { kind: 'message', parent: registry, severity: 'error', message: `Failed to start: ${Fix.startLocal.title}`, detail: local.message ?? '', action: Fix.startLocal },
+        { kind: 'message', parent: registry, severity: 'error', message: `${local.crashed ? 'Stopped unexpectedly' : 'Failed to start'}: ${Fix.startLocal.title}`, detail: local.message ?? '', action: Fix.startLocal },
         { kind: 'message', parent: registry, severity: 'action', message: Fix.showLogs.title, action: Fix.showLogs },
       ];
     case 'stopped':

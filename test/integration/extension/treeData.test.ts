@@ -49,7 +49,7 @@ describe('registry tree data on the real local registry', () => {
       storagePath: () => dir, showLogs: () => undefined, gc: (d) => registry.gc(d), onDidChangeState: (l) => registry.onDidChangeState(l),
     };
     const api = new ClientRegistryApi({ store, localEntry });
-    tree = new RegistryTreeData({ store, local, settings: { tagOrder: () => 'semver', pageSize: () => 2, notifyOnPush: () => false, setLocalPort: async () => undefined }, registry: async () => api });
+    tree = new RegistryTreeData({ store, local, settings: { tagOrder: () => 'semver', pageSize: () => 2, notifyOnPush: () => false, setLocalPort: async () => 'User settings' }, registry: async () => api });
     tree.onDidChange((n) => changes.push(n));
   });
   after(async () => {

@@ -6,7 +6,8 @@ import { REGISTRY_CLI } from '../../support/berthRegistry';
 /** `port` may be a function: the extension reads its setting on every start. */
 export function localManager(opts: { dir: string; port: number | (() => number); lines?: string[]; configPath?: () => Promise<string | undefined> }): LocalRegistry {
   const port = opts.port;
-  const log = (m: string): void => void opts.lines?.push(m);
+  /** Each line as the output channel gets it: `<level> <text>`. */
+  const at = (level: string) => (m: string): void => void opts.lines?.push(`${level} ${m}`);
   return new LocalRegistry({
     execPath: process.execPath,
     cliPath: REGISTRY_CLI,
@@ -15,6 +16,6 @@ export function localManager(opts: { dir: string; port: number | (() => number);
     port: typeof port === 'function' ? port : () => port,
     storagePath: () => join(opts.dir, 'data'),
     ...(opts.configPath ? { configPath: opts.configPath } : {}),
-    log: { info: log, warn: log, error: log },
+    log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
   });
 }

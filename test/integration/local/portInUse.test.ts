@@ -37,7 +37,7 @@ describe('starting the local registry on a busy port', () => {
     registry = r;
     const deps = testDeps([answer]);
     const saved: number[] = [];
-    deps.settings = { ...deps.settings, setLocalPort: async (p) => void saved.push((port = p)) };
+    deps.settings = { ...deps.settings, setLocalPort: async (p) => { saved.push((port = p)); return 'User settings'; } };
     deps.local = { ...deps.local, start: () => r.start(), status: () => r.status(), showLogs: () => undefined };
     return { deps, saved };
   }
@@ -45,13 +45,21 @@ describe('starting the local registry on a busy port', () => {
   it('says the port is in use, offers a free one, saves it and starts there', async () => {
     const { deps, saved } = setup({ button: (actions) => actions[0] });
     await runCommand(localStart, deps, []);
-    assert.match(deps.ui.messages('warn')[0] ?? '', new RegExp(`Port ${busyPort} on 127\\.0\\.0\\.1 is already in use by another program.*Start it on port \\d+ instead\\?`));
     assert.equal(saved.length, 1);
-    assert.notEqual(saved[0], busyPort);
+    const chosen = saved[0] ?? 0;
+    assert.ok(chosen > busyPort && chosen <= busyPort + 20, `a port near ${busyPort}, not a random high one: ${chosen}`);
+    assert.match(deps.ui.messages('warn')[0] ?? '', new RegExp(`^Port ${busyPort} on 127\\.0\\.0\\.1 is already in use by another program.*Start it on port ${chosen} instead\\? That saves berth\\.localRegistry\\.port = ${chosen} in your settings\\.$`));
     assert.equal(registry?.status().state, 'running');
     assert.equal(registry?.status().port, saved[0]);
     assert.equal((await fetch(`http://127.0.0.1:${saved[0]}/v2/`)).status, 200);
-    assert.match(deps.ui.messages('info')[0] ?? '', new RegExp(`running on 127\\.0\\.0\\.1:${saved[0]}`));
+    assert.equal(deps.ui.messages('info')[0], `The local registry is running on 127.0.0.1:${chosen}. berth.localRegistry.port = ${chosen} is saved in User settings.`);
+  });
+
+  it('a failed auto-start is not silent: the same offer, saying the automatic start failed', async () => {
+    const { deps, saved } = setup({ button: undefined });
+    await runCommand(localStart, deps, [{ automatic: true }]);
+    assert.match(deps.ui.messages('warn')[0] ?? '', new RegExp(`^The local registry did not start automatically\\. Port ${busyPort} on 127\\.0\\.0\\.1 is already in use`));
+    assert.deepEqual(saved, []);
   });
 
   it('declining the offer leaves it failed with the reason, and nothing saved', async () => {

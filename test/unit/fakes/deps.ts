@@ -87,7 +87,7 @@ export function testDeps(answers: Answer[] = [], localStatus: LocalStatus = { st
     registry: () => Promise.reject(new Error('unit tests do not reach a registry')),
     engine: () => Promise.reject(new Error('unit tests do not reach an engine')),
     local,
-    settings: { tagOrder: () => 'semver', pageSize: () => 100, notifyOnPush: () => false, setLocalPort: async () => undefined },
+    settings: { tagOrder: () => 'semver', pageSize: () => 100, notifyOnPush: () => false, setLocalPort: async () => 'User settings' },
     docs: {
       put: (path, content) => {
         docsPut.set(path, content);
