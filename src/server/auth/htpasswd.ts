@@ -2,7 +2,7 @@
  * htpasswd files as `htpasswd -B` writes them (`user:$2y$05$…`, bcrypt only, the one format
  * distribution accepts), read on change so `berth-registry user add` works on a live server.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
 
@@ -51,8 +51,20 @@ export async function hashPassword(password: string, cost = DEFAULT_BCRYPT_COST)
   return `$2y$${hash.slice(4)}`;
 }
 
-// Compared against when the user is unknown, so a wrong name costs as long as a wrong password.
-const DECOY_HASH = '$2y$10$78lfeq6IFDfulUiPc11o6OuQjrItgQoswzogIoB5wZkM3OiUxfTdC';
+/** The cost most of `hashes` use (the higher one on a tie); the default cost for an empty file. */
+export function typicalCost(hashes: readonly string[]): number {
+  const counts = new Map<number, number>();
+  for (const h of hashes) {
+    const cost = Number(h.slice(4, 6));
+    counts.set(cost, (counts.get(cost) ?? 0) + 1);
+  }
+  let best = DEFAULT_BCRYPT_COST;
+  let bestCount = 0;
+  for (const [cost, count] of counts) {
+    if (count > bestCount || (count === bestCount && cost > best)) [best, bestCount] = [cost, count];
+  }
+  return best;
+}
 
 /**
  * The users of one htpasswd file. The file is re-read when its mtime or size changes.
@@ -63,6 +75,12 @@ export class HtpasswdFile {
   private users = new Map<string, string>();
   private stamp = '';
   private readonly verified = new Set<string>();
+  /**
+   * Compared against when the user is unknown, made at the cost the file's users have, so a wrong
+   * name takes as long as a wrong password and timing does not tell which names exist.
+   */
+  private decoy: Promise<string> | undefined;
+  private decoyCost = 0;
 
   constructor(readonly path: string) {
     this.reload();
@@ -76,6 +94,18 @@ export class HtpasswdFile {
     this.users = new Map(parseHtpasswd(readFileSync(this.path, 'utf8'), this.path).map((e) => [e.user, e.hash]));
     this.stamp = stamp;
     this.verified.clear();
+    const cost = typicalCost([...this.users.values()]);
+    if (cost !== this.decoyCost) {
+      this.decoyCost = cost;
+      this.decoy = hashPassword(randomBytes(18).toString('base64'), cost);
+      this.decoy.catch(() => undefined);
+    }
+  }
+
+  /** The hash an unknown user's password is compared against. */
+  decoyHash(): Promise<string> {
+    this.refresh();
+    return this.decoy as Promise<string>;
   }
 
   private refresh(): void {
@@ -121,7 +151,7 @@ export class HtpasswdFile {
   async verify(user: string, password: string): Promise<boolean> {
     if (this.isRemembered(user, password)) return true;
     const hash = this.users.get(user);
-    const ok = await bcrypt.compare(password, hash ?? DECOY_HASH);
+    const ok = await bcrypt.compare(password, hash ?? (await this.decoyHash()));
     if (ok && hash !== undefined) {
       if (this.verified.size > 1000) this.verified.clear();
       this.verified.add(this.rememberKey(user, password, hash));

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import bcrypt from 'bcryptjs';
+import { HtpasswdFile } from '../../../src/server/auth/htpasswd';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
 import { removeDir, tempDir } from '../../support/proc';
 import { basic, registryCli, startTeamRegistry, type TeamRegistry } from './teamRegistry';
@@ -50,6 +52,19 @@ describe('berth-registry user', function () {
       assert.match(err.stderr, message);
     });
   }
+
+  it('compares an unknown user against a decoy as costly as the users Apache htpasswd -B wrote', async function () {
+    // htpasswd -B writes cost 5; a fixed cost-10 decoy made unknown names 12 times slower to refuse.
+    const file = join(dir, 'cost-5');
+    await run('htpasswd', ['-cbB', file, 'ana', 'ana-pw']);
+    await run('htpasswd', ['-bB', file, 'ben', 'ben-pw']);
+    const users = new HtpasswdFile(file);
+    assert.equal(bcrypt.getRounds(await users.decoyHash()), 5);
+    assert.equal(await users.verify('nobody', 'ana-pw'), false);
+    await run('htpasswd', ['-bB', '-C', '12', file, 'ana', 'ana-pw']);
+    await run('htpasswd', ['-bB', '-C', '12', file, 'ben', 'ben-pw']);
+    assert.equal(bcrypt.getRounds(await users.decoyHash()), 12, 'made again when the file changes');
+  });
 
   it('writes hashes Apache htpasswd verifies', async function () {
     const file = join(dir, 'for-apache');

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { AccessPolicy, covers, globToRegExp, parseScopes, type Access } from '../../../src/server/auth/access';
-import { formatHtpasswd, hashPassword, parseHtpasswd, upsertEntry } from '../../../src/server/auth/htpasswd';
+import { formatHtpasswd, hashPassword, parseHtpasswd, typicalCost, upsertEntry } from '../../../src/server/auth/htpasswd';
 import { TokenSigner } from '../../../src/server/auth/jwt';
 import { readAuthConfig } from '../../../src/server/auth/config';
 import { readCredentials } from '../../../src/server/auth/controller';
@@ -15,6 +15,17 @@ bob:$2y$10$o5Xn8dIdYZjOm5A9c5cZ9esh0dsojO6zqPUDgFUJA97tINmxmUuQG
 `;
 
 describe('auth: htpasswd', () => {
+  const h = (cost: string): string => `$2y$${cost}$${'a'.repeat(53)}`;
+  const costs: Array<{ what: string; hashes: string[]; expected: number }> = [
+    { what: 'the cost every user has', hashes: [h('05'), h('05')], expected: 5 },
+    { what: 'the cost most users have', hashes: [h('05'), h('12'), h('05')], expected: 5 },
+    { what: 'the higher cost on a tie', hashes: [h('05'), h('12')], expected: 12 },
+    { what: 'the default cost for an empty file', hashes: [], expected: 10 },
+  ];
+  for (const t of costs) {
+    it(`makes the decoy for unknown users at ${t.what}`, () => assert.equal(typicalCost(t.hashes), t.expected));
+  }
+
   it('reads the file apache htpasswd -B writes and verifies its hashes', async () => {
     const entries = parseHtpasswd(APACHE_FILE);
     assert.deepEqual(entries.map((e) => e.user), ['alice', 'bob']);
