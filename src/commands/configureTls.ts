@@ -2,9 +2,19 @@ import { UserError } from '../app/problems';
 import { isLocalEntry, type TlsOptions } from '../app/registryEntry';
 import type { CommandSpec } from './command';
 import { registryFrom } from './pickers';
-import { required } from './ui';
+import { required, type Ui } from './ui';
 
 type Choice = 'ca' | 'skip' | 'system';
+
+/** The one warning before certificates stop being checked, wherever skipping is offered. */
+export async function confirmSkipVerification(ui: Ui, server: string): Promise<boolean> {
+  const ok = await ui.warn(
+    `Skip certificate verification for ${server}?`,
+    { modal: true, detail: 'Berth will accept any certificate from this registry, so a machine in between could read the credentials and change images. Prefer trusting its CA file.' },
+    'Skip Verification',
+  );
+  return ok === 'Skip Verification';
+}
 
 export const configureTls: CommandSpec = {
   id: 'berth.registry.configureTls',
@@ -27,12 +37,7 @@ export const configureTls: CommandSpec = {
       const caFile = await required(deps.ui.pickFile({ title: `CA certificate for ${entry.server}`, filters: { 'PEM certificate': ['pem', 'crt', 'cer'] } }));
       tls = { caFile };
     } else if (choice === 'skip') {
-      const ok = await deps.ui.warn(
-        `Skip certificate verification for ${entry.server}?`,
-        { modal: true, detail: 'Berth will accept any certificate from this registry, so a machine in between could read the credentials and change images. Prefer trusting its CA file.' },
-        'Skip Verification',
-      );
-      if (ok !== 'Skip Verification') return;
+      if (!(await confirmSkipVerification(deps.ui, entry.server))) return;
       tls = { skipVerify: true };
     }
     const { tls: _old, ...rest } = entry;

@@ -1,6 +1,7 @@
 import { UserError } from '../app/problems';
 import type { RegistryEntry } from '../app/registryEntry';
 import type { CommandDeps, CommandSpec } from './command';
+import { confirmSkipVerification } from './configureTls';
 import { collectConnection, describeCheckFailure } from './connectFlow';
 import { entryFromDraft, type ConnectDraft } from '../app/presets';
 import type { RegistryCredentials } from '../app/ports';
@@ -32,7 +33,7 @@ export async function checkAndSave(deps: CommandDeps, entry: RegistryEntry, draf
         const caFile = await deps.ui.pickFile({ title: `CA certificate for ${current.server}`, filters: { 'PEM certificate': ['pem', 'crt', 'cer'] } });
         if (!caFile) throw new UserError(message);
         current = { ...current, tls: { caFile } };
-      } else if (choice === 'Skip Verification') {
+      } else if (choice === 'Skip Verification' && (await confirmSkipVerification(deps.ui, current.server))) {
         current = { ...current, tls: { skipVerify: true } };
       } else {
         throw new UserError(message);

@@ -43,12 +43,12 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
       const state = local?.state;
       const description = local
         ? state === 'running' ? `running on :${local.port ?? '?'}` : state === 'failed' ? (local.crashed ? 'stopped unexpectedly' : 'failed to start') : (state ?? 'stopped')
-        : [r.username, node.noCatalog ? 'no catalog' : undefined, node.filter ? `filter: ${node.filter}` : undefined].filter(Boolean).join(' · ');
+        : [r.username, r.tls?.skipVerify ? 'certificate not verified' : undefined, node.noCatalog ? 'no catalog' : undefined, node.filter ? `filter: ${node.filter}` : undefined].filter(Boolean).join(' · ');
       return {
         id,
         label: r.label,
         description: local && node.filter ? `${description} · filter: ${node.filter}` : description,
-        tooltip: `${r.server}${local?.message ? `\n${local.message}` : ''}`,
+        tooltip: `${r.server}${local?.message ? `\n${local.message}` : ''}${r.tls?.skipVerify ? '\nCertificate verification is skipped for this registry (Configure TLS… to trust its CA instead).' : ''}`,
         collapsible: 'collapsed',
         contextValue: contextValue('registry', {
           local: !!local,
@@ -58,7 +58,7 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
           filtered: !!node.filter,
           insecure: !!r.tls?.skipVerify,
         }),
-        icon: local ? { id: 'server-environment', color: state === 'running' ? 'charts.green' : state === 'failed' ? 'errorForeground' : undefined } : { id: 'database' },
+        icon: local ? { id: 'server-environment', color: state === 'running' ? 'charts.green' : state === 'failed' ? 'errorForeground' : undefined } : r.tls?.skipVerify ? { id: 'unlock', color: 'list.warningForeground' } : { id: 'database' },
       };
     }
     case 'repository':

@@ -8,6 +8,7 @@ import { connectRegistry } from '../../../src/commands/connectRegistry';
 import { generateSelfSignedCert } from '../../../src/server/tls/cert';
 import type { RegistryNode } from '../../../src/views/nodes';
 import { failListing, repositoryChildren } from '../../../src/views/treeModel';
+import { treeItemSpec } from '../../../src/views/treeItems';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { removeDir, tempDir } from '../../support/proc';
 import { testDeps } from '../../unit/fakes/deps';
@@ -55,6 +56,27 @@ describe('a registry behind a self-signed certificate', () => {
     await runCommand(connectRegistry, deps, []);
     assert.match(deps.ui.messages('error')[0] ?? '', /certificate is not trusted/);
     assert.deepEqual(deps.store.list(), []);
+  });
+
+  it('Skip Verification at connect asks first with the same warning as Configure TLS; declining saves nothing', async () => {
+    const deps = connectWith([{ button: 'Skip Verification' }, { button: undefined }]);
+    await runCommand(connectRegistry, deps, []);
+    const modal = deps.ui.shown.filter((s) => s.kind === 'warn')[1];
+    assert.equal(modal?.text, `Skip certificate verification for ${registry.host}?`);
+    assert.deepEqual(modal?.options, { modal: true, detail: 'Berth will accept any certificate from this registry, so a machine in between could read the credentials and change images. Prefer trusting its CA file.' });
+    assert.deepEqual(deps.store.list(), []);
+  });
+
+  it('a registry connected with verification skipped is marked in the tree as not verified', async () => {
+    const deps = connectWith([{ button: 'Skip Verification' }, { button: 'Skip Verification' }]);
+    await runCommand(connectRegistry, deps, []);
+    assert.deepEqual(deps.ui.messages('error'), []);
+    const entry = deps.store.list()[0];
+    assert.deepEqual(entry?.tls, { skipVerify: true });
+    const row = treeItemSpec({ kind: 'registry', registry: entry as RegistryNode['registry'] }, Date.now());
+    assert.equal(row.description, 'certificate not verified');
+    assert.match(row.tooltip ?? '', /Certificate verification is skipped for this registry/);
+    assert.match(row.contextValue ?? '', /(^|;)insecure(;|$)/);
   });
 
   it('the tree shows "Certificate not trusted: Trust this certificate…" for a registry saved without its CA', async () => {
