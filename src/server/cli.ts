@@ -2,20 +2,16 @@
 // Every storage call is an fs operation on libuv's pool; its default 4 threads queue concurrent pushes.
 // Set before any fs call creates the pool.
 process.env['UV_THREADPOOL_SIZE'] ??= '16';
-import './features';
+import { composeServer, createDriver, listenSafety, lockStorage, TEAM_CONFIG_HELP } from './compose';
 import { ConfigError, loadConfig, type LoadedConfig } from './config';
 import { runGc } from './gc';
-import { RegistryHandler } from './handler';
-import { defaultHooks, registeredPlugins } from './hooks';
-import { Layout } from './layout';
-import { LockedError, acquireRootLock, type RootLock } from './lock';
-import { createLogger, requestLogger } from './log';
+import { LockedError, type RootLock } from './lock';
+import { createLogger } from './log';
 import { startServer } from './server';
-import { listenSafety, TEAM_CONFIG_HELP } from './limits/teamFeatures';
 import { DEFAULT_LIMITS, type Limits } from './limits/limits';
 import { runUserCommand, processUserIo, USER_USAGE, UserCommandError } from './auth/userCli';
 import { runCertCommand, CERT_USAGE, CertCommandError } from './tls/certCli';
-import { FsStorage, type Storage } from './storage';
+import type { StorageDriver } from './storage/driver';
 
 const USAGE = `Usage:
   berth-registry serve [--listen HOST:PORT] [--root DIR] [--config FILE.yml] [--insecure]
@@ -81,24 +77,9 @@ async function serve(args: ParsedArgs): Promise<void> {
   const config = configFrom(args);
   const { core } = config;
   const log = createLogger(core.log.level);
-  const layout = new Layout(core.root);
-  let lock: RootLock;
-  try {
-    lock = acquireRootLock(core.root, layout.lockFile, 'server');
-  } catch (e) {
-    if (e instanceof LockedError) fail(e.message, 1);
-    throw e;
-  }
-  const fsStorage = new FsStorage(core.root);
-  await fsStorage.init();
-  const hooks = defaultHooks();
-  for (const plugin of registeredPlugins()) await plugin({ sections: config.sections, hooks, root: core.root, log });
-  if (core.log.requests) hooks.requestLog.push(requestLogger(log));
-  const storage = hooks.storageWrappers.reduce<Storage>((s, wrap) => wrap(s), fsStorage);
-  const handler = new RegistryHandler({
-    storage, hooks, deleteEnabled: core.storage.deleteEnabled, maxManifestBytes: core.storage.maxManifestBytes, storageName: core.root,
-    onServerError: (error, requestId) => log('error', 'request failed', { requestId, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
-  });
+  const driver = await createDriver(config);
+  const lock = lockOrFail(driver, 'server');
+  const { linkStorage, hooks, handler } = await composeServer(config, driver, log);
   const safety = listenSafety(core.listen.host, hooks, args.switches.has('--insecure'));
   if (safety.error) throw new ConfigError('--listen', safety.error);
   if (safety.warning) {
@@ -111,7 +92,7 @@ async function serve(args: ParsedArgs): Promise<void> {
   if (core.storage.uploadPurging.enabled) {
     const { maxAgeSeconds, intervalSeconds } = core.storage.uploadPurging;
     const purge = (): void => {
-      fsStorage.purgeUploads(maxAgeSeconds * 1000)
+      linkStorage.purgeUploads(maxAgeSeconds * 1000)
         .then((n) => n > 0 && log('info', 'purged abandoned uploads', { count: n, maxAgeSeconds }))
         .catch((e: unknown) => log('warn', 'upload purge failed', { error: String(e) }));
     };
@@ -133,38 +114,45 @@ async function serve(args: ParsedArgs): Promise<void> {
       } catch (e) {
         log('error', 'shutdown failed', { error: String(e) });
       } finally {
-        lock.release();
+        lock?.release();
         process.exit(0);
       }
     })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('exit', () => lock.release());
-  log('info', 'registry started', { url: running.url, root: core.root, deleteEnabled: core.storage.deleteEnabled });
+  process.on('exit', () => lock?.release());
+  log('info', 'registry started', { url: running.url, storage: driver.name, location: driver.description, deleteEnabled: core.storage.deleteEnabled });
   process.stdout.write(`listening on ${running.url}\n`);
 }
 
-async function gc(args: ParsedArgs): Promise<void> {
-  const config = configFrom(args);
-  const root = config.core.root;
-  const layout = new Layout(root);
-  let lock: RootLock;
+/** The root's lock for a filesystem driver (exit 1 when a live process holds it); none for a shared one. */
+function lockOrFail(driver: StorageDriver, purpose: string): RootLock | undefined {
   try {
-    lock = acquireRootLock(root, layout.lockFile, 'gc');
+    return lockStorage(driver, purpose);
   } catch (e) {
     if (e instanceof LockedError) fail(e.message, 1);
     throw e;
   }
+}
+
+async function gc(args: ParsedArgs): Promise<void> {
+  const config = configFrom(args);
+  const driver = await createDriver(config);
+  const lock = lockOrFail(driver, 'gc');
+  if (!lock) {
+    process.stderr.write(`berth-registry: gc on ${driver.name} storage takes no lock: every registry on ${driver.description} must be stopped or read-only until it ends\n`);
+  }
   try {
-    await runGc(root, {
+    await runGc(driver, {
       dryRun: args.switches.has('--dry-run'),
       deleteUntagged: args.switches.has('--delete-untagged'),
       uploadIdleMs: ((config.sections.get('limits') as Limits | undefined) ?? DEFAULT_LIMITS).uploadIdleTimeoutMs,
       print: (line) => process.stdout.write(line + '\n'),
     });
   } finally {
-    lock.release();
+    lock?.release();
+    await driver.close?.();
   }
 }
 

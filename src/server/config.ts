@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { readS3Config, type S3Config } from './storage/s3Config';
 
 export class ConfigError extends Error {
   constructor(readonly path: string, message: string) {
@@ -43,6 +44,8 @@ export interface CoreConfig {
   root: string;
   log: { level: LogLevel; requests: boolean };
   storage: {
+    /** Where the data lives: the `root` folder, or an S3 bucket (`storage.s3`). */
+    backend: { kind: 'filesystem' } | { kind: 's3'; s3: S3Config };
     deleteEnabled: boolean;
     maxManifestBytes: number;
     uploadPurging: { enabled: boolean; maxAgeSeconds: number; intervalSeconds: number };
@@ -153,7 +156,7 @@ export function buildConfig(file: Record<string, unknown> | undefined, flags: Co
   const listen = parseListen(listenText, flags.listen !== undefined ? '--listen' : 'listen');
   const rootText = flags.root ?? (doc['root'] === undefined ? defaultRoot() : expectString(doc['root'], 'root'));
   const log = expectObject(doc['log'], 'log', ['level', 'requests']);
-  const storage = expectObject(doc['storage'], 'storage', ['delete', 'maxManifestBytes', 'uploadPurging']);
+  const storage = expectObject(doc['storage'], 'storage', ['delete', 'maxManifestBytes', 'uploadPurging', 's3']);
   const del = expectObject(storage['delete'], 'storage.delete', ['enabled']);
   const purging = expectObject(storage['uploadPurging'], 'storage.uploadPurging', ['enabled', 'maxAgeSeconds', 'intervalSeconds']);
   const core: CoreConfig = {
@@ -164,6 +167,7 @@ export function buildConfig(file: Record<string, unknown> | undefined, flags: Co
       requests: expectBoolean(log['requests'], 'log.requests', true),
     },
     storage: {
+      backend: storage['s3'] === undefined ? { kind: 'filesystem' } : { kind: 's3', s3: readS3Config(storage['s3'], 'storage.s3') },
       deleteEnabled: expectBoolean(del['enabled'], 'storage.delete.enabled', true),
       // The spec asks registries to accept at least 4 MB.
       maxManifestBytes: expectInteger(storage['maxManifestBytes'], 'storage.maxManifestBytes', DEFAULT_MAX_MANIFEST_BYTES, 1024),

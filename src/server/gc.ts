@@ -2,14 +2,15 @@
  * Garbage collection as distribution describes it: mark every blob a manifest references (manifests
  * themselves included), then sweep the blobs nobody marked. With `deleteUntagged`, manifests that
  * no tag reaches — directly, as a child of a tagged index, or as a referrer of a kept manifest —
- * are removed first. Upload sessions idle for longer than `uploadIdleMs` are removed too. Stop-the-world: the caller holds the root's lock, so no server is writing.
+ * are removed first. Upload sessions idle for longer than `uploadIdleMs` are removed too. Stop-the-world:
+ * the caller holds the root's lock (filesystem), or every registry on the bucket is read-only (S3), so no
+ * server is writing.
  */
-import { readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseDigest, type ParsedDigest } from '../oci/digest';
-import { exists, readTextOrUndefined, readdirOrEmpty, removeTree } from './fsutil';
 import { Layout, parseLink } from './layout';
 import { parseManifestJson } from './manifest';
+import { listNames, orUndefined, type StorageDriver } from './storage/driver';
+import { walkRepositories } from './storage/linkStorage';
 
 export interface GcOptions {
   dryRun: boolean;
@@ -61,31 +62,31 @@ export function manifestReferences(bytes: Buffer): ManifestRefs {
 }
 
 /** Repositories holding a `marker` folder: `_manifests` for content, `_uploads` for upload sessions. */
-async function listRepositories(layout: Layout, marker = '_manifests'): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    const entries = await readdirOrEmpty(dir);
-    if (prefix && entries.some((e) => e.name === marker && e.isDirectory())) found.push(prefix);
-    for (const e of entries) if (e.isDirectory() && !e.name.startsWith('_')) await walk(join(dir, e.name), prefix ? `${prefix}/${e.name}` : e.name);
-  };
-  await walk(layout.repositoriesDir, '');
-  return found.sort();
+async function listRepositories(driver: StorageDriver, layout: Layout, marker = '_manifests'): Promise<string[]> {
+  return (await walkRepositories(driver, layout, marker)).sort();
 }
 
-async function listDigests(dir: string): Promise<ParsedDigest[]> {
+async function listDigests(driver: StorageDriver, dir: string): Promise<ParsedDigest[]> {
   const out: ParsedDigest[] = [];
-  for (const alg of await readdirOrEmpty(dir)) {
-    for (const entry of await readdirOrEmpty(join(dir, alg.name))) {
-      const d = parseDigest(`${alg.name}:${entry.name}`);
+  for (const alg of await listNames(driver, dir)) {
+    for (const hex of await listNames(driver, `${dir}/${alg}`)) {
+      const d = parseDigest(`${alg}:${hex}`);
       // distribution deletes a revision or layer link by removing the `link` file and leaves its folder.
-      if (!('problem' in d) && (await exists(join(dir, alg.name, entry.name, 'link')))) out.push(d);
+      if (!('problem' in d) && (await orUndefined(driver.stat(`${dir}/${alg}/${hex}/link`)))) out.push(d);
     }
   }
   return out;
 }
 
-export async function runGc(root: string, opts: GcOptions): Promise<GcResult> {
-  const layout = new Layout(root);
+const parentOf = (path: string): string => path.slice(0, path.lastIndexOf('/'));
+
+async function removeIfThere(driver: StorageDriver, path: string): Promise<void> {
+  await orUndefined(driver.delete(path));
+}
+
+/** Runs on any driver; nothing may write the storage meanwhile (a lock, or registries in read-only mode). */
+export async function runGc(driver: StorageDriver, opts: GcOptions): Promise<GcResult> {
+  const layout = new Layout('/');
   const marked = new Set<string>();
   const refsCache = new Map<string, ManifestRefs>();
   const refsOf = async (digest: string): Promise<ManifestRefs> => {
@@ -95,7 +96,7 @@ export async function runGc(root: string, opts: GcOptions): Promise<GcResult> {
     let refs: ManifestRefs = { children: [], blobs: [] };
     if (!('problem' in d)) {
       try {
-        refs = manifestReferences(await readFile(layout.blobData(d)));
+        refs = manifestReferences(await driver.getContent(layout.blobData(d)));
       } catch {
         /* a revision whose blob is gone references nothing */
       }
@@ -106,16 +107,16 @@ export async function runGc(root: string, opts: GcOptions): Promise<GcResult> {
   const verb = opts.dryRun ? 'would remove' : 'removing';
   let manifestsRemoved = 0;
 
-  for (const repo of await listRepositories(layout)) {
-    const revisions = await listDigests(layout.revisionsDir(repo));
+  for (const repo of await listRepositories(driver, layout)) {
+    const revisions = await listDigests(driver, layout.revisionsDir(repo));
     const revisionSet = new Set(revisions.map((r) => r.digest));
     let keep: Set<string>;
     if (opts.deleteUntagged) {
       keep = new Set();
       const queue: string[] = [];
-      for (const tag of await readdirOrEmpty(layout.tagsDir(repo))) {
-        const link = await readTextOrUndefined(layout.tagCurrentLink(repo, tag.name));
-        const d = link === undefined ? undefined : parseLink(link);
+      for (const tag of await listNames(driver, layout.tagsDir(repo))) {
+        const link = await orUndefined(driver.getContent(layout.tagCurrentLink(repo, tag)));
+        const d = link === undefined ? undefined : parseLink(link.toString('utf8'));
         if (d && revisionSet.has(d.digest)) queue.push(d.digest);
       }
       // Tagged manifests, the children of kept indexes, and referrers of kept manifests survive.
@@ -135,7 +136,7 @@ export async function runGc(root: string, opts: GcOptions): Promise<GcResult> {
         if (keep.has(r.digest)) continue;
         opts.print(`${verb} untagged manifest ${repo}@${r.digest}`);
         manifestsRemoved++;
-        if (!opts.dryRun) await removeTree(join(layout.revisionLink(repo, r), '..'));
+        if (!opts.dryRun) await removeIfThere(driver, parentOf(layout.revisionLink(repo, r)));
       }
     } else {
       keep = revisionSet;
@@ -151,33 +152,33 @@ export async function runGc(root: string, opts: GcOptions): Promise<GcResult> {
   let bytesRemoved = 0;
   let blobsKept = 0;
   const removedBlobs = new Set<string>();
-  for (const alg of await readdirOrEmpty(layout.blobsDir)) {
-    for (const prefix of await readdirOrEmpty(join(layout.blobsDir, alg.name))) {
-      for (const entry of await readdirOrEmpty(join(layout.blobsDir, alg.name, prefix.name))) {
-        const d = parseDigest(`${alg.name}:${entry.name}`);
+  for (const alg of await listNames(driver, layout.blobsDir)) {
+    for (const prefix of await listNames(driver, `${layout.blobsDir}/${alg}`)) {
+      for (const hex of await listNames(driver, `${layout.blobsDir}/${alg}/${prefix}`)) {
+        const d = parseDigest(`${alg}:${hex}`);
         if ('problem' in d) continue;
         if (marked.has(d.digest)) {
           blobsKept++;
           continue;
         }
-        const size = await stat(layout.blobData(d)).then((s) => s.size, () => 0);
+        const size = (await orUndefined(driver.stat(layout.blobData(d))))?.size ?? 0;
         opts.print(`${verb} blob ${d.digest} (${size} bytes)`);
         blobsRemoved++;
         bytesRemoved += size;
         removedBlobs.add(d.digest);
-        if (!opts.dryRun) await removeTree(layout.blobDir(d));
+        if (!opts.dryRun) await removeIfThere(driver, layout.blobDir(d));
       }
     }
   }
   if (!opts.dryRun && removedBlobs.size > 0) {
     // Links to removed blobs would only answer 404 later; drop them with the blobs.
-    for (const repo of await listRepositories(layout)) {
-      for (const d of await listDigests(layout.layersDir(repo))) {
-        if (removedBlobs.has(d.digest)) await rm(join(layout.layerLink(repo, d), '..'), { recursive: true, force: true });
+    for (const repo of await listRepositories(driver, layout)) {
+      for (const d of await listDigests(driver, layout.layersDir(repo))) {
+        if (removedBlobs.has(d.digest)) await removeIfThere(driver, parentOf(layout.layerLink(repo, d)));
       }
     }
   }
-  const uploads = await sweepUploads(layout, opts, verb);
+  const uploads = await sweepUploads(driver, layout, opts, verb);
   const summary = `${opts.dryRun ? 'dry run: would remove' : 'removed'} ${manifestsRemoved} manifests and ${blobsRemoved} blobs (${bytesRemoved} bytes) and ${uploads.uploadsRemoved} abandoned uploads (${uploads.uploadBytesRemoved} bytes); ${blobsKept} blobs kept, ${uploads.uploadsKept} recent uploads kept`;
   opts.print(summary);
   return { manifestsRemoved, blobsRemoved, bytesRemoved, blobsKept, ...uploads };
@@ -187,27 +188,29 @@ export async function runGc(root: string, opts: GcOptions): Promise<GcResult> {
  * Upload sessions take space outside the blobs: an abandoned one (no byte written for longer than
  * `uploadIdleMs`) is reported and removed; a recent one may still be resumed once a server runs again.
  */
-async function sweepUploads(layout: Layout, opts: GcOptions, verb: string): Promise<{ uploadsRemoved: number; uploadBytesRemoved: number; uploadsKept: number }> {
+async function sweepUploads(driver: StorageDriver, layout: Layout, opts: GcOptions, verb: string): Promise<{ uploadsRemoved: number; uploadBytesRemoved: number; uploadsKept: number }> {
   const now = opts.nowMs ?? Date.now();
   let uploadsRemoved = 0;
   let uploadBytesRemoved = 0;
   let uploadsKept = 0;
-  for (const repo of await listRepositories(layout, '_uploads')) {
-    for (const entry of await readdirOrEmpty(layout.uploadsDir(repo))) {
-      if (!entry.isDirectory()) continue;
-      const dir = join(layout.uploadsDir(repo), entry.name);
-      const data = await stat(join(dir, 'data')).catch(() => undefined);
-      const lastWriteMs = data?.mtimeMs ?? (await stat(dir).then((st) => st.mtimeMs, () => 0));
+  for (const repo of await listRepositories(driver, layout, '_uploads')) {
+    for (const id of await listNames(driver, layout.uploadsDir(repo))) {
+      const dir = layout.uploadDir(repo, id);
+      const dirInfo = await orUndefined(driver.stat(dir));
+      if (!dirInfo?.isDir) continue;
+      // On S3 an upload's data is a multipart upload, not an object, until it completes: the folder's date stands in.
+      const data = await orUndefined(driver.stat(layout.uploadData(repo, id)));
+      const lastWriteMs = data?.modTimeMs ?? dirInfo.modTimeMs;
       const idleMs = now - lastWriteMs;
       if (idleMs <= opts.uploadIdleMs) {
         uploadsKept++;
         continue;
       }
       const size = data?.size ?? 0;
-      opts.print(`${verb} abandoned upload ${repo}/${entry.name} (${size} bytes, idle ${Math.round(idleMs / 1000)} s)`);
+      opts.print(`${verb} abandoned upload ${repo}/${id} (${size} bytes, idle ${Math.round(idleMs / 1000)} s)`);
       uploadsRemoved++;
       uploadBytesRemoved += size;
-      if (!opts.dryRun) await removeTree(dir);
+      if (!opts.dryRun) await removeIfThere(driver, dir);
     }
   }
   return { uploadsRemoved, uploadBytesRemoved, uploadsKept };

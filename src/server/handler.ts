@@ -13,7 +13,7 @@ import { allowAll, type Access, type EventTarget, type RegistryEvent, type Reque
 import { isUploadId } from './layout';
 import { JsonDepthGuard, manifestTooDeep, parseManifest, type ParsedManifest } from './manifest';
 import { runPool } from '../oci/pool';
-import { sendBlob, type ManifestRef, type Storage, type UploadStatus } from './storage';
+import { DigestMismatchError, sendBlob, StorageError, UploadOffsetError, UploadUnknownError, type ManifestRef, type Storage, type UploadStatus } from './storage';
 
 export interface HandlerOptions {
   storage: Storage;
@@ -225,7 +225,7 @@ export class RegistryHandler {
     try {
       await this.dispatch(ctx, rawPath);
     } catch (e) {
-      const err = e instanceof RegistryError ? e : diskFull(e, this.opts.storageName);
+      const err = e instanceof RegistryError ? e : e instanceof StorageError ? registryErrorOf(e) : diskFull(e, this.opts.storageName);
       if (!err) {
         if (isClientGone(req, res)) return;
         this.opts.onServerError?.(e, ctx.id);
@@ -553,6 +553,16 @@ export class RegistryHandler {
       res.end();
       return;
     }
+    const redirect = ctx.method === 'GET' && !range ? await this.storage.blobRedirectURL?.(digest, 'GET') : undefined;
+    if (redirect) {
+      res.statusCode = 307;
+      res.removeHeader('Content-Length');
+      res.removeHeader('Content-Type');
+      res.setHeader('Location', redirect);
+      res.end();
+      this.emit(ctx, 'pull', { mediaType: 'application/octet-stream', digest: info.digest, size: info.size });
+      return;
+    }
     const stream = await this.storage.readBlob(digest, range);
     await sendBlob(stream, res);
     this.emit(ctx, 'pull', { mediaType: 'application/octet-stream', digest: info.digest, size: info.size });
@@ -740,6 +750,16 @@ function diskFull(e: unknown, storageName: string | undefined): RegistryError | 
   const why = code === 'EDQUOT' ? 'is over its disk quota' : 'has no space left';
   return new RegistryError('INSUFFICIENT_STORAGE', `the registry's storage${where} ${why}; nothing was stored. Pulls still work; free space on that disk, then push again`,
     undefined, 507, { Connection: 'close' });
+}
+
+/** The spec's answer to what storage reports: the storage says what happened, the handler how to answer. */
+function registryErrorOf(e: StorageError): RegistryError | undefined {
+  if (e instanceof UploadUnknownError) return new RegistryError('BLOB_UPLOAD_UNKNOWN', e.message, { uuid: e.id });
+  if (e instanceof UploadOffsetError) {
+    return new RegistryError('BLOB_UPLOAD_INVALID', e.message, { offset: e.offset }, 416, { Range: `0-${Math.max(0, e.offset - 1)}` });
+  }
+  if (e instanceof DigestMismatchError) return new RegistryError('DIGEST_INVALID', e.message, { digest: e.expected });
+  return undefined;
 }
 
 /** The body size a request declared; the socket counter covers chunked bodies. */

@@ -15,9 +15,12 @@
  * that comes from a request before any path is built (repository names in checkName, tags and digests
  * where a reference is parsed, upload ids with isUploadId), so no request can name a path outside the root.
  */
-import { join } from 'node:path';
+import { posix } from 'node:path';
 import { parseDigest, type ParsedDigest } from '../oci/digest';
 import { isRepositoryName, isTag } from '../oci/names';
+
+// Driver paths are slash-separated on every platform (see storage/driver.ts).
+const { join } = posix;
 
 export const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -140,13 +143,6 @@ export class Layout {
     return join(this.berth, 'manifest-types', d.algorithm, d.hex);
   }
 
-  get lockFile(): string {
-    return join(this.berth, 'lock');
-  }
-
-  get tmpDir(): string {
-    return join(this.berth, 'tmp');
-  }
 }
 
 /** The contents of a link file: the digest it points at. */

@@ -34,6 +34,9 @@ export function limitUploads(inner: Storage, opts: UploadLimitOptions): Storage 
       body.pipe(floor).pipe(limited);
       body.once('error', (e) => limited.destroy(e));
       floor.once('error', (e) => limited.destroy(e));
+      // The limit may trip while the storage is still opening the upload, before its pipeline
+      // listens: not an unhandled 'error'. The pipeline still finds the stream errored.
+      limited.on('error', () => undefined);
       return await run(limited);
     } catch (e) {
       if (e instanceof BodyTooLargeError) {

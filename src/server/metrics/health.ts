@@ -1,26 +1,23 @@
-/** `/healthz`: the storage root can be reached and written (a probe file is written, read back and removed). */
+/** `/healthz`: the storage can be reached and written (a probe file is written, read back and removed). */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { orUndefined, type StorageDriver } from '../storage/driver';
 
 export interface HealthReport {
   status: 'ok' | 'unhealthy';
   checks: Record<string, { ok: boolean; error?: string }>;
 }
 
-export async function checkStorageWritable(root: string): Promise<{ ok: boolean; error?: string }> {
-  const dir = join(root, '.berth');
-  const probe = join(dir, `healthz-${randomUUID()}`);
+export async function checkStorageWritable(driver: StorageDriver): Promise<{ ok: boolean; error?: string }> {
+  const probe = `/.berth/healthz-${randomUUID()}`;
   try {
-    await mkdir(dir, { recursive: true });
     const token = randomUUID();
-    await writeFile(probe, token);
-    if ((await readFile(probe, 'utf8')) !== token) return { ok: false, error: 'the probe file read back differently' };
+    await driver.putContent(probe, token);
+    if ((await driver.getContent(probe)).toString('utf8') !== token) return { ok: false, error: 'the probe file read back differently' };
     return { ok: true };
   } catch (e) {
-    return { ok: false, error: (e as NodeJS.ErrnoException).code ?? String(e) };
+    return { ok: false, error: (e as NodeJS.ErrnoException).code ?? (e as { name?: string }).name ?? String(e) };
   } finally {
-    await rm(probe, { force: true }).catch(() => undefined);
+    await orUndefined(driver.delete(probe)).catch(() => undefined);
   }
 }
 

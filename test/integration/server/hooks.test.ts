@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { RegistryHandler } from '../../../src/server/handler';
 import { defaultHooks, type Access, type RegistryEvent, type RequestRecord, type ServerHooks } from '../../../src/server/hooks';
 import { startServer, type RunningServer } from '../../../src/server/server';
-import { FsStorage, type Storage } from '../../../src/server/storage';
+import { FsDriver, LinkStorage, type Storage } from '../../../src/server/storage';
 import { removeDir, sleep, tempDir } from '../../support/proc';
 import { buildImage, pushBlob, pushBuilt } from '../../support/ociImage';
 import { assertError, call } from './http';
@@ -26,7 +26,7 @@ describe('registry server hooks', () => {
 
   before(async () => {
     dir = tempDir('hooks');
-    const storage = new FsStorage(join(dir, 'data'));
+    const storage = new LinkStorage(new FsDriver(join(dir, 'data')));
     await storage.init();
     const hooks: ServerHooks = {
       ...defaultHooks(),

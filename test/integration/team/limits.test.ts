@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { digestOf } from '../../../src/oci/digest';
 import { checkStorageWritable } from '../../../src/server/metrics/health';
+import { FsDriver } from '../../../src/server/storage';
 import { pushBlob } from '../../support/ociImage';
 import { removeDir, tempDir, waitFor } from '../../support/proc';
 import { errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
@@ -100,7 +101,7 @@ describe('health and metrics', function () {
     const dir = tempDir('health');
     try {
       writeFileSync(join(dir, 'not-a-folder'), '');
-      const r = await checkStorageWritable(join(dir, 'not-a-folder'));
+      const r = await checkStorageWritable(new FsDriver(join(dir, 'not-a-folder')));
       assert.equal(r.ok, false);
       assert.match(r.error ?? '', /ENOTDIR|EEXIST/);
     } finally {

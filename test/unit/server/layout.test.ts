@@ -22,7 +22,6 @@ describe('server layout: distribution 2.8 paths', () => {
     { what: 'tag index link', got: l.tagIndexLink('a/b', 'v1', d), expected: `${v2}/repositories/a/b/_manifests/tags/v1/index/sha256/${hex}/link` },
     { what: 'upload data', got: l.uploadData('a/b', 'u'), expected: `${v2}/repositories/a/b/_uploads/u/data` },
     { what: 'upload start time', got: l.uploadStartedAt('a/b', 'u'), expected: `${v2}/repositories/a/b/_uploads/u/startedat` },
-    { what: 'lock', got: l.lockFile, expected: '/r/.berth/lock' },
   ];
   for (const t of table) it(`puts the ${t.what} where distribution does`, () => assert.equal(t.got, t.expected));
 

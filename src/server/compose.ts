@@ -1,28 +1,38 @@
 /**
- * Wires the team features into the server: config sections `auth`, `access`, `tls`, `limits`,
- * `notifications`, `metrics`, and one plugin that fills the hooks in a fixed order (metrics
- * first, so the others can report to it). Imported once from features.ts.
+ * The composition root of the registry: from a loaded config to a handler ready to listen. Picks
+ * the storage driver (the root folder, or `storage.s3`), puts the link rules over it, registers the
+ * team config sections (`auth`, `access`, `tls`, `limits`, `notifications`, `proxy`, `metrics`) and
+ * fills the hooks in a fixed order (metrics first, so the others can report to it), then runs any
+ * plugin registered with `registerServerPlugin`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { hostname } from 'node:os';
-import { registerConfigSection } from '../config';
-import { allowAll, registerServerPlugin, type AccessController, type AccessDecision, type ServerHooks } from '../hooks';
-import { AccessPolicy } from '../auth/access';
-import { readAuthConfig, TOKEN_PATH, type AuthConfig } from '../auth/config';
-import { RegistryAuth, type AuthRequestInfo } from '../auth/controller';
-import { checkStorageWritable, healthReport } from '../metrics/health';
-import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus';
-import { RegistryMetrics } from '../metrics/registryMetrics';
-import { Notifier, readNotificationsConfig, type NotificationsConfig } from '../notifications/notifications';
-import { proxyStorage, readProxyConfig, type ProxyConfig } from '../proxy/proxyStorage';
-import { UpstreamClient } from '../proxy/upstream';
-import { createRegistryServer, expiryWarning, readTlsConfig, type TlsConfig } from '../tls/serverFactory';
-import { ConfigValueError, optBool, readSection } from './configValues';
-import { DEFAULT_LIMITS, readLimits, Slots, type Limits } from './limits';
-import { checkListenSafety } from './listen';
-import { limitUploads } from './uploadLimits';
-import { UploadSessions } from './uploadSessions';
+import { join } from 'node:path';
+import { registerConfigSection, type LoadedConfig } from './config';
+import { RegistryHandler } from './handler';
+import { acquireRootLock, type RootLock } from './lock';
+import { requestLogger, type LogFn } from './log';
+import { FsDriver } from './storage/fsDriver';
+import { LinkStorage } from './storage/linkStorage';
+import type { StorageDriver } from './storage/driver';
+import type { Storage } from './storage/types';
+import { allowAll, defaultHooks, registeredPlugins, type AccessController, type AccessDecision, type PluginContext, type ServerHooks } from './hooks';
+import { AccessPolicy } from './auth/access';
+import { readAuthConfig, TOKEN_PATH, type AuthConfig } from './auth/config';
+import { RegistryAuth, type AuthRequestInfo } from './auth/controller';
+import { checkStorageWritable, healthReport } from './metrics/health';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus';
+import { RegistryMetrics } from './metrics/registryMetrics';
+import { Notifier, readNotificationsConfig, type NotificationsConfig } from './notifications/notifications';
+import { proxyStorage, readProxyConfig, type ProxyConfig } from './proxy/proxyStorage';
+import { UpstreamClient } from './proxy/upstream';
+import { createRegistryServer, expiryWarning, readTlsConfig, type TlsConfig } from './tls/serverFactory';
+import { ConfigValueError, optBool, readSection } from './limits/configValues';
+import { DEFAULT_LIMITS, readLimits, Slots, type Limits } from './limits/limits';
+import { checkListenSafety } from './limits/listen';
+import { limitUploads } from './limits/uploadLimits';
+import { UploadSessions } from './limits/uploadSessions';
 
 registerConfigSection({ name: 'auth', validate: (v, p) => readAuthConfig(v, p) });
 registerConfigSection({ name: 'access', validate: (v, p) => AccessPolicy.fromConfig(v, p) });
@@ -106,7 +116,8 @@ export function listenSafety(host: string, hooks: ServerHooks, insecure: boolean
   return r.ok ? (r.warning ? { warning: r.warning } : {}) : { error: r.error };
 }
 
-registerServerPlugin(async (ctx) => {
+/** Fills `ctx.hooks` with the team features the config's sections ask for. */
+async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver): Promise<void> {
   const { hooks, sections, log } = ctx;
   const limits = (sections.get('limits') as Limits | undefined) ?? DEFAULT_LIMITS;
   const metricsEnabled = (sections.get('metrics') as { enabled: boolean } | undefined)?.enabled ?? true;
@@ -214,7 +225,7 @@ registerServerPlugin(async (ctx) => {
   hooks.extraRoutes.push({
     path: HEALTH_PATH, name: 'healthz',
     async handle(req, res) {
-      const report = await healthReport({ storage: () => checkStorageWritable(ctx.root) });
+      const report = await healthReport({ storage: () => checkStorageWritable(driver) });
       sendText(res, report.status === 'ok' ? 200 : 503, 'application/json', JSON.stringify(report), { 'Cache-Control': 'no-store' }, req.method === 'HEAD');
     },
   });
@@ -226,4 +237,55 @@ registerServerPlugin(async (ctx) => {
       },
     });
   }
-});
+}
+
+/** The lock file of a filesystem root: one writing process at a time. */
+export function rootLockFile(root: string): string {
+  return join(root, '.berth', 'lock');
+}
+
+/** The driver the config names: the root folder, or an S3 bucket. */
+export async function createDriver(config: LoadedConfig): Promise<StorageDriver> {
+  const backend = config.core.storage.backend;
+  if (backend.kind === 's3') {
+    // Loaded only when asked for: the AWS SDK is most of the bundle and a filesystem registry never needs it.
+    const { S3Driver } = await import('./storage/s3Driver.js');
+    return new S3Driver(backend.s3);
+  }
+  return new FsDriver(config.core.root);
+}
+
+/**
+ * Takes the root's lock for `purpose` when the driver is a folder only this process may write;
+ * a shared driver (S3) takes none: several registries serve one bucket.
+ */
+export function lockStorage(driver: StorageDriver, purpose: string): RootLock | undefined {
+  return driver instanceof FsDriver ? acquireRootLock(driver.root, rootLockFile(driver.root), purpose) : undefined;
+}
+
+export interface ComposedServer {
+  driver: StorageDriver;
+  /** The link rules over the driver, before any wrapper: the upload purge runs on it. */
+  linkStorage: LinkStorage;
+  storage: Storage;
+  hooks: ServerHooks;
+  handler: RegistryHandler;
+}
+
+/** Builds the server from the config; `driver` is created by the caller (it takes the lock first). */
+export async function composeServer(config: LoadedConfig, driver: StorageDriver, log: LogFn): Promise<ComposedServer> {
+  const { core } = config;
+  const linkStorage = new LinkStorage(driver);
+  await linkStorage.init();
+  const hooks = defaultHooks();
+  const ctx: PluginContext = { sections: config.sections, hooks, root: core.root, log };
+  await wireTeamFeatures(ctx, driver);
+  for (const plugin of registeredPlugins()) await plugin(ctx);
+  if (core.log.requests) hooks.requestLog.push(requestLogger(log));
+  const storage = hooks.storageWrappers.reduce<Storage>((s, wrap) => wrap(s), linkStorage);
+  const handler = new RegistryHandler({
+    storage, hooks, deleteEnabled: core.storage.deleteEnabled, maxManifestBytes: core.storage.maxManifestBytes, storageName: driver.description,
+    onServerError: (error, requestId) => log('error', 'request failed', { requestId, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+  });
+  return { driver, linkStorage, storage, hooks, handler };
+}

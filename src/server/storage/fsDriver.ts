@@ -1,0 +1,276 @@
+/**
+ * The filesystem driver: distribution's `filesystem` layout under a root folder. Small files are
+ * written to `<root>/.berth/tmp` and renamed into place, so a crash never shows a partial file;
+ * writers append to the file itself and `commit` fsyncs it.
+ */
+import { mkdir, open, readFile, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isNotFound, removeTree, renameMakingDir, writeFileAtomic } from '../fsutil';
+import type { SelfSending } from './blobStream';
+import { PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver } from './driver';
+
+// Fewer, larger reads: about a fifth less server CPU per pull than 512 KiB, a few MiB per pull in flight.
+const READ_CHUNK_BYTES = 2 * 1024 * 1024;
+const READS_IN_FLIGHT = 2;
+const MAX_FREE_READ_BUFFERS = 8;
+/** Read buffers no write references any more, kept for the next pull. */
+const freeReadBuffers: Buffer[] = [];
+const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
+
+const CLIENT_GONE = 'the client closed the connection during the download';
+
+/** A byte range of an open file, readable as a stream or sent with reused buffers. */
+class FileRangeStream extends Readable implements SelfSending {
+  private pos: number;
+
+  constructor(private readonly fh: FileHandle, start: number, private readonly end: number) {
+    super({ highWaterMark: READ_CHUNK_BYTES });
+    this.pos = start;
+  }
+
+  override _read(): void {
+    const want = Math.min(READ_CHUNK_BYTES, this.end - this.pos + 1);
+    if (want <= 0) {
+      this.push(null);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(want);
+    this.fh.read(buf, 0, want, this.pos).then(({ bytesRead }) => {
+      this.pos += bytesRead;
+      this.push(bytesRead === 0 ? null : buf.subarray(0, bytesRead));
+    }, (e: Error) => this.destroy(e));
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.fh.close().then(() => cb(err), () => cb(err));
+  }
+
+  /**
+   * Copies through a few reused buffers: a buffer is read into again only once the write holding
+   * it has completed (its callback), so no byte is sent twice or changed in flight. Fresh 2 MiB
+   * buffers per read cost page faults and garbage collection: about a third of a pull's server CPU.
+   */
+  async sendTo(out: Writable): Promise<void> {
+    let inFlight = 0;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const wakeUp = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const onClose = (): void => {
+      if (!out.writableFinished) failure ??= new Error(CLIENT_GONE);
+      wakeUp();
+    };
+    out.on('close', onClose);
+    try {
+      while (this.pos <= this.end) {
+        while (inFlight >= READS_IN_FLIGHT && !failure) await new Promise<void>((resolve) => (wake = resolve));
+        if (failure) throw failure;
+        const buf = freeReadBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
+        const { bytesRead } = await this.fh.read(buf, 0, Math.min(buf.length, this.end - this.pos + 1), this.pos);
+        if (bytesRead === 0) {
+          if (this.end === Infinity) break;
+          throw new Error('the blob file is shorter than its recorded size');
+        }
+        if (failure) throw failure;
+        this.pos += bytesRead;
+        inFlight++;
+        out.write(buf.subarray(0, bytesRead), (err) => {
+          inFlight--;
+          // A failed write may still hold the buffer: leave that one to the garbage collector.
+          if (err) failure ??= err;
+          else if (freeReadBuffers.length < MAX_FREE_READ_BUFFERS) freeReadBuffers.push(buf);
+          wakeUp();
+        });
+      }
+      await new Promise<void>((resolve, reject) => {
+        out.once('finish', resolve);
+        out.once('close', () => (out.writableFinished ? resolve() : reject(failure ?? new Error(CLIENT_GONE))));
+        out.end();
+      });
+    } catch (e) {
+      out.destroy(e as Error);
+      throw e;
+    } finally {
+      out.off('close', onClose);
+      this.destroy();
+    }
+  }
+}
+
+class FsFileWriter implements FileWriter {
+  private done = false;
+
+  constructor(private readonly fh: FileHandle, private readonly file: string, public size: number) {}
+
+  async write(body: Readable, onChunk?: (chunk: Buffer) => void): Promise<void> {
+    const meter = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        onChunk?.(chunk);
+        cb(null, chunk);
+      },
+    });
+    await pipeline(body, meter, this.sink());
+  }
+
+  /**
+   * Positioned writes on the handle, what piled up in one writev. Not fs.WriteStream: on an error it
+   * closes the descriptor whatever autoClose says, and the writer still owns it.
+   */
+  private sink(): Writable {
+    const writeAll = async (bufs: Buffer[]): Promise<void> => {
+      let rest = bufs;
+      while (rest.length > 0) {
+        const { bytesWritten } = await this.fh.writev(rest, this.size);
+        this.size += bytesWritten;
+        let skip = bytesWritten;
+        while (rest.length > 0 && skip >= (rest[0] as Buffer).length) skip -= (rest.shift() as Buffer).length;
+        if (skip > 0 && rest.length > 0) rest = [(rest[0] as Buffer).subarray(skip), ...rest.slice(1)];
+      }
+    };
+    return new Writable({
+      // A deeper buffer lets the socket and the hash run while the disk write is pending.
+      highWaterMark: WRITE_BUFFER_BYTES,
+      write: (chunk: Buffer, _enc, cb) => void writeAll([chunk]).then(() => cb(), cb),
+      writev: (chunks, cb) => void writeAll(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb),
+    });
+  }
+
+  private async finish(sync: boolean): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      if (sync) await this.fh.sync();
+    } finally {
+      await this.fh.close();
+    }
+  }
+
+  commit(): Promise<void> {
+    return this.finish(true);
+  }
+
+  close(): Promise<void> {
+    return this.finish(false);
+  }
+
+  async cancel(): Promise<void> {
+    await this.finish(false);
+    await rm(this.file, { force: true });
+  }
+}
+
+export class FsDriver implements StorageDriver {
+  readonly name = 'filesystem';
+  // The root lock (lock.ts) keeps every other process out.
+  readonly shared = false;
+  readonly tmpDir: string;
+
+  constructor(readonly root: string) {
+    this.tmpDir = join(root, '.berth', 'tmp');
+  }
+
+  get description(): string {
+    return this.root;
+  }
+
+  /** The file a driver path names. Driver paths are validated by the layer above (layout.ts). */
+  fullPath(path: string): string {
+    return join(this.root, ...path.split('/'));
+  }
+
+  private notFound(e: unknown, path: string): unknown {
+    return isNotFound(e) ? new PathNotFoundError(path, this.name) : e;
+  }
+
+  async init(): Promise<void> {
+    // The folder's contents, not the folder: recreating it would need a free block, and the
+    // registry must start on a full disk to serve pulls.
+    for (const name of await readdir(this.tmpDir).catch(() => [])) await removeTree(join(this.tmpDir, name));
+    await mkdir(this.tmpDir, { recursive: true });
+  }
+
+  async getContent(path: string): Promise<Buffer> {
+    try {
+      return await readFile(this.fullPath(path));
+    } catch (e) {
+      throw this.notFound(e, path);
+    }
+  }
+
+  putContent(path: string, content: string | Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
+    return writeFileAtomic(this.fullPath(path), content, this.tmpDir, { fsync: opts.durable ?? false });
+  }
+
+  async reader(path: string, offset = 0, end = Infinity): Promise<Readable> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.fullPath(path), 'r');
+    } catch (e) {
+      throw this.notFound(e, path);
+    }
+    return new FileRangeStream(fh, offset, end);
+  }
+
+  async writer(path: string, append: boolean): Promise<FileWriter> {
+    const file = this.fullPath(path);
+    let fh: FileHandle;
+    if (append) {
+      // r+ rather than a: appending to a file that is not there is an unknown upload, not a new one.
+      try {
+        fh = await open(file, 'r+');
+      } catch (e) {
+        throw this.notFound(e, path);
+      }
+    } else {
+      try {
+        fh = await open(file, 'w');
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        await mkdir(dirname(file), { recursive: true });
+        fh = await open(file, 'w');
+      }
+    }
+    try {
+      return new FsFileWriter(fh, file, append ? (await fh.stat()).size : 0);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    try {
+      const st = await stat(this.fullPath(path));
+      return { path, size: st.isFile() ? st.size : 0, modTimeMs: st.mtimeMs, isDir: st.isDirectory() };
+    } catch (e) {
+      throw this.notFound(e, path);
+    }
+  }
+
+  async list(path: string): Promise<string[]> {
+    try {
+      const prefix = path.endsWith('/') ? path : `${path}/`;
+      return (await readdir(this.fullPath(path))).map((name) => prefix + name);
+    } catch (e) {
+      throw this.notFound(e, path);
+    }
+  }
+
+  async move(source: string, dest: string): Promise<void> {
+    try {
+      await renameMakingDir(this.fullPath(source), this.fullPath(dest));
+    } catch (e) {
+      throw this.notFound(e, source);
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.stat(path);
+    await removeTree(this.fullPath(path));
+  }
+}
