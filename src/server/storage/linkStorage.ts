@@ -88,6 +88,14 @@ export interface LinkStorageOptions {
 /** A mount without `from` looks in at most this many repositories before answering with an upload instead. */
 const MAX_MOUNT_SOURCES_CHECKED = 1000;
 
+/**
+ * The body may fail (a size limit upstream) while the upload is being opened, before the write's
+ * pipeline listens: keep that from being an unhandled 'error'. The pipeline still sees the stream errored.
+ */
+function holdEarlyErrors(body: Readable | undefined): void {
+  body?.on('error', () => undefined);
+}
+
 /** distribution's `startedat`: RFC 3339 without fractions. */
 function startedAtText(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z');
@@ -260,6 +268,7 @@ export class LinkStorage implements Storage {
 
   async appendUpload(repository: string, id: string, body: Readable, start?: number): Promise<UploadStatus> {
     const key = this.uploadKey(repository, id);
+    holdEarlyErrors(body);
     return this.uploadLocks.run(key, async () => {
       let writer: FileWriter;
       try {
@@ -285,6 +294,7 @@ export class LinkStorage implements Storage {
 
   async finishUpload(repository: string, id: string, digest: ParsedDigest, body?: Readable, start?: number): Promise<BlobInfo> {
     const key = this.uploadKey(repository, id);
+    holdEarlyErrors(body);
     return this.uploadLocks.run(key, async () => {
       let writer: FileWriter;
       try {

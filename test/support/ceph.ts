@@ -1,0 +1,83 @@
+/**
+ * A real S3 for tests: a single-node Ceph RADOS Gateway on 127.0.0.1, started by the shared
+ * `start-rgw.sh` next to the project (`../shared/ceph/start-rgw.sh`), stopped by its own stop
+ * script (which kills exactly the PIDs it started). One gateway per test process, started on first
+ * use and stopped when the process exits; each suite takes its own bucket.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Config } from '../../src/server/storage/s3Config';
+import { tempDir } from './proc';
+
+const PROJECT_ROOT = resolve(__dirname, '../..');
+
+/** `../shared/ceph/start-rgw.sh` from the project; a checkout nested one level deeper looks one level up too. */
+export function startRgwScript(): string | undefined {
+  return [resolve(PROJECT_ROOT, '../shared/ceph/start-rgw.sh'), resolve(PROJECT_ROOT, '../../shared/ceph/start-rgw.sh')].find((p) => existsSync(p));
+}
+
+export interface CephGateway {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+let running: { gateway: CephGateway; dir: string } | undefined;
+
+function stopGateway(): void {
+  if (!running) return;
+  const { dir } = running;
+  running = undefined;
+  spawnSync(join(dir, 'stop.sh'), [], { stdio: 'ignore', timeout: 30_000 });
+}
+
+/** The process's gateway, started on first call (a few seconds). */
+export function cephGateway(): CephGateway {
+  if (running) return running.gateway;
+  const script = startRgwScript();
+  if (!script) {
+    throw new Error(`the S3 tests need a Ceph gateway: ${resolve(PROJECT_ROOT, '../shared/ceph/start-rgw.sh')} is missing (and the packages radosgw ceph-mon ceph-osd ceph-common)`);
+  }
+  const dir = join(tempDir('ceph'), 'rgw');
+  const out = execFileSync(script, [dir], { encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const last = out.trim().split('\n').pop() ?? '';
+  const vars = Object.fromEntries(last.split(/\s+/).map((kv) => kv.split('=', 2) as [string, string]));
+  const endpoint = vars['S3_ENDPOINT'];
+  const accessKey = vars['S3_ACCESS_KEY'];
+  const secretKey = vars['S3_SECRET_KEY'];
+  if (!endpoint || !accessKey || !secretKey) throw new Error(`start-rgw.sh printed no S3_ENDPOINT line: ${last.slice(0, 200)}`);
+  running = { gateway: { endpoint, accessKey, secretKey }, dir };
+  process.once('exit', stopGateway);
+  return running.gateway;
+}
+
+let bucketCounter = 0;
+
+/** A new empty bucket on the process's gateway, with Berth's storage.s3 config for it. */
+export async function freshBucket(prefix = 'berth'): Promise<S3Config> {
+  const gw = cephGateway();
+  const bucket = `${prefix}-${process.pid}-${Date.now().toString(36)}-${bucketCounter++}`;
+  const client = new S3Client({
+    endpoint: gw.endpoint, region: 'us-east-1', forcePathStyle: true,
+    credentials: { accessKeyId: gw.accessKey, secretAccessKey: gw.secretKey },
+  });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint: gw.endpoint, region: 'us-east-1', bucket, accessKey: gw.accessKey, secretKey: gw.secretKey,
+    rootDirectory: '', forcePathStyle: true, redirect: false, chunkSizeBytes: 5 * 1024 * 1024,
+  };
+}
+
+/** The YAML `storage.s3` mapping for a config file. */
+export function s3ConfigSection(c: S3Config): Record<string, unknown> {
+  return {
+    endpoint: c.endpoint, region: c.region, bucket: c.bucket, accessKey: c.accessKey, secretKey: c.secretKey,
+    rootDirectory: c.rootDirectory, forcePathStyle: c.forcePathStyle, redirect: c.redirect, chunkSize: c.chunkSizeBytes,
+  };
+}
