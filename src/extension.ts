@@ -166,7 +166,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const tree: TreeControl = {
     refresh: (node) => data.refresh(node),
     loadMore: (node) => data.loadMore(node as Parameters<typeof data.loadMore>[0]),
-    setFilter: (id, filter) => data.setFilter(id, filter),
+    setFilter: (id, filter, search) => data.setFilter(id, filter, search),
     filterOf: (id) => data.filterOf(id),
     refreshLocalImages: () => localImages.refresh(),
   };

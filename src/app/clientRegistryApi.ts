@@ -10,6 +10,10 @@ import type { FetchedManifest } from './ports';
 import type { ImageLocation, RegistryApi, RegistryCredentials, RegistryStore } from './ports';
 import { isLoopbackHost } from '../oci/host';
 import { presetOf } from './presets';
+import type { SearchProgress, SearchResult } from '../client/search';
+
+/** A filter matching more than this is too broad to be useful in a tree; the search stops there and says so. */
+const MAX_SEARCH_MATCHES = 10_000;
 
 export function toClientCredential(c: RegistryCredentials | undefined): Credential | undefined {
   if (!c) return undefined;
@@ -121,6 +125,10 @@ export class ClientRegistryApi implements RegistryApi {
       },
     });
     return { digest: result.digest };
+  }
+
+  async searchRepositories(entry: RegistryEntry, filter: string, opts: { signal?: AbortSignal; onProgress?: (p: SearchProgress) => void } = {}): Promise<SearchResult> {
+    return this.client.registry(entry.server).searchRepositories(filter, presetOf(entry).search, { ...opts, maxMatches: MAX_SEARCH_MATCHES });
   }
 
   forget(entryId: string): void {

@@ -3,6 +3,7 @@
  * credentials and engine layers are built, nor on each other. extension.ts wires the real modules
  * in (clientRegistryApi.ts, registryStore.ts, local/, engine/); nothing here imports `vscode`.
  */
+import type { SearchProgress, SearchResult } from '../client/search';
 import type { Engine } from '../engine/engine';
 import type { Registry } from '../client/registryClient';
 import type { ArtifactRow } from '../image/artifacts';
@@ -106,6 +107,11 @@ export interface RegistryApi {
   deleteManifest(entry: RegistryEntry, repository: string, digest: string): Promise<void>;
   retag(entry: RegistryEntry, repository: string, reference: string, newTag: string): Promise<void>;
   copy(from: ImageLocation, to: ImageLocation, onProgress: (p: CopyProgress) => void, signal?: AbortSignal): Promise<{ digest: string }>;
+  /**
+   * Repositories matching `filter` in the whole registry, the way its preset searches (a search API, or
+   * the whole catalog page by page). Cancelling returns what was found so far, marked incomplete.
+   */
+  searchRepositories(entry: RegistryEntry, filter: string, opts?: { signal?: AbortSignal; onProgress?: (p: SearchProgress) => void }): Promise<SearchResult>;
   /** Forget cached tokens (after credentials change). */
   forget(entryId: string): void;
   /** The client's `Registry` for an entry, for features built directly on src/client and src/image. */
@@ -134,7 +140,8 @@ export interface TreeControl {
   /** Re-fetch one node's children (or everything). */
   refresh(node?: unknown): void;
   loadMore(node: unknown): Promise<void>;
-  setFilter(registryId: string, filter: string | undefined): void;
+  /** Filters a registry's repositories; `search` is what a search of the whole registry found for it. */
+  setFilter(registryId: string, filter: string | undefined, search?: SearchResult): void;
   filterOf(registryId: string): string | undefined;
   refreshLocalImages(): void;
 }

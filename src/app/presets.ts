@@ -7,6 +7,7 @@ import { serverHost } from '../credentials/servers';
 import { validateRegistrySecret } from '../credentials/registrySecret';
 import { isLoopbackHost } from '../oci/host';
 import type { PresetId, RegistryEntry } from './registryEntry';
+import type { SearchSource } from '../client/search';
 export { serverProblem } from '../credentials/registrySecret';
 
 /**
@@ -14,6 +15,12 @@ export { serverProblem } from '../credentials/registrySecret';
  * registry has none for users (Docker Hub), the signed-in account's own namespace.
  */
 export type RepositoryListing = 'catalog' | 'account-namespace';
+
+/**
+ * How a filter finds repositories in the whole registry: a registry's own search API where it has
+ * one (Harbor's `/api/v2.0/search`, Docker Hub's repository search), else every page of the catalog.
+ */
+export type RepositorySearch = SearchSource;
 
 export interface Preset {
   id: PresetId;
@@ -31,38 +38,44 @@ export interface Preset {
   /** An example repository name in this registry, for prompts. */
   repositoryExample: string;
   listing: RepositoryListing;
+  search: RepositorySearch;
 }
 
 export const PRESETS: readonly Preset[] = [
   {
     id: 'dockerhub', label: 'Docker Hub', detail: 'docker.io', hosts: ['docker.io', 'index.docker.io', 'registry-1.docker.io'], server: 'docker.io',
     serverPlaceholder: 'docker.io', usernamePrompt: 'Docker ID', secretPrompt: 'Password or personal access token',
-    repositoryExample: 'library/nginx or myname/app', listing: 'account-namespace',
+    repositoryExample: 'library/nginx or myname/app', listing: 'account-namespace', search: 'docker-hub',
   },
   {
     id: 'ghcr', label: 'GitHub Container Registry', detail: 'ghcr.io', hosts: ['ghcr.io'], server: 'ghcr.io',
     serverPlaceholder: 'ghcr.io', usernamePrompt: 'GitHub user name', secretPrompt: 'Personal access token (classic) with read:packages',
-    repositoryExample: 'owner/app', listing: 'catalog',
+    repositoryExample: 'owner/app', listing: 'catalog', search: 'catalog',
   },
   {
     id: 'quay', label: 'Quay', detail: 'quay.io', hosts: ['quay.io'], server: 'quay.io',
     serverPlaceholder: 'quay.io', usernamePrompt: 'Quay user name or robot account', secretPrompt: 'Password or robot token',
-    repositoryExample: 'organisation/app', listing: 'catalog',
+    repositoryExample: 'organisation/app', listing: 'catalog', search: 'catalog',
   },
   {
     id: 'gitlab', label: 'GitLab Container Registry', detail: 'registry.gitlab.com or your instance', hosts: ['registry.gitlab.com'],
     serverPlaceholder: 'registry.gitlab.com', serverValue: 'registry.gitlab.com', usernamePrompt: 'GitLab user name',
-    secretPrompt: 'Personal or deploy token with read_registry', repositoryExample: 'group/project/app', listing: 'catalog',
+    secretPrompt: 'Personal or deploy token with read_registry', repositoryExample: 'group/project/app', listing: 'catalog', search: 'catalog',
+  },
+  {
+    id: 'harbor', label: 'Harbor', detail: 'your Harbor instance; filters use its search API', hosts: [],
+    serverPlaceholder: 'harbor.example.com', usernamePrompt: 'Harbor user name or robot account (empty for anonymous)',
+    secretPrompt: 'Password or robot secret', repositoryExample: 'project/app', listing: 'catalog', search: 'harbor',
   },
   {
     id: 'generic', label: 'Other registry (OCI / Docker V2)', detail: 'Harbor, registry:2, Nexus, Artifactory…', hosts: [],
     serverPlaceholder: 'registry.example.com', usernamePrompt: 'User name (empty for anonymous)', secretPrompt: 'Password or token',
-    repositoryExample: 'team/app', listing: 'catalog',
+    repositoryExample: 'team/app', listing: 'catalog', search: 'catalog',
   },
   {
     id: 'local', label: 'A registry on this machine', detail: 'localhost:PORT over plain HTTP', hosts: [],
     serverPlaceholder: 'localhost:5000', serverValue: 'localhost:5000', usernamePrompt: 'User name (empty for anonymous)',
-    secretPrompt: 'Password or token', repositoryExample: 'team/app', listing: 'catalog',
+    secretPrompt: 'Password or token', repositoryExample: 'team/app', listing: 'catalog', search: 'catalog',
   },
 ];
 

@@ -1,5 +1,5 @@
 /** What the extension remembers about a connected registry (never a secret: those live in SecretStorage). */
-export type PresetId = 'dockerhub' | 'ghcr' | 'quay' | 'gitlab' | 'generic' | 'local';
+export type PresetId = 'dockerhub' | 'ghcr' | 'quay' | 'gitlab' | 'harbor' | 'generic' | 'local';
 
 export interface TlsOptions {
   /** A PEM file with the CA that signed the registry's certificate, trusted in addition to the system's. */

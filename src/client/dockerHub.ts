@@ -7,6 +7,7 @@ import type { Credential } from './auth';
 import { RegistryError } from './errors';
 import type { Page } from './paging';
 import type { HttpResponse, Transport } from './transport';
+import { dockerHubSearchPage, type SearchApiPage } from './search';
 
 export const DOCKER_HUB_API_URL = 'https://hub.docker.com';
 
@@ -79,5 +80,26 @@ export class DockerHubApi {
     }
     const items = (body.results ?? []).filter((r) => r.name).map((r) => `${r.namespace ?? namespace}/${r.name ?? ''}`);
     return { items, ...(body.next ? { next: { url: new URL(body.next, url).toString() } } : {}) };
+  }
+
+  /**
+   * One page of Docker Hub's repository search (public repositories whose name or description holds
+   * `query`), as registry names. Anonymous: the search is public.
+   */
+  async searchPage(query: string, pageSize: number, cursorUrl: string | undefined, signal?: AbortSignal): Promise<SearchApiPage> {
+    const url = cursorUrl ? new URL(cursorUrl) : new URL(`/v2/search/repositories/?query=${encodeURIComponent(query)}&page_size=${pageSize}`, this.apiUrl);
+    if (url.origin !== new URL(this.apiUrl).origin) {
+      throw new RegistryError({ kind: 'invalid-response', host: 'docker.io', message: `Docker Hub pointed the next search page at ${url.origin}; refusing to follow.` });
+    }
+    const res = await this.transport.send({ method: 'GET', url, headers: { Accept: 'application/json' }, what: `search Docker Hub for "${query}"`, ...(signal ? { signal } : {}) });
+    const text = await res.text();
+    if (res.status !== 200) {
+      throw new RegistryError({ kind: res.status === 429 ? 'rate-limited' : 'server-error', host: 'docker.io', status: res.status, message: `Docker Hub's search failed (HTTP ${res.status}); try again later.` });
+    }
+    try {
+      return dockerHubSearchPage(JSON.parse(text), url);
+    } catch (e) {
+      throw new RegistryError({ kind: 'invalid-response', host: 'docker.io', cause: e, message: 'Docker Hub answered the search with something that is not JSON.' });
+    }
   }
 }

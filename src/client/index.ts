@@ -65,6 +65,8 @@ export type { Credential, CredentialProvider } from './auth';
 export { RegistryError, isRegistryError } from './errors';
 export type { RegistryErrorKind, SpecError } from './errors';
 export type { Page, PageCursor } from './paging';
+export { nameMatcher } from './search';
+export type { SearchProgress, SearchResult, SearchSource } from './search';
 export type { HostOptions, RetryOptions } from './transport';
 export type { PlatformEntry } from './manifests';
 export type { AuthScheme } from './session';

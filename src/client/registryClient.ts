@@ -16,6 +16,7 @@ import {
   platformEntries, verifyManifest, type PlatformEntry,
 } from './manifests';
 import { fallbackNext, nextLink, walkPages, type Page, type PageCursor } from './paging';
+import { harborSearchNames, nameMatcher, searchPages, searchTerm, type SearchOptions, type SearchResult, type SearchSource } from './search';
 import { RegistrySession, type AuthScheme } from './session';
 import { Transport, type HttpResponse, type TransportOptions } from './transport';
 
@@ -136,6 +137,10 @@ class Meter extends Transform {
     cb(null, chunk);
   }
 }
+
+/** Names per catalog page when walking a whole catalog for a search: few requests, well under any page limit. */
+const SEARCH_PAGE_SIZE = 1000;
+const DOCKER_HUB_SEARCH_MAX_PAGES = 10;
 
 export class RegistryClient {
   private readonly transport: Transport;
@@ -259,6 +264,52 @@ export class Registry {
       return r.page;
     };
     return walkPages(() => get(), get);
+  }
+
+  /**
+   * Repositories whose name matches `filter` (substring, `*` wildcards) in the whole registry: through
+   * `source`'s search API, or by walking every catalog page (`catalog`). Cancelling returns the partial answer.
+   */
+  async searchRepositories(filter: string, source: SearchSource, opts: SearchOptions & { pageSize?: number } = {}): Promise<SearchResult> {
+    const matches = nameMatcher(filter);
+    const pageSize = opts.pageSize ?? SEARCH_PAGE_SIZE;
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    const term = searchTerm(filter);
+    switch (source) {
+      case 'catalog':
+        return searchPages(this.catalogPages({ pageSize, ...signal }), source, matches, opts);
+      case 'harbor':
+        return searchPages(walkPages(() => this.harborSearch(term, opts.signal), () => Promise.resolve({ items: [] })), source, matches, opts);
+      case 'docker-hub': {
+        this.hub ??= new DockerHubApi(this.session.transport, () => this.session.getCredential(), this.dockerHubApiUrl);
+        const hub = this.hub;
+        const page = async (cursor?: PageCursor): Promise<Page<string>> => {
+          const p = await hub.searchPage(term, Math.min(pageSize, 100), cursor?.url, opts.signal);
+          return { items: p.items, ...(p.next ? { next: { url: p.next } } : {}) };
+        };
+        // Docker Hub's search ranks by popularity and matches descriptions too: a few pages hold what a person looks for.
+        return searchPages(walkPages(() => page(), page, DOCKER_HUB_SEARCH_MAX_PAGES), source, matches, opts);
+      }
+    }
+  }
+
+  /** Harbor's search API (`/api/v2.0/search`): every repository whose name holds `term`, in one answer. */
+  private async harborSearch(term: string, signal?: AbortSignal): Promise<Page<string>> {
+    const url = new URL(`/api/v2.0/search?q=${encodeURIComponent(term)}`, await this.session.baseUrl(signal));
+    const c = await this.session.getCredential();
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (c && 'password' in c) headers['Authorization'] = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+    const res = await this.session.transport.send({ method: 'GET', url, headers, what: `search ${this.name} for "${term}"`, ...(signal ? { signal } : {}) });
+    const text = await res.text(16 * 1024 * 1024);
+    if (res.status !== 200) {
+      const kind = res.status === 401 ? 'unauthorized' : res.status === 403 ? 'denied' : res.status === 404 ? 'unsupported' : 'server-error';
+      throw new RegistryError({ kind, host: this.name, status: res.status, message: `${this.name} did not answer Harbor's search API (HTTP ${res.status}); is it a Harbor registry?` });
+    }
+    try {
+      return { items: harborSearchNames(JSON.parse(text)) };
+    } catch (e) {
+      throw new RegistryError({ kind: 'invalid-response', host: this.name, cause: e, message: `${this.name} answered the search with something that is not JSON.` });
+    }
   }
 
   /** One page of a repository's tags, in the registry's (lexical) order. */

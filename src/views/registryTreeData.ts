@@ -4,6 +4,7 @@
  * shows a message: failures become error nodes. registriesProvider.ts adapts it to VS Code.
  */
 import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../app/ports';
+import type { SearchResult } from '../client/search';
 import { Debouncer } from './debounce';
 import { Disposable, Emitter } from '../app/lifecycle';
 import {
@@ -25,6 +26,7 @@ import {
   manifestNode,
   platformChildren,
   repositoryChildren,
+  searchChildren,
   tagChildren,
   type Listing,
 } from './treeModel';
@@ -54,6 +56,8 @@ export class RegistryTreeData extends Disposable {
   /** The last element object handed out per id: VS Code refreshes by object identity. */
   private readonly known = new Map<string, RegistryTreeNode>();
   private readonly filters = new Map<string, string>();
+  /** What a search of the whole registry found for its current filter. */
+  private readonly searches = new Map<string, SearchResult | { failed: unknown }>();
   /** Registry events come in bursts (one per layer and manifest): refresh once per repository. */
   private readonly debounce = this.register(new Debouncer<string>(EVENT_QUIET_MS));
   /** When each first page was asked for: a listing asked for after a change already shows it. */
@@ -137,9 +141,35 @@ export class RegistryTreeData extends Disposable {
   private async registryChildren(node: RegistryNode): Promise<RegistryTreeNode[]> {
     const stateChildren = localStateChildren(node);
     if (stateChildren) return stateChildren;
+    const filter = this.filters.get(node.registry.id);
+    if (filter) {
+      const search = await this.search(node, filter);
+      if (search) return searchChildren(node, filter, search, this.deps.store.rememberedRepositories(node.registry.id));
+    }
     const listing = await this.firstPage(node, () => this.fetchRepositories(node, undefined));
     node.noCatalog = listing.noCatalog !== undefined;
     return repositoryChildren(node, listing, this.deps.store.rememberedRepositories(node.registry.id));
+  }
+
+  /**
+   * The search for `filter` across the whole registry, run here when the filter command did not hand one
+   * over (after a refresh). Undefined where the registry cannot be searched (no catalog): the names added
+   * by hand are filtered instead.
+   */
+  private async search(node: RegistryNode, filter: string): Promise<SearchResult | undefined> {
+    const id = node.registry.id;
+    let search = this.searches.get(id);
+    if (!search) {
+      try {
+        search = await (await this.deps.registry()).searchRepositories(node.registry, filter);
+      } catch (err) {
+        search = { failed: err };
+      }
+      // The filter may have changed while the search ran.
+      if (this.filters.get(id) !== filter) return undefined;
+      this.searches.set(id, search);
+    }
+    return 'failed' in search ? undefined : search;
   }
 
   /** The pages fetched so far under `node`, fetching the first one when there are none. */
@@ -249,12 +279,13 @@ export class RegistryTreeData extends Disposable {
     this.changed.fire(parent);
   }
 
-  setFilter(registryId: string, filter: string | undefined): void {
+  setFilter(registryId: string, filter: string | undefined, search?: SearchResult): void {
     if (filter?.trim()) this.filters.set(registryId, filter.trim());
     else this.filters.delete(registryId);
+    if (search && filter?.trim()) this.searches.set(registryId, search);
+    else this.searches.delete(registryId);
     const node = this.registryNodes.get(registryId);
     if (node) {
-      // Filtering is applied to the pages already fetched; no new request.
       if (filter?.trim()) node.filter = filter.trim();
       else delete node.filter;
       this.changed.fire(node);
@@ -291,6 +322,7 @@ export class RegistryTreeData extends Disposable {
   refresh(node?: unknown): void {
     const target = node !== undefined && typeof node === 'object' && node !== null && 'kind' in node ? (node as RegistryTreeNode) : undefined;
     if (!target) {
+      this.searches.clear();
       this.listings.clear();
       this.manifests.clear();
       this.created.clear();
@@ -300,6 +332,7 @@ export class RegistryTreeData extends Disposable {
     // Refreshing a "Load more…" or message node refreshes the list it belongs to.
     const refreshable = target.kind === 'loadMore' || target.kind === 'message' || target.kind === 'platform' ? target.parent : target;
     const prefix = nodeId(refreshable);
+    if (isRegistryNode(refreshable)) this.searches.delete(refreshable.registry.id);
     for (const map of [this.listings, this.manifests, this.created] as Array<Map<string, unknown>>) {
       for (const key of [...map.keys()]) if (key === prefix || key.startsWith(prefix + '/') || key.startsWith(prefix + ':') || key.startsWith(prefix + '@')) map.delete(key);
     }

@@ -18,6 +18,7 @@ import type {
 import type { FetchedManifest, Page } from '../app/ports';
 import { problemOf, type Problem } from '../app/problems';
 import { sortTags, type TagOrder } from './tagOrder';
+import { nameMatcher, type SearchResult } from '../client/search';
 
 /** Pages fetched so far for one parent. `next` is the opaque cursor of the following page. */
 export interface Listing {
@@ -95,11 +96,7 @@ function loadMore(parent: RegistryNode | RepositoryNode, listing: Listing): Load
 
 /** Case-insensitive substring; `*` matches any run of characters. */
 export function matchesFilter(name: string, filter: string | undefined): boolean {
-  const f = filter?.trim().toLowerCase();
-  if (!f) return true;
-  if (!f.includes('*')) return name.toLowerCase().includes(f);
-  const re = new RegExp(f.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
-  return re.test(name.toLowerCase());
+  return nameMatcher(filter)(name);
 }
 
 /** What the embedded registry shows instead of repositories when it is not running. */
@@ -146,6 +143,32 @@ export function repositoryChildren(registry: RegistryNode, listing: Listing, rem
     out.push({ kind: 'message', parent: registry, severity: 'info', message: filter ? `No repository matches "${filter}"` : 'No repositories yet' });
   }
   out.push(...loadMore(registry, listing));
+  return out;
+}
+
+const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** How much a search covered, in words: the row above the matches and the notification after a search say it. */
+export function searchSummary(filter: string, r: SearchResult): string {
+  const found = r.matches.length === 0 ? `No repository matches "${filter}"` : `${count(r.matches.length, 'match', 'matches')} for "${filter}"`;
+  switch (r.source) {
+    case 'catalog':
+      return r.complete ? `${found} in all ${count(r.searched, 'repository', 'repositories')}` : `${found} in the first ${count(r.searched, 'repository', 'repositories')} (search stopped)`;
+    case 'harbor':
+      return `${found} from Harbor's search`;
+    case 'docker-hub':
+      return r.complete ? `${found} from Docker Hub's search` : `${found} in the first ${count(r.searched, 'result')} of Docker Hub's search`;
+  }
+}
+
+/** Children of a filtered registry after a search of the whole registry: what it covered, then the matches. */
+export function searchChildren(registry: RegistryNode, filter: string, search: SearchResult, remembered: readonly string[]): Array<RepositoryNode | MessageNode> {
+  const out: Array<RepositoryNode | MessageNode> = [{ kind: 'message', parent: registry, severity: 'info', message: searchSummary(filter, search) }];
+  const found = new Set(search.matches);
+  for (const name of search.matches) out.push({ kind: 'repository', parent: registry, name });
+  for (const name of remembered) {
+    if (!found.has(name) && matchesFilter(name, filter)) out.push({ kind: 'repository', parent: registry, name, remembered: true });
+  }
   return out;
 }
 

@@ -127,12 +127,11 @@ describe('commands on nodes', () => {
     ]);
   });
 
-  it('filter asks with the current filter and applies it to that registry', async () => {
-    const deps = testDeps([{ input: 'team-a' }, { input: '' }]);
+  it('filter asks with the current filter, and an empty answer shows every repository again', async () => {
+    const deps = testDeps([{ input: '' }]);
+    deps.tree.setFilter('local', 'team-a');
     await filterRepositories.run(deps, localNode);
-    assert.equal(deps.tree.filterOf('local'), 'team-a');
-    await filterRepositories.run(deps, localNode);
-    assert.equal((deps.ui.shown[1]?.options as { value?: string }).value, 'team-a');
+    assert.equal((deps.ui.shown[0]?.options as { value?: string }).value, 'team-a');
     assert.equal(deps.tree.filterOf('local'), undefined);
   });
 
