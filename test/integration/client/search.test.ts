@@ -90,7 +90,7 @@ describe('searching a whole registry for a repository filter', function () {
       restart: async () => undefined, storagePath: () => registry.root, showLogs: () => undefined, gc: async () => '', onDidChangeState: () => ({ dispose: () => undefined }),
     };
     const api = new ClientRegistryApi({ store, localEntry });
-    const tree = new RegistryTreeData({ store, local, settings: { tagOrder: () => 'semver', pageSize: () => 100, notifyOnPush: () => false, setLocalPort: async () => undefined }, registry: async () => api });
+    const tree = new RegistryTreeData({ store, local, settings: { tagOrder: () => 'semver', pageSize: () => 100, notifyOnPush: () => false, setLocalPort: async () => 'User settings' }, registry: async () => api });
     try {
       const [root] = await tree.getChildren() as RegistryNode[];
       assert.ok(root);
