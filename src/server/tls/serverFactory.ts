@@ -66,7 +66,8 @@ const CONNECTION_CHECK_MS = 1000;
 export function createRegistryServer(listener: RequestListener, limits: Limits, tls: TlsConfig | undefined): Server {
   const common = { connectionsCheckingInterval: CONNECTION_CHECK_MS, headersTimeout: limits.headersTimeoutMs, requestTimeout: 0, keepAliveTimeout: limits.keepAliveTimeoutMs };
   const server: Server = tls
-    ? (createHttpsServer({ ...common, cert: tls.certificatePem, key: tls.keyPem, minVersion: 'TLSv1.2' }, listener) as unknown as Server)
+    // The handshake shares the header deadline: a client that stalls mid-handshake holds a socket no longer than one that stalls in its headers.
+    ? (createHttpsServer({ ...common, cert: tls.certificatePem, key: tls.keyPem, minVersion: 'TLSv1.2', handshakeTimeout: limits.headersTimeoutMs }, listener) as unknown as Server)
     : createHttpServer(common, listener);
   applyServerTimeouts(server, limits);
   return server;

@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
@@ -133,5 +134,33 @@ describe('listening addresses', function () {
     } finally {
       removeDir(dir);
     }
+  });
+});
+
+describe('TLS handshakes that never finish', function () {
+  let dir: string;
+  let reg: TeamRegistry;
+  before(async function () {
+    dir = tempDir('tls-stall');
+    await registryCli(['cert', '--host', 'registry.test', '--out', dir]);
+    reg = await startTeamRegistry({ config: { tls: { certificate: join(dir, 'registry.test.crt'), key: join(dir, 'registry.test.key') }, limits: { headersTimeout: '2s' } } });
+  });
+  after(async function () {
+    await reg?.stop();
+    removeDir(dir);
+  });
+
+  it('closes a connection that stalls in its handshake once the header timeout has passed', async function () {
+    // Five bytes of a TLS record header and nothing more: the handshake can never complete.
+    const socket = connect(reg.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
+    const closed = await Promise.race([
+      new Promise<boolean>((resolve) => socket.once('close', () => resolve(true))),
+      // Far past the 2 s limit, far short of node's own 120 s handshake timeout.
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000)),
+    ]);
+    socket.destroy();
+    assert.equal(closed, true, 'the stalled handshake was still open after 60 s');
   });
 });
