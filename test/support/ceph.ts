@@ -5,11 +5,13 @@
  * use and stopped when the process exits; each suite takes its own bucket.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../src/server/storage/s3Config';
-import { tempDir } from './proc';
+import { stringify } from 'yaml';
+import { startBerthRegistry, type BerthRegistry } from './berthRegistry';
+import { removeDir, tempDir } from './proc';
 
 const PROJECT_ROOT = resolve(__dirname, '../..');
 
@@ -70,7 +72,7 @@ export async function freshBucket(prefix = 'berth'): Promise<S3Config> {
   }
   return {
     endpoint: gw.endpoint, region: 'us-east-1', bucket, accessKey: gw.accessKey, secretKey: gw.secretKey,
-    rootDirectory: '', forcePathStyle: true, redirect: false, chunkSizeBytes: 5 * 1024 * 1024,
+    rootDirectory: 'registry', forcePathStyle: true, redirect: false, chunkSizeBytes: 5 * 1024 * 1024,
   };
 }
 
@@ -78,6 +80,32 @@ export async function freshBucket(prefix = 'berth'): Promise<S3Config> {
 export function s3ConfigSection(c: S3Config): Record<string, unknown> {
   return {
     endpoint: c.endpoint, region: c.region, bucket: c.bucket, accessKey: c.accessKey, secretKey: c.secretKey,
-    rootDirectory: c.rootDirectory, forcePathStyle: c.forcePathStyle, redirect: c.redirect, chunkSize: c.chunkSizeBytes,
+    ...(c.rootDirectory ? { rootDirectory: c.rootDirectory } : {}), forcePathStyle: c.forcePathStyle, redirect: c.redirect, chunkSize: c.chunkSizeBytes,
+  };
+}
+
+/** Berth serving `s3` (its own config file beside `root`, which then holds only the config). */
+export async function startBerthOnS3(s3: S3Config, opts: { root?: string; config?: Record<string, unknown> } = {}): Promise<BerthRegistry> {
+  const dir = tempDir('berth-s3');
+  const configFile = join(dir, 'config.yml');
+  const extraStorage = (opts.config?.['storage'] as Record<string, unknown> | undefined) ?? {};
+  writeFileSync(configFile, stringify({ ...opts.config, storage: { ...extraStorage, s3: s3ConfigSection(s3) } }));
+  const reg = await startBerthRegistry({ root: opts.root ?? join(dir, 'data'), args: ['--config', configFile] });
+  return {
+    ...reg,
+    async stop() {
+      await reg.stop();
+      removeDir(dir);
+    },
+  };
+}
+
+/** Debian's docker-registry (distribution 2.8) on the same bucket and root directory, as its s3 driver is configured. */
+export function distributionS3Config(s3: S3Config): Record<string, unknown> {
+  return {
+    s3: {
+      regionendpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accesskey: s3.accessKey, secretkey: s3.secretKey,
+      rootdirectory: s3.rootDirectory ? `/${s3.rootDirectory}` : '/', secure: false, v4auth: true, forcepathstyle: s3.forcePathStyle,
+    },
   };
 }

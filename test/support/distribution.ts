@@ -14,6 +14,8 @@ export interface DistributionOptions {
   config?: Record<string, unknown>;
   /** `storage.delete.enabled`; on by default so tests can exercise deletion. */
   deleteEnabled?: boolean;
+  /** The storage driver section in place of `filesystem` (e.g. `{s3: {...}}`, see ceph.ts). */
+  storageDriver?: Record<string, unknown>;
 }
 
 export type Distribution = RunningRegistry;
@@ -28,7 +30,7 @@ export async function startDistribution(opts: DistributionOptions = {}): Promise
     version: 0.1,
     log: { level: 'info', accesslog: { disabled: true } },
     storage: {
-      filesystem: { rootdirectory: root },
+      ...(opts.storageDriver ?? { filesystem: { rootdirectory: root } }),
       delete: { enabled: opts.deleteEnabled ?? true },
       maintenance: { uploadpurging: { enabled: false } },
     },
@@ -42,7 +44,10 @@ export async function startDistribution(opts: DistributionOptions = {}): Promise
   };
   const configPath = join(dir, 'config.yml');
   writeFileSync(configPath, stringify(config));
-  const started = await startProcess('docker-registry', ['serve', configPath], /listening on/, { cwd: dir });
+  // Its s3 driver crashes on AWS_CA_BUNDLE; the filesystem driver never reads it.
+  const env = { ...process.env };
+  delete env['AWS_CA_BUNDLE'];
+  const started = await startProcess('docker-registry', ['serve', configPath], /listening on/, { cwd: dir, env });
   const scheme = tls ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${port}`;
   if (!tls) await waitFor('distribution /v2/', async () => ((await fetch(`${url}/v2/`)).status > 0 ? true : undefined), 10_000);

@@ -4,7 +4,11 @@
  * own reading of it.
  */
 import { join } from 'node:path';
+import { FsDriver, type StorageDriver } from '../../../src/server/storage';
+import { S3Driver } from '../../../src/server/storage/s3Driver';
+import type { S3Config } from '../../../src/server/storage/s3Config';
 import { startBerthRegistry } from '../../support/berthRegistry';
+import { freshBucket, startBerthOnS3 } from '../../support/ceph';
 import { startDistribution } from '../../support/distribution';
 import { isAlive, removeDir, tempDir, waitFor } from '../../support/proc';
 
@@ -19,7 +23,7 @@ export interface RunningRegistry {
 }
 
 export interface RegistryTarget {
-  name: 'berth' | 'distribution';
+  name: 'berth' | 'berth-s3' | 'distribution';
   /** Serves the referrers API (distribution 2.8 predates it). */
   referrersApi: boolean;
   /** Starts on `root` when given (the caller then owns the folder), else on a fresh temp root. */
@@ -38,7 +42,34 @@ export const distribution: RegistryTarget = {
   start: (root) => startDistribution(root ? { root } : {}),
 };
 
+/** A bucket per root, so that a restart "on the same root" finds the same data. */
+const bucketsByRoot = new Map<string, S3Config>();
+
+/** Berth on a Ceph RADOS gateway (test/support/ceph.ts), one bucket per root. */
+export const berthS3: RegistryTarget = {
+  name: 'berth-s3',
+  referrersApi: true,
+  async start(root) {
+    const key = root ?? tempDir('berth-s3-root');
+    let s3 = bucketsByRoot.get(key);
+    if (!s3) {
+      s3 = await freshBucket();
+      bucketsByRoot.set(key, s3);
+    }
+    return startBerthOnS3(s3, { root: key });
+  },
+};
+
+/** The storage behind a root a target served: the folder, or the bucket berth-s3 gave it. */
+export function storageOf(root: string): StorageDriver {
+  const s3 = bucketsByRoot.get(root);
+  return s3 ? new S3Driver(s3) : new FsDriver(root);
+}
+
 export const TARGETS: readonly RegistryTarget[] = [berth, distribution];
+
+/** The targets of the storage suites (protocol, crash, gc): Berth on each driver, and distribution. */
+export const STORAGE_TARGETS: readonly RegistryTarget[] = [berth, berthS3, distribution];
 
 /** Every target running at once, for copies between them; `stopAll` in an `after` hook. */
 export class RunningTargets {

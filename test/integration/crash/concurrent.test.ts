@@ -7,7 +7,7 @@ import { containerTools, skopeoDigest, type ContainerTools } from '../../support
 import {
   buildImage, getBlob, getManifest, headBlob, listTags, pushBlob, pushBuilt, randomLayer, writeOciLayout, type UploadMode,
 } from '../../support/ociImage';
-import { TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
+import { storageOf, TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
 import { corruptBlobs } from './streaming';
 
 const MODES: UploadMode[] = ['post-put', 'single-post', 'chunked', 'streamed'];
@@ -36,7 +36,7 @@ for (const target of TARGETS) {
       const got = await getBlob(registry.url, 'concurrent/blob', digest);
       assert.equal(got.status, 200);
       assert.equal(digestOf(got.bytes), digest);
-      assert.deepEqual(await corruptBlobs(fixture.root), []);
+      assert.deepEqual(await corruptBlobs(storageOf(fixture.root)), []);
     });
 
     it('links one blob pushed into eight repositories at once in each of them', async function () {
@@ -83,7 +83,7 @@ for (const target of TARGETS) {
         assert.equal((await getManifest(registry.url, 'concurrent/skopeo', image.digest)).status, 200);
         for (const layer of image.layers) assert.equal((await headBlob(registry.url, 'concurrent/skopeo', layer.descriptor.digest)).status, 200);
       }
-      assert.deepEqual(await corruptBlobs(fixture.root), []);
+      assert.deepEqual(await corruptBlobs(storageOf(fixture.root)), []);
     });
   });
 }

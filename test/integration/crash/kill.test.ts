@@ -9,7 +9,7 @@ import { containerTools, dockerBuildScratch, expectedScratchOutput, skopeoDigest
 import { sleep, waitFor } from '../../support/proc';
 import { digestOf } from '../../../src/oci/digest';
 import { buildImage, getManifest, headBlob, headManifest, layerOf, listTags, pushBuilt, randomLayer, uploadUrl } from '../../support/ociImage';
-import { berth, TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
+import { berth, storageOf, TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
 import { bytesInUploads, corruptBlobs, openUpload, RepeatedBlob, storedBlobs } from './streaming';
 
 const MiB = 1024 * 1024;
@@ -72,13 +72,13 @@ for (const target of TARGETS) {
           const absolute = new URL(post.headers.get('location') ?? '', registry.url);
           const location = absolute.pathname + absolute.search;
           const upload = await openUpload(registry.url, location, mode.method, blob, SENT_BEFORE_KILL);
-          await waitFor('upload bytes on disk', async () => (bytesInUploads(root) >= ON_DISK_BEFORE_KILL ? true : undefined), 30_000);
+          await waitFor('upload bytes on disk', async () => ((await bytesInUploads(storageOf(root))) >= ON_DISK_BEFORE_KILL ? true : undefined), 30_000);
 
           await fixture.kill();
           upload.abort();
           assert.ok((await upload.response) instanceof Error, 'the upload must not have completed');
-          assert.deepEqual(await corruptBlobs(root), []);
-          assert.ok(!storedBlobs(root).includes(blob.digest), 'the half-sent blob is in the served tree');
+          assert.deepEqual(await corruptBlobs(storageOf(root)), []);
+          assert.ok(!(await storedBlobs(storageOf(root))).includes(blob.digest), 'the half-sent blob is in the served tree');
 
           registry = await fixture.start(target);
           assert.equal((await fetch(`${registry.url}/v2/`)).status, 200);
@@ -93,7 +93,7 @@ for (const target of TARGETS) {
 
           // The interrupted session must not spoil the blob whichever way the registry handles it.
           await finishOrForget(registry, location, blob);
-          assert.deepEqual(await corruptBlobs(root), []);
+          assert.deepEqual(await corruptBlobs(storageOf(root)), []);
           await tools.skopeo(['copy', '--src-tls-verify=false', `docker://${registry.host}/crash/big:v1`, `dir:${join(fixture.dir, 'pulled')}`]);
           assert.equal(await skopeoDigest(tools, `${registry.host}/crash/big:v1`), image.digest);
         });
@@ -117,10 +117,10 @@ describe('kill -9 during a docker push', function () {
         await dockerBuildScratch(dockerd, first, opts);
         // docker retries a failed layer for about a minute; the CLI is stopped sooner, which cancels the push.
         const push = dockerd.docker(['push', first], { timeoutMs: 15_000 }).then(() => 'completed', (e: Error) => e.message);
-        await waitFor('docker upload bytes on disk', async () => (bytesInUploads(fixture.root) >= ON_DISK_BEFORE_KILL ? true : undefined), 60_000, 10);
+        await waitFor('docker upload bytes on disk', async () => ((await bytesInUploads(storageOf(fixture.root))) >= ON_DISK_BEFORE_KILL ? true : undefined), 60_000, 10);
         await fixture.kill();
         assert.notEqual(await push, 'completed');
-        assert.deepEqual(await corruptBlobs(fixture.root), []);
+        assert.deepEqual(await corruptBlobs(storageOf(fixture.root)), []);
 
         registry = await fixture.start(target);
         const again = `${registry.host}/crash/docker:v1`;
@@ -129,7 +129,7 @@ describe('kill -9 during a docker push', function () {
         await dockerd.docker(['rmi', first, again]);
         await dockerd.docker(['pull', again]);
         assert.equal((await dockerd.docker(['run', '--rm', '--network', 'none', again])).stdout, expectedScratchOutput(opts));
-        assert.deepEqual(await corruptBlobs(fixture.root), []);
+        assert.deepEqual(await corruptBlobs(storageOf(fixture.root)), []);
       });
     });
   }
@@ -182,6 +182,6 @@ describe('kill -9 during a burst of manifest and tag writes on berth', function 
       assert.ok(position >= 0, `tag ${tag} points at a manifest never put there`);
       assert.ok(position + 1 >= h.acknowledged, `tag ${tag} went back to an older manifest than its last acknowledged one`);
     }
-    assert.deepEqual(await corruptBlobs(fixture.root), []);
+    assert.deepEqual(await corruptBlobs(storageOf(fixture.root)), []);
   });
 });

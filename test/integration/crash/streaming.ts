@@ -1,9 +1,10 @@
-/** An upload the test holds open mid-body, and checks of what a registry root holds on disk. */
+/** An upload the test holds open mid-body, and checks of what a registry's storage (folder or bucket) holds. */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
-import { join } from 'node:path';
 import { once } from 'node:events';
+import { Layout } from '../../../src/server/layout';
+import { listNames, orUndefined } from '../../../src/server/storage/driver';
+import { walkRepositories, type StorageDriver } from '../../../src/server/storage';
 import { uploadUrl } from '../../support/ociImage';
 
 /** A large blob as `chunkCount` repeats of one random chunk: known digest, little memory. */
@@ -54,54 +55,49 @@ export async function openUpload(baseUrl: string, location: string, method: 'PAT
   return upload;
 }
 
-function walk(dir: string, visit: (path: string, parts: string[]) => void, parts: string[] = []): void {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) walk(path, visit, [...parts, e.name]);
-    else if (e.isFile()) visit(path, [...parts, e.name]);
-  }
-}
-
-/** Total bytes of files inside any repository's `_uploads`: evidence that an upload reached the disk. */
-export function bytesInUploads(root: string): number {
+/** Total bytes written into any repository's uploads: evidence that an upload reached the storage. */
+export async function bytesInUploads(driver: StorageDriver): Promise<number> {
+  const layout = new Layout('/');
   let total = 0;
-  walk(join(root, 'docker', 'registry', 'v2', 'repositories'), (path, parts) => {
-    if (parts.includes('_uploads')) total += statSync(path).size;
-  });
+  for (const repo of await walkRepositories(driver, layout, '_uploads')) {
+    for (const id of await listNames(driver, layout.uploadsDir(repo))) {
+      // The writer's size counts what S3 holds as parts of an unfinished multipart upload, too.
+      const w = await orUndefined(driver.writer(layout.uploadData(repo, id), true));
+      if (!w) continue;
+      total += w.size;
+      await w.close();
+    }
+  }
   return total;
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+async function blobFiles(driver: StorageDriver): Promise<{ path: string; hex: string }[]> {
+  const dir = '/docker/registry/v2/blobs/sha256';
+  const files: { path: string; hex: string }[] = [];
+  for (const prefix of await listNames(driver, dir)) {
+    for (const hex of await listNames(driver, `${dir}/${prefix}`)) {
+      const path = `${dir}/${prefix}/${hex}/data`;
+      if (await orUndefined(driver.stat(path))) files.push({ path, hex });
+    }
+  }
+  return files;
 }
 
 /**
  * Every served blob (`blobs/sha256/<2>/<hex>/data`) whose content does not hash to its name: a
  * half-written blob in the served tree shows up here.
  */
-export async function corruptBlobs(root: string): Promise<string[]> {
-  const files: { path: string; hex: string }[] = [];
-  walk(join(root, 'docker', 'registry', 'v2', 'blobs', 'sha256'), (path, parts) => {
-    if (parts.length === 3 && parts[2] === 'data' && parts[1]) files.push({ path, hex: parts[1] });
-  });
+export async function corruptBlobs(driver: StorageDriver): Promise<string[]> {
   const bad: string[] = [];
-  for (const f of files) if ((await sha256File(f.path)) !== f.hex) bad.push(f.path);
+  for (const f of await blobFiles(driver)) {
+    const hash = createHash('sha256');
+    for await (const chunk of await driver.reader(f.path)) hash.update(chunk as Buffer);
+    if (hash.digest('hex') !== f.hex) bad.push(f.path);
+  }
   return bad;
 }
 
 /** Digests of every blob in the served tree. */
-export function storedBlobs(root: string): string[] {
-  const found: string[] = [];
-  walk(join(root, 'docker', 'registry', 'v2', 'blobs', 'sha256'), (_path, parts) => {
-    if (parts.length === 3 && parts[2] === 'data' && parts[1]) found.push(`sha256:${parts[1]}`);
-  });
-  return found;
+export async function storedBlobs(driver: StorageDriver): Promise<string[]> {
+  return (await blobFiles(driver)).map((f) => `sha256:${f.hex}`);
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
-import { berth, distribution, useRegistryRoot, type RegistryTarget } from '../clients/targets';
+import { berth, distribution, storageOf, useRegistryRoot, type RegistryTarget } from '../clients/targets';
 import { storedBlobs } from '../crash/streaming';
 import { populate, toolsWithSourceImage, verify } from './scenario';
 
@@ -44,11 +44,11 @@ describe('garbage collection on a root the other registry wrote', function () {
         const { root, dir } = fixture;
         const written = await populate(await fixture.start(writer), tools(), writer === berth);
         await fixture.stop();
-        const before = storedBlobs(root);
+        const before = await storedBlobs(storageOf(root));
         for (const orphan of written.orphans) assert.ok(before.includes(orphan), `orphan ${orphan} was never stored`);
 
         const output = await collect(root, dir);
-        const after = storedBlobs(root);
+        const after = await storedBlobs(storageOf(root));
         assert.deepEqual(after.filter((d) => written.orphans.includes(d)), [], `orphans left behind; collector said:\n${output}`);
         assert.deepEqual(before.filter((d) => !after.includes(d)).sort(), [...written.orphans].sort(), `collector removed more than the orphans:\n${output}`);
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { digestOf } from '../../../src/oci/digest';
 import { MediaType } from '../../../src/oci/mediaTypes';
 import { buildImage, buildIndex, pushBlob, pushBuilt, pushManifest, randomLayer } from '../../support/ociImage';
-import { TARGETS, type RunningRegistry } from '../clients/targets';
+import { STORAGE_TARGETS, type RunningRegistry } from '../clients/targets';
 import { assertError, call, chunkedBody, locationOf, startUpload, withParams } from './http';
 
 const API_VERSION = 'registry/2.0';
@@ -16,7 +16,7 @@ const unknownDigest = `sha256:${'0'.repeat(64)}`;
 let repoCounter = 0;
 const freshRepo = (): string => `proto/r${Date.now().toString(36)}x${repoCounter++}`;
 
-for (const target of TARGETS) {
+for (const target of STORAGE_TARGETS) {
   describe(`registry protocol against ${target.name}`, function () {
     let reg: RunningRegistry;
     let base: string;
