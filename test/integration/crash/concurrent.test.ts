@@ -7,7 +7,7 @@ import { containerTools, skopeoDigest, type ContainerTools } from '../../support
 import {
   buildImage, getBlob, getManifest, headBlob, listTags, pushBlob, pushBuilt, randomLayer, writeOciLayout, type UploadMode,
 } from '../../support/ociImage';
-import { storageOf, TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
+import { STORAGE_TARGETS, storageOf, useRegistryRoot, type RunningRegistry } from '../clients/targets';
 import { corruptBlobs } from './streaming';
 
 const MODES: UploadMode[] = ['post-put', 'single-post', 'chunked', 'streamed'];
@@ -15,7 +15,7 @@ const CLIENTS_PER_MODE = 3;
 /** The first layer of every image the skopeo processes push, so that they also race on one blob. */
 const sharedLayer = randomLayer(512 * 1024, { gzip: true });
 
-for (const target of TARGETS) {
+for (const target of STORAGE_TARGETS) {
   describe(`concurrent pushes on ${target.name}`, function () {
     const fixture = useRegistryRoot(`concurrent-${target.name}`);
     let registry: RunningRegistry;
