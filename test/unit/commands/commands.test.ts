@@ -9,6 +9,7 @@ import { copyReference } from '../../../src/commands/copyReference';
 import { disconnectRegistry } from '../../../src/commands/disconnectRegistry';
 import { filterRepositories } from '../../../src/commands/filterRepositories';
 import { localOpenStorage } from '../../../src/commands/localOpenStorage';
+import { pushLocalImage } from '../../../src/commands/pushLocalImage';
 import { COMMANDS } from '../../../src/commands/registerCommands';
 import { COMMAND_IDS, registerCommands } from '../../../src/commands/commandIds';
 import { RegistryError } from '../../../src/client/errors';
@@ -199,4 +200,23 @@ describe('commands on nodes', () => {
     await localOpenStorage.run(deps);
     assert.deepEqual(deps.ui.clipboard, ['/tmp/berth-registry']);
   });
+});
+
+describe('push local image to the local registry', () => {
+  const refs = ['127.0.0.1:5123/app:1', 'localhost:5123/app:1', '[::1]:5123/app:1'];
+  for (const reference of refs) {
+    it(`recognises ${reference} as the local registry on a non-default port and, while it is stopped, offers to start it before the engine is asked`, async () => {
+      const deps = testDeps([{ button: undefined }], { state: 'stopped' });
+      deps.local = { ...deps.local, entry: () => ({ ...LOCAL_ENTRY, server: '127.0.0.1:5123' }) };
+      let engineAsked = false;
+      deps.engine = async () => {
+        engineAsked = true;
+        throw new Error('the engine must not be reached');
+      };
+      await runCommand(pushLocalImage, deps, [{ kind: 'localImage', image: { id: `sha256:${'a'.repeat(64)}`, reference, repoTags: [reference], sizeBytes: 1, createdMs: 0 } }]);
+      assert.deepEqual(deps.ui.messages('warn'), ['The local registry is not running.']);
+      assert.deepEqual(deps.ui.messages('error'), ['The local registry is not running: start it first.']);
+      assert.equal(engineAsked, false);
+    });
+  }
 });
