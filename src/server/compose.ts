@@ -18,7 +18,7 @@ import { LinkStorage } from './storage/linkStorage';
 import type { StorageDriver } from './storage/driver';
 import type { Storage } from './storage/types';
 import { allowAll, defaultHooks, registeredPlugins, type AccessController, type AccessDecision, type PluginContext, type ServerHooks } from './hooks';
-import { AccessPolicy } from './auth/access';
+import { AccessPolicy, METRICS_ACCESS } from './auth/access';
 import { readAuthConfig, TOKEN_PATH, type AuthConfig } from './auth/config';
 import { RegistryAuth, type AuthRequestInfo } from './auth/controller';
 import { checkStorageWritable, healthReport } from './metrics/health';
@@ -49,6 +49,8 @@ export const TEAM_CONFIG_HELP = `Team sections of the YAML config (all optional)
   access:        groups: {team-a: [alice, bob]}
                  rules: [{repositories: ["team-a/*"], groups: [team-a], users: [carol], actions: [pull, push, delete]},
                          {repositories: ["public/**"], anonymous: true, actions: [pull]}]
+                 metrics: {users: [prometheus], groups: [ops]}  who may read /metrics when auth is on
+                        (without an access section: every signed-in user; without auth: open)
   tls:           {certificate: FILE.crt, key: FILE.key}
   limits:        {maxBlobSize: 32GiB, maxRequestBodySize: 1MiB, maxConcurrentUploads: 64, headersTimeout: 15s,
                   idleTimeout: 60s, keepAliveTimeout: 5s, maxFailedLoginsPerMinute: 10, maxConcurrentPasswordChecks: CPUs-1,
@@ -232,7 +234,15 @@ async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver): Prom
   if (metricsEnabled) {
     hooks.extraRoutes.push({
       path: METRICS_PATH, name: 'metrics',
-      handle(req, res) {
+      async handle(req, res) {
+        // With auth on, the counts (repository activity, failed logins) are for those granted access.metrics.
+        const d = await hooks.access.authorize(req, [{ type: 'registry', name: METRICS_ACCESS.name, actions: ['*'] }]);
+        if (!d.allowed) {
+          res.setHeader('Cache-Control', 'no-store');
+          if (d.status === 401) return sendJsonError(res, 401, 'UNAUTHORIZED', d.message ?? 'authentication required', { 'WWW-Authenticate': d.challenge });
+          if (d.status === 429) return sendJsonError(res, 429, 'TOOMANYREQUESTS', d.message ?? 'too many failed logins', { 'Retry-After': String(d.retryAfterSeconds) });
+          return sendJsonError(res, 403, 'DENIED', 'reading /metrics needs the access.metrics grant (users or groups)');
+        }
         sendText(res, 200, PROMETHEUS_CONTENT_TYPE, metrics.render(), { 'Cache-Control': 'no-store' }, req.method === 'HEAD');
       },
     });

@@ -7,7 +7,10 @@
  *     rules:
  *       - { repositories: ["team-a/*"], groups: [team-a], actions: [pull, push] }
  *       - { repositories: ["public/**"], anonymous: true, actions: [pull] }
+ *     metrics: { users: [prometheus], groups: [ops] }
  *
+ * `/metrics` is the scope `registry:metrics:*`: with an `access:` section only the users and
+ * groups under `access.metrics` hold it (nobody when it is absent); without one every signed-in user.
  * Patterns: `*` matches within one path segment, `**` across segments, `?` one character.
  * `users: ["*"]` means every signed-in user.
  */
@@ -47,10 +50,19 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** The scope item `/metrics` needs: a Prometheus scrape reads every repository's counts. */
+export const METRICS_ACCESS: Access = { type: 'registry', name: 'metrics', actions: ['*'] };
+
+interface MetricsGrant {
+  users: Set<string>;
+  groups: string[];
+}
+
 export class AccessPolicy {
   private constructor(
     private readonly rules: Rule[] | undefined,
     private readonly groupsOfUser: Map<string, Set<string>>,
+    private readonly metrics: MetricsGrant = { users: new Set(), groups: [] },
   ) {}
 
   /** No `access:` section: every signed-in user may do everything (distribution's htpasswd behaviour). */
@@ -60,7 +72,7 @@ export class AccessPolicy {
 
   static fromConfig(section: unknown, path = 'access'): AccessPolicy {
     if (section === undefined || section === null) return AccessPolicy.allowAllUsers();
-    const s = readSection(section, path, ['groups', 'rules']);
+    const s = readSection(section, path, ['groups', 'rules', 'metrics']);
     const groupsOfUser = new Map<string, Set<string>>();
     const groups = readSection(s['groups'], `${path}.groups`, Object.keys((s['groups'] as object | undefined) ?? {}));
     for (const group of Object.keys(groups)) {
@@ -91,7 +103,19 @@ export class AccessPolicy {
       if (users.length === 0 && ruleGroups.length === 0 && !anonymous) throw new ConfigValueError(p, 'a rule must name users, groups, or set anonymous: true');
       return { patterns: repositories.map(globToRegExp), users: new Set(users), groups: ruleGroups, anonymous, actions: expanded as Action[] };
     });
-    return new AccessPolicy(rules, groupsOfUser);
+    const m = readSection(s['metrics'] ?? {}, `${path}.metrics`, ['users', 'groups']);
+    const metricsGroups = optStringList(m, 'groups', `${path}.metrics`) ?? [];
+    for (const g of metricsGroups) if (!(g in groups)) throw new ConfigValueError(`${path}.metrics.groups`, `group "${g}" is not defined under ${path}.groups`);
+    const metrics = { users: new Set(optStringList(m, 'users', `${path}.metrics`) ?? []), groups: metricsGroups };
+    return new AccessPolicy(rules, groupsOfUser, metrics);
+  }
+
+  /** True when `user` (undefined: anonymous, never) may read `/metrics`. */
+  mayReadMetrics(user: string | undefined): boolean {
+    if (user === undefined) return false;
+    if (!this.rules) return true;
+    const groups = this.groupsOfUser.get(user);
+    return this.metrics.users.has(user) || this.metrics.users.has('*') || this.metrics.groups.some((g) => groups?.has(g));
   }
 
   /** True when some rule lets callers without credentials in. */
@@ -127,6 +151,8 @@ export class AccessPolicy {
         actions = item.actions.filter((a) => held.has(a as Action));
       } else if (item.type === 'registry' && item.name === 'catalog') {
         if (user !== undefined || this.allowsAnonymous) actions = item.actions.filter((a) => a === '*');
+      } else if (item.type === 'registry' && item.name === METRICS_ACCESS.name) {
+        if (this.mayReadMetrics(user)) actions = item.actions.filter((a) => a === '*');
       }
       if (actions.length > 0) out.push({ type: item.type, name: item.name, actions: [...new Set(actions)] });
     }
