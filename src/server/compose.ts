@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { registerConfigSection, type LoadedConfig } from './config';
 import { RegistryHandler } from './handler';
@@ -24,7 +25,7 @@ import { RegistryAuth, type AuthRequestInfo } from './auth/controller';
 import { checkStorageWritable, healthReport } from './metrics/health';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus';
 import { RegistryMetrics } from './metrics/registryMetrics';
-import { Notifier, readNotificationsConfig, type NotificationsConfig } from './notifications/notifications';
+import { Notifier, readNotificationsConfig, redactUrl, type NotificationsConfig } from './notifications/notifications';
 import { proxyStorage, readProxyConfig, type ProxyConfig } from './proxy/proxyStorage';
 import { UpstreamClient } from './proxy/upstream';
 import { createRegistryServer, expiryWarning, readTlsConfig, type TlsConfig } from './tls/serverFactory';
@@ -62,6 +63,7 @@ export const TEAM_CONFIG_HELP = `Team sections of the YAML config (all optional)
   proxy:         {remoteurl: URL, username: U, password: P, ttl: 168h, allowWrites: false}
                  pull-through cache; read-only (405 on pushes and deletes) unless allowWrites
   notifications: endpoints: [{name, url, headers: {H: [V]}, timeout: 1s, threshold: 10, backoff: 1s, ignore: {actions: [pull]}}]
+                 a url with user:password@ is sent as Authorization: Basic; logs show it redacted
   metrics:       {enabled: true}   Prometheus text on /metrics; /healthz is always served
 `;
 
@@ -112,6 +114,11 @@ export function accessController(auth: RegistryAuth): AccessController {
   };
 }
 
+/** How a failed login's name that is no known user is logged: enough to tell repeats apart, nothing to read. */
+export function unknownUserLabel(name: string): string {
+  return `unknown user (sha256 ${createHash('sha256').update(name).digest('hex').slice(0, 8)})`;
+}
+
 /** Safe by default: refuses a non-loopback address without auth and TLS unless `insecure`; returns a warning to print. */
 export function listenSafety(host: string, hooks: ServerHooks, insecure: boolean): { error?: string; warning?: string } {
   const r = checkListenSafety({ host, authEnabled: hooks.access !== allowAll, tlsEnabled: hooks.serverFactory?.scheme === 'https', insecure });
@@ -138,7 +145,8 @@ async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver): Prom
         maxConcurrentPasswordChecks: limits.maxConcurrentPasswordChecks,
         onFailedLogin: (user, remoteAddr) => {
           metrics.failedLogins.inc();
-          log('warn', 'failed login', { user, remoteAddr });
+          // A password typed into the name field must not reach the log: unknown names are logged as a hash prefix.
+          log('warn', 'failed login', { user: auth.htpasswd.has(user) ? user : unknownUserLabel(user), remoteAddr });
         },
       });
     } catch (e) {
@@ -221,7 +229,7 @@ async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver): Prom
     metrics.registry.gauge('berth_notifications_delivered_total', 'Events delivered, by endpoint.', stat((q) => q.stats.successes));
     metrics.registry.gauge('berth_notifications_failed_attempts_total', 'Deliveries answered with an error status or not answered, by endpoint.', stat((q) => q.stats.failures + q.stats.errors));
     metrics.registry.gauge('berth_notifications_dropped_total', 'Events dropped because the queue was full, by endpoint.', stat((q) => q.stats.dropped));
-    for (const e of notifications.endpoints) log('info', 'notifications endpoint', { name: e.name, url: e.url, timeoutMs: e.timeoutMs, threshold: e.threshold, backoffMs: e.backoffMs });
+    for (const e of notifications.endpoints) log('info', 'notifications endpoint', { name: e.name, url: redactUrl(e.url), basicAuth: e.headers['Authorization'] !== undefined, timeoutMs: e.timeoutMs, threshold: e.threshold, backoffMs: e.backoffMs });
   }
 
   hooks.extraRoutes.push({

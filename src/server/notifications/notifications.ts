@@ -41,11 +41,13 @@ export function readNotificationsConfig(section: unknown, path = 'notifications'
     if (optBool(e, 'disabled', p)) return;
     const name = optString(e, 'name', p);
     if (!name) throw new ConfigValueError(`${p}.name`, 'is required');
-    const url = optString(e, 'url', p);
-    if (!url || !/^https?:\/\/[^/]/.test(url)) throw new ConfigValueError(`${p}.url`, 'is required and must be an http(s) URL');
+    const rawUrl = optString(e, 'url', p);
+    if (!rawUrl || !/^https?:\/\/[^/]/.test(rawUrl)) throw new ConfigValueError(`${p}.url`, 'is required and must be an http(s) URL');
+    const headers = readHeaders(e['headers'], `${p}.headers`);
+    const url = moveCredentialsToHeader(rawUrl, headers, `${p}.url`);
     const ignore = readSection(e['ignore'], `${p}.ignore`, ['mediatypes', 'actions']);
     endpoints.push({
-      name, url, headers: readHeaders(e['headers'], `${p}.headers`),
+      name, url, headers,
       timeoutMs: optDurationMs(e, 'timeout', p) ?? 1000,
       threshold: optPositiveInt(e, 'threshold', p) ?? 10,
       backoffMs: optDurationMs(e, 'backoff', p) ?? 1000,
@@ -111,6 +113,45 @@ export interface EndpointStats {
   errors: number;
   dropped: number;
   statuses: Record<string, number>;
+}
+
+/**
+ * `https://user:pass@host/…` is how people write a webhook with Basic auth, but fetch refuses URLs
+ * with credentials; the user info becomes an `Authorization: Basic` header instead.
+ */
+function moveCredentialsToHeader(raw: string, headers: Record<string, string[]>, path: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigValueError(path, 'is not a valid URL');
+  }
+  if (url.username === '' && url.password === '') return raw;
+  if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+    throw new ConfigValueError(path, 'holds user:password and the endpoint also sets an Authorization header; keep only one');
+  }
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  headers['Authorization'] = [`Basic ${Buffer.from(credentials).toString('base64')}`];
+  url.username = '';
+  url.password = '';
+  return url.toString();
+}
+
+/** A URL fit for a log line: user info and every query value (tokens often ride there) replaced by `***`. */
+export function redactUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return '(invalid URL)';
+  }
+  if (url.username !== '' || url.password !== '') {
+    url.username = '***';
+    url.password = '';
+  }
+  const keys = [...new Set(url.searchParams.keys())];
+  for (const k of keys) url.searchParams.set(k, '***');
+  return url.toString();
 }
 
 export type PostFn = (url: string, init: { headers: Record<string, string>; body: string; timeoutMs: number }) => Promise<number>;
