@@ -4,7 +4,7 @@
  * machine's ceilings. Prints a table per benchmark and writes bench-results/latest.json
  * (bench-results/partial.json for a run with --only or --berth-cli).
  *
- * Options: --only ceilings,blob,chunked,manifest,small,tags,memory,activation
+ * Options: --only ceilings,blob,chunked,manifest,small,tags,memory,s3,activation
  *          --reps N (default 5)   --berth-cpu-prof DIR (profile the Berth server with node --cpu-prof)
  *          --berth-cli FILE (measure another build of the registry CLI in place of dist/registry.js)
  */
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { REGISTRY_CLI, startBerthRegistry } from '../test/support/berthRegistry';
 import { removeDir, startProcess, stopAndWait, tempDir } from '../test/support/proc';
 import { startDistribution } from '../test/support/distribution';
+import { distributionS3Config, freshBucket, startBerthOnS3 } from '../test/support/ceph';
 import { measureActivation, type ActivationReport } from './activation';
 import { measureCeilings, type Ceilings } from './ceilings';
 import { PROJECT_ROOT } from './children';
@@ -65,6 +66,8 @@ interface Bench {
   reps: number;
   /** Runs on servers started for it alone, so that earlier benches do not set its baseline. */
   freshServers?: boolean;
+  /** Fresh servers that store in S3 (one Ceph gateway, a bucket each) in place of the filesystem. */
+  s3?: boolean;
   metrics: MetricDef[];
   /** Untimed preparation per server; may return measurements of its own (e.g. how fast tags were written). */
   setup?(t: Target, client: HttpClient): Promise<Measured | void>;
@@ -73,6 +76,8 @@ interface Bench {
 
 const BLOB_BYTES = 64 * MiB;
 const CHUNK_BYTES = 8 * MiB;
+/** Smaller than BLOB_BYTES: every byte also crosses the gateway and Ceph's object store on the same machine. */
+const S3_BLOB_BYTES = 32 * MiB;
 const MANIFEST_GETS = 1000;
 const MANIFEST_CONCURRENCY = 16;
 const SMALL_BLOBS = 200;
@@ -111,11 +116,12 @@ function parseArgs(argv: string[]): BenchArgs {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300) ?? '';
 
-async function startTarget(name: TargetName, args: BenchArgs): Promise<Target> {
+async function startTarget(name: TargetName, args: BenchArgs, onS3 = false): Promise<Target> {
   try {
-    const server = name === 'distribution' ? await startDistribution()
-      : args.cpuProfDir || args.berthCli ? await startCustomBerth(args.berthCli ?? REGISTRY_CLI, args.cpuProfDir)
-        : await startBerthRegistry();
+    const server = onS3 ? await startOnS3(name)
+      : name === 'distribution' ? await startDistribution()
+        : args.cpuProfDir || args.berthCli ? await startCustomBerth(args.berthCli ?? REGISTRY_CLI, args.cpuProfDir)
+          : await startBerthRegistry();
     const client = new HttpClient(server.url, MANIFEST_CONCURRENCY);
     const target: Target = { name, client, pid: server.pid, url: server.url, stop: async () => { client.close(); await server.stop(); } };
     const base = await client.request('GET', '/v2/').catch((e: unknown) => ({ status: 0, body: Buffer.from(errorText(e)) }));
@@ -136,6 +142,16 @@ async function startCustomBerth(cli: string, cpuProfDir: string | undefined): Pr
   const started = await startProcess(process.execPath, [...nodeArgs, cli, 'serve', '--listen', '127.0.0.1:0', '--root', join(dir, 'data')],
     /listening on (http:\/\/[\d.]+:\d+)/);
   return { url: started.match[1] as string, pid: started.pid, stop: async () => { await stopAndWait(started.pid); removeDir(dir); } };
+}
+
+/**
+ * A server storing in its own bucket on the process's Ceph gateway. Both serve blobs themselves
+ * (Berth's redirect off, distribution's redirect disabled) so that a pull measures the registry, not the gateway alone.
+ */
+async function startOnS3(name: TargetName): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const s3 = await freshBucket(`bench-${name}`);
+  if (name === 'berth') return startBerthOnS3(s3);
+  return startDistribution({ storageDriver: { ...distributionS3Config(s3), redirect: { disable: true } } });
 }
 
 interface Timed {
@@ -211,6 +227,43 @@ function benches(reps: number): Bench[] {
         blob.digest();
         const push = await timed(t, () => pushChunked(c, 'bench/chunked', blob, CHUNK_BYTES));
         return { pushChunked: mibPerSec(BLOB_BYTES, push.ms), pushChunkedCpu: push.cpuMs };
+      },
+    },
+    {
+      id: 's3',
+      title: `${S3_BLOB_BYTES / MiB} MiB blob push and pull, both registries storing in S3 (Ceph RADOS gateway on 127.0.0.1, a bucket each)`,
+      reps,
+      s3: true,
+      metrics: [
+        { key: 'pushMonolithic', label: 'push: POST + PUT ?digest= with body', unit: 'MiB/s', better: 'higher' },
+        { key: 'pushStreamed', label: 'push: streamed PATCH (chunked encoding) + PUT', unit: 'MiB/s', better: 'higher' },
+        { key: 'pushChunked', label: `push: chunked ${CHUNK_BYTES / MiB} MiB PATCH + PUT`, unit: 'MiB/s', better: 'higher' },
+        { key: 'pull', label: 'pull: GET blob', unit: 'MiB/s', better: 'higher' },
+        cpuMetric('pushMonolithicCpu', 'server CPU per push: POST + PUT'),
+        cpuMetric('pullCpu', 'server CPU per pull'),
+      ],
+      async setup(_t, c) {
+        // Warms the server, its S3 client's connections and the gateway's bucket; not counted.
+        const warm = new GeneratedBlob(blobSeed('s3-warm', 0), 8 * MiB);
+        await pushMonolithic(c, 'bench/warm', warm);
+        await pullBlob(c, 'bench/warm', warm.digest());
+      },
+      async run(t, c, rep) {
+        const mono = new GeneratedBlob(blobSeed('s3', rep, 1), S3_BLOB_BYTES);
+        const streamed = new GeneratedBlob(blobSeed('s3', rep, 2), S3_BLOB_BYTES);
+        const chunked = new GeneratedBlob(blobSeed('s3', rep, 3), S3_BLOB_BYTES);
+        for (const b of [mono, streamed, chunked]) b.digest();
+        const pushMono = await timed(t, () => pushMonolithic(c, 'bench/s3', mono));
+        const pushStream = await timed(t, () => pushStreamed(c, 'bench/s3', streamed));
+        const pushChunk = await timed(t, () => pushChunked(c, 'bench/s3', chunked, CHUNK_BYTES));
+        let pulled = 0;
+        const pull = await timed(t, async () => { pulled = await pullBlob(c, 'bench/s3', mono.digest()); });
+        if (pulled !== S3_BLOB_BYTES) throw new Error(`pull returned ${pulled} bytes, expected ${S3_BLOB_BYTES}`);
+        return {
+          pushMonolithic: mibPerSec(S3_BLOB_BYTES, pushMono.ms), pushStreamed: mibPerSec(S3_BLOB_BYTES, pushStream.ms),
+          pushChunked: mibPerSec(S3_BLOB_BYTES, pushChunk.ms), pull: mibPerSec(S3_BLOB_BYTES, pull.ms),
+          pushMonolithicCpu: pushMono.cpuMs, pullCpu: pull.cpuMs,
+        };
       },
     },
     {
@@ -498,7 +551,8 @@ async function main(): Promise<void> {
   const list = benches(args.reps).filter((b) => wanted(b.id));
   const results: Results = {};
   const targets: Target[] = [];
-  if (list.length) {
+  // The S3 bench starts its own servers; the filesystem ones are for the rest.
+  if (list.some((b) => !b.s3)) {
     for (const name of TARGETS) {
       const t = await startTarget(name, args);
       targets.push(t);
@@ -509,13 +563,18 @@ async function main(): Promise<void> {
   try {
     for (const bench of list) {
       log(`running: ${bench.title}… (${((performance.now() - startedAt) / 1000).toFixed(0)} s in)`);
-      if (!bench.freshServers) {
+      if (!bench.freshServers && !bench.s3) {
         await runBench(bench, targets, results, log);
         continue;
       }
       const fresh: Target[] = [];
       try {
-        for (const t of targets) fresh.push(t.unavailable ? t : await startTarget(t.name, args));
+        for (const name of TARGETS) {
+          const shared = targets.find((t) => t.name === name);
+          const t = shared?.unavailable && !bench.s3 ? shared : await startTarget(name, args, bench.s3);
+          if (bench.s3) log(`${LABELS[name]} on S3: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid})`}`);
+          fresh.push(t);
+        }
         await runBench(bench, fresh, results, log);
       } finally {
         await Promise.all(fresh.filter((t) => !targets.includes(t)).map((t) => t.stop()));
