@@ -223,11 +223,15 @@ export class LinkStorage implements Storage {
     return { id, repository, offset: 0, ...(owner !== undefined ? { owner } : {}) };
   }
 
-  /** Opens an upload's data to append to it; `UploadUnknownError` when there is no such upload. */
-  private async openUpload(repository: string, id: string): Promise<FileWriter> {
+  /**
+   * Opens an upload's data to append to it; `UploadUnknownError` when there is no such upload. When it
+   * cannot be opened, the request body is drained, so the client reads the answer instead of a reset.
+   */
+  private async openUpload(repository: string, id: string, body?: Readable): Promise<FileWriter> {
     try {
       return await this.driver.writer(this.layout.uploadData(repository, id), true);
     } catch (e) {
+      body?.resume();
       if (isPathNotFound(e)) throw new UploadUnknownError(id);
       throw e;
     }
@@ -270,13 +274,7 @@ export class LinkStorage implements Storage {
     const key = this.uploadKey(repository, id);
     holdEarlyErrors(body);
     return this.uploadLocks.run(key, async () => {
-      let writer: FileWriter;
-      try {
-        writer = await this.openUpload(repository, id);
-      } catch (e) {
-        body.resume();
-        throw e;
-      }
+      const writer = await this.openUpload(repository, id, body);
       try {
         await this.appendTo(key, writer, id, body, start, this.digesterFor(key, writer.size));
       } finally {
@@ -296,13 +294,7 @@ export class LinkStorage implements Storage {
     const key = this.uploadKey(repository, id);
     holdEarlyErrors(body);
     return this.uploadLocks.run(key, async () => {
-      let writer: FileWriter;
-      try {
-        writer = await this.openUpload(repository, id);
-      } catch (e) {
-        body?.resume();
-        throw e;
-      }
+      const writer = await this.openUpload(repository, id, body);
       let digester = this.digesterFor(key, writer.size);
       try {
         // A monolithic upload (all bytes in this request) is hashed while streaming in the digest's own
