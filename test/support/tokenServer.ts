@@ -65,9 +65,9 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
   const dir = tempDir('tokens');
   const service = opts.service ?? 'berth-test-registry';
   const issuer = opts.issuer ?? 'berth-test-issuer';
-  const { certPem, keyPem } = await generateSelfSignedCert({ hosts: ['token-issuer'] });
+  const { certPem, caPem, keyPem } = await generateSelfSignedCert({ hosts: ['token-issuer'] });
   const rootCertBundle = join(dir, 'root.pem');
-  writeFileSync(rootCertBundle, certPem);
+  writeFileSync(rootCertBundle, caPem);
   const key = createPrivateKey(keyPem);
   const x5c = [new X509Certificate(certPem).raw.toString('base64')];
   const requests: TokenRequestLog[] = [];

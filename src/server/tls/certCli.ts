@@ -2,9 +2,11 @@
 import { resolve } from 'node:path';
 
 export const CERT_USAGE = `  berth-registry cert --host NAME [--host NAME2] [--out DIR] [--days N] [--port PORT]
-      Writes NAME.crt and NAME.key (self-signed, its own CA, valid for NAME, 127.0.0.1 and localhost)
-      into DIR (default: the current folder) and prints how to trust it for docker, podman and skopeo.
-      Use them with  tls: { certificate: DIR/NAME.crt, key: DIR/NAME.key }  in the registry's config.
+      Writes NAME.crt and NAME.key (a server certificate: CA:false, serverAuth, valid for the --host
+      names only; add --host 127.0.0.1 or --host localhost if clients use those) and NAME-ca.crt, the
+      one-off CA that signed it (its key is not kept), into DIR (default: the current folder); prints
+      how to trust NAME-ca.crt for docker, podman and skopeo. Never overwrites a file or follows a
+      symlink at these paths. Use them with  tls: { certificate: DIR/NAME.crt, key: DIR/NAME.key }.
 `;
 
 export class CertCommandError extends Error {}
@@ -35,13 +37,20 @@ export async function runCertCommand(argv: string[], out: (line: string) => void
   if (hosts.length === 0) throw new CertCommandError('--host NAME is required: the name clients use to reach the registry');
   // The X.509 library (and its reflect-metadata runtime) costs ~17 MiB and hundreds of ms to load:
   // only the cert command pays for it, never `serve`.
-  const { trustInstructions, writeSelfSignedCert } = await import('./cert.js');
-  const written = await writeSelfSignedCert(resolve(dir), { hosts, validDays: days });
+  const { CertFileError, trustInstructions, writeSelfSignedCert } = await import('./cert.js');
+  let written: Awaited<ReturnType<typeof writeSelfSignedCert>>;
+  try {
+    written = await writeSelfSignedCert(resolve(dir), { hosts, validDays: days });
+  } catch (e) {
+    if (e instanceof CertFileError) throw new CertCommandError(e.message);
+    throw e;
+  }
   out(`certificate: ${written.certPath}`);
   out(`key:         ${written.keyPath} (keep it private)`);
+  out(`CA:          ${written.caPath} (install on clients as ca.crt)`);
   out(`sha256:      ${written.fingerprint}`);
   out('');
   out(`Serve with:  tls: { certificate: ${written.certPath}, key: ${written.keyPath} }`);
   out('');
-  out(trustInstructions(hosts[0] as string, port, written.certPath));
+  out(trustInstructions(hosts[0] as string, port, written.caPath));
 }

@@ -15,13 +15,14 @@ describe('registry client over TLS with a self-signed CA', () => {
 
   before(async () => {
     dir = tempDir('tls');
-    // One certificate that is its own CA, naming 127.0.0.1 and registry.test (reached through a proxy below).
-    const cert = await generateSelfSignedCert({ hosts: ['registry.test'] });
+    // A server certificate naming 127.0.0.1 and registry.test, and the CA that signed it (reached through a proxy below).
+    const cert = await generateSelfSignedCert({ hosts: ['registry.test', '127.0.0.1', 'localhost'] });
     caFile = join(dir, 'ca.crt');
     const keyFile = join(dir, 'server.key');
-    writeFileSync(caFile, cert.certPem);
+    writeFileSync(caFile, cert.caPem);
+    writeFileSync(join(dir, 'server.crt'), cert.certPem);
     writeFileSync(keyFile, cert.keyPem);
-    registry = await startDistribution({ config: { http: { tls: { certificate: caFile, key: keyFile } } } });
+    registry = await startDistribution({ config: { http: { tls: { certificate: join(dir, 'server.crt'), key: keyFile } } } });
   });
   after(async () => {
     await registry?.stop();

@@ -21,11 +21,12 @@ describe('a registry behind a self-signed certificate', () => {
 
   before(async () => {
     dir = tempDir('ext-tls');
-    const cert = await generateSelfSignedCert({ hosts: ['registry.test'] });
+    const cert = await generateSelfSignedCert({ hosts: ['registry.test', '127.0.0.1', 'localhost'] });
     caFile = join(dir, 'ca.crt');
-    writeFileSync(caFile, cert.certPem);
+    writeFileSync(caFile, cert.caPem);
+    writeFileSync(join(dir, 'server.crt'), cert.certPem);
     writeFileSync(join(dir, 'server.key'), cert.keyPem);
-    registry = await startDistribution({ config: { http: { tls: { certificate: caFile, key: join(dir, 'server.key') } } } });
+    registry = await startDistribution({ config: { http: { tls: { certificate: join(dir, 'server.crt'), key: join(dir, 'server.key') } } } });
   });
   after(async () => {
     await registry?.stop();

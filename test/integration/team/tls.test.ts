@@ -36,11 +36,11 @@ describe('TLS with a generated certificate', function () {
 
   before(async function () {
     dir = tempDir('tls');
-    printed = (await registryCli(['cert', '--host', 'registry.test', '--out', dir])).stdout;
+    printed = (await registryCli(['cert', '--host', 'registry.test', '--host', '127.0.0.1', '--out', dir])).stdout;
     reg = await startTeamRegistry({ config: { tls: { certificate: join(dir, 'registry.test.crt'), key: join(dir, 'registry.test.key') } } });
     certDir = join(dir, 'trust');
     mkdirSync(certDir);
-    copyFileSync(join(dir, 'registry.test.crt'), join(certDir, 'ca.crt'));
+    copyFileSync(join(dir, 'registry.test-ca.crt'), join(certDir, 'ca.crt'));
     tools = containerTools();
   });
   after(async function () {
@@ -57,7 +57,7 @@ describe('TLS with a generated certificate', function () {
 
   it('serves https and says so in its listening line', async function () {
     assert.match(reg.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-    assert.equal(await httpsStatus(`${reg.url}/v2/`, readFileSync(join(dir, 'registry.test.crt'), 'utf8')), 200);
+    assert.equal(await httpsStatus(`${reg.url}/v2/`, readFileSync(join(dir, 'registry.test-ca.crt'), 'utf8')), 200);
     await assert.rejects(httpsStatus(`${reg.url}/v2/`), /self[- ]signed|unable to verify/i);
   });
 
@@ -84,7 +84,7 @@ describe('docker and a TLS registry on loopback', function () {
   let dockerd: Dockerd;
   before(async function () {
     dir = tempDir('tls-docker');
-    await registryCli(['cert', '--host', 'registry.test', '--out', dir]);
+    await registryCli(['cert', '--host', 'registry.test', '--host', '127.0.0.1', '--out', dir]);
     reg = await startTeamRegistry({ config: { tls: { certificate: join(dir, 'registry.test.crt'), key: join(dir, 'registry.test.key') } } });
     dockerd = await startDockerd();
   });
@@ -142,7 +142,7 @@ describe('TLS handshakes that never finish', function () {
   let reg: TeamRegistry;
   before(async function () {
     dir = tempDir('tls-stall');
-    await registryCli(['cert', '--host', 'registry.test', '--out', dir]);
+    await registryCli(['cert', '--host', 'registry.test', '--host', '127.0.0.1', '--out', dir]);
     reg = await startTeamRegistry({ config: { tls: { certificate: join(dir, 'registry.test.crt'), key: join(dir, 'registry.test.key') }, limits: { headersTimeout: '2s' } } });
   });
   after(async function () {

@@ -6,23 +6,27 @@ import { expiryWarning } from '../../../src/server/tls/serverFactory';
 describe('tls: self-signed certificate', () => {
   let cert: X509Certificate;
   let keyPem: string;
+  let ca: X509Certificate;
   before(async () => {
     const g = await generateSelfSignedCert({ hosts: ['registry.test'], validDays: 30, now: new Date('2030-01-01T00:00:00Z') });
     cert = new X509Certificate(g.certPem);
+    ca = new X509Certificate(g.caPem);
     keyPem = g.keyPem;
     assert.equal(g.fingerprint, cert.fingerprint256);
   });
 
-  it('is its own CA, so installing it as ca.crt trusts it', () => {
-    assert.equal(cert.ca, true);
-    assert.equal(cert.verify(cert.publicKey), true);
+  it('is a leaf signed by a separate CA, so installing the CA as ca.crt trusts it', () => {
+    assert.equal(cert.ca, false);
+    assert.equal(ca.ca, true);
+    assert.equal(cert.verify(ca.publicKey), true);
+    assert.equal(cert.checkIssued(ca), true);
     assert.equal(cert.subject.includes('CN=registry.test'), true);
   });
 
   const names: Array<{ check: 'host' | 'ip'; name: string; ok: boolean }> = [
     { check: 'host', name: 'registry.test', ok: true },
-    { check: 'host', name: 'localhost', ok: true },
-    { check: 'ip', name: '127.0.0.1', ok: true },
+    { check: 'host', name: 'localhost', ok: false },
+    { check: 'ip', name: '127.0.0.1', ok: false },
     { check: 'host', name: 'other.test', ok: false },
     { check: 'ip', name: '10.0.0.1', ok: false },
   ];
