@@ -11,7 +11,7 @@ import { MementoRegistryStore } from './app/registryStore';
 import { COMMAND_IDS, registerCommands } from './commands/commandIds';
 import type { EngineApi, LocalRegistryControl, Log, RegistryApi, Settings, TreeControl } from './app/ports';
 import { vscodeUi } from './commands/vscodeUi';
-import { describeChange, isNews, RegistryEventListener, registryConfig } from './local/events';
+import { describeChange, isNews, RegistryEventListener, registryConfig, type LocalS3Settings } from './local/events';
 import { LocalRegistry } from './local/localRegistry';
 import { IMAGE_SCHEME } from './image/imageUri';
 import { Debouncer } from './views/debounce';
@@ -60,16 +60,30 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   const storagePath = (): string => config().get<string>('localRegistry.storagePath', '') || join(context.globalStorageUri.fsPath, 'registry');
 
-  // The registry posts its push/delete events back to us; the config file tells it where.
+  // The registry posts its push/delete events back to us, and may keep its images in S3; the config file tells it both.
   const events = new RegistryEventListener();
   subs.push(events);
+  const localS3 = (): LocalS3Settings | undefined => {
+    const bucket = config().get<string>('localRegistry.s3.bucket', '').trim();
+    if (!bucket) return undefined;
+    const text = (key: string): string | undefined => config().get<string>(`localRegistry.s3.${key}`, '').trim() || undefined;
+    const endpoint = text('endpoint');
+    const region = text('region');
+    const rootDirectory = text('rootDirectory');
+    return {
+      bucket, ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(rootDirectory ? { rootDirectory } : {}),
+      forcePathStyle: config().get<boolean>('localRegistry.s3.forcePathStyle', !!endpoint),
+    };
+  };
   const registryConfigPath = async (): Promise<string | undefined> => {
-    if (!config().get<boolean>('localRegistry.events', true)) return undefined;
-    const url = await events.start();
+    const withEvents = config().get<boolean>('localRegistry.events', true);
+    const s3 = localS3();
+    if (!withEvents && !s3) return undefined;
+    const eventsTarget = withEvents ? { url: await events.start(), token: events.token } : undefined;
     const path = join(context.globalStorageUri.fsPath, 'registry-config.yml');
     await mkdir(context.globalStorageUri.fsPath, { recursive: true });
     // It holds the listener's token: readable by this user only.
-    await writeFile(path, registryConfig(url, events.token), { mode: 0o600 });
+    await writeFile(path, registryConfig(eventsTarget, s3), { mode: 0o600 });
     return path;
   };
 

@@ -136,30 +136,45 @@ export class RegistryEventListener extends Disposable {
   }
 }
 
+/** The local registry's S3 settings (`berth.localRegistry.s3.*`); no keys: the registry takes them from the AWS environment variables it inherits. */
+export interface LocalS3Settings {
+  endpoint?: string;
+  region?: string;
+  bucket: string;
+  rootDirectory?: string;
+  forcePathStyle?: boolean;
+}
+
 /**
- * The registry's config file: only the webhook that points back at this extension. JSON is
- * YAML, so no YAML library is needed at activation.
+ * The registry's config file: the webhook that points back at this extension, and where the
+ * images live when that is S3. JSON is YAML, so no YAML library is needed at activation.
  */
-export function registryConfig(eventsUrl: string, token: string): string {
-  return (
-    JSON.stringify(
-      {
-        notifications: {
-          endpoints: [
-            {
-              name: 'berth-extension',
-              url: eventsUrl,
-              headers: { Authorization: [`Bearer ${token}`] },
-              timeout: '2s',
-              threshold: 3,
-              backoff: '2s',
-              ignore: { actions: ['pull'] },
-            },
-          ],
+export function registryConfig(events: { url: string; token: string } | undefined, s3?: LocalS3Settings): string {
+  const notifications = events ? {
+    notifications: {
+      endpoints: [
+        {
+          name: 'berth-extension',
+          url: events.url,
+          headers: { Authorization: [`Bearer ${events.token}`] },
+          timeout: '2s',
+          threshold: 3,
+          backoff: '2s',
+          ignore: { actions: ['pull'] },
         },
+      ],
+    },
+  } : {};
+  const storage = s3 ? {
+    storage: {
+      s3: {
+        bucket: s3.bucket,
+        ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+        ...(s3.region ? { region: s3.region } : {}),
+        ...(s3.rootDirectory ? { rootDirectory: s3.rootDirectory } : {}),
+        ...(s3.forcePathStyle !== undefined ? { forcePathStyle: s3.forcePathStyle } : {}),
       },
-      null,
-      2,
-    ) + '\n'
-  );
+    },
+  } : {};
+  return JSON.stringify({ ...notifications, ...storage }, null, 2) + '\n';
 }

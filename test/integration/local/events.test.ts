@@ -25,7 +25,7 @@ describe('registry events reach the extension', () => {
       port,
       configPath: async () => {
         const path = join(dir, 'registry-config.yml');
-        writeFileSync(path, registryConfig(await listener.start(), listener.token), { mode: 0o600 });
+        writeFileSync(path, registryConfig({ url: await listener.start(), token: listener.token }), { mode: 0o600 });
         return path;
       },
     });

@@ -4,7 +4,7 @@ import { LocalRegistry } from '../../../src/local/localRegistry';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
 
 /** `port` may be a function: the extension reads its setting on every start. */
-export function localManager(opts: { dir: string; port: number | (() => number); lines?: string[]; configPath?: () => Promise<string | undefined> }): LocalRegistry {
+export function localManager(opts: { dir: string; port: number | (() => number); lines?: string[]; configPath?: () => Promise<string | undefined>; env?: NodeJS.ProcessEnv }): LocalRegistry {
   const port = opts.port;
   /** Each line as the output channel gets it: `<level> <text>`. */
   const at = (level: string) => (m: string): void => void opts.lines?.push(`${level} ${m}`);
@@ -12,7 +12,7 @@ export function localManager(opts: { dir: string; port: number | (() => number);
     execPath: process.execPath,
     cliPath: REGISTRY_CLI,
     isElectron: false,
-    env: process.env,
+    env: opts.env ?? process.env,
     port: typeof port === 'function' ? port : () => port,
     storagePath: () => join(opts.dir, 'data'),
     ...(opts.configPath ? { configPath: opts.configPath } : {}),

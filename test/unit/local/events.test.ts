@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readS3Config } from '../../../src/server/storage/s3Config';
 import { changesOf, describeChange, isNews, registryConfig } from '../../../src/local/events';
 
 const D = 'sha256:' + 'a'.repeat(64);
@@ -39,10 +40,17 @@ describe('registry events', () => {
   });
 
   it('writes a registry config with one endpoint carrying the token, pulls ignored', () => {
-    const c = JSON.parse(registryConfig('http://127.0.0.1:1234/events', 'tok')) as { notifications: { endpoints: Array<{ url: string; headers: Record<string, string[]>; ignore: { actions: string[] } }> } };
+    const c = JSON.parse(registryConfig({ url: 'http://127.0.0.1:1234/events', token: 'tok' })) as { notifications: { endpoints: Array<{ url: string; headers: Record<string, string[]>; ignore: { actions: string[] } }> } };
     const e = c.notifications.endpoints[0];
     assert.equal(e?.url, 'http://127.0.0.1:1234/events');
     assert.deepEqual(e?.headers, { Authorization: ['Bearer tok'] });
     assert.deepEqual(e?.ignore.actions, ['pull']);
+  });
+
+  it('puts the S3 settings, never keys, into the config the server reads as storage.s3, and leaves out notifications when events are off', () => {
+    const text = registryConfig(undefined, { bucket: 'images', endpoint: 'http://127.0.0.1:7480', rootDirectory: 'team/local', forcePathStyle: true });
+    const c = JSON.parse(text) as Record<string, unknown>;
+    assert.deepEqual(c, { storage: { s3: { bucket: 'images', endpoint: 'http://127.0.0.1:7480', rootDirectory: 'team/local', forcePathStyle: true } } });
+    assert.doesNotThrow(() => readS3Config((c['storage'] as { s3: unknown }).s3, 'storage.s3', {}));
   });
 });
