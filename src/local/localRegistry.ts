@@ -231,7 +231,8 @@ export class LocalRegistry extends Disposable {
 
   /** Runs `registry.js gc`; the registry must not be running (it holds a lock on the root). */
   async gc(dryRun: boolean): Promise<string> {
-    const args = gcArgs({ cliPath: this.opts.cliPath, storagePath: this.opts.storagePath() }, dryRun);
+    const configPath = await this.opts.configPath?.();
+    const args = gcArgs({ cliPath: this.opts.cliPath, storagePath: this.opts.storagePath(), ...(configPath ? { configPath } : {}) }, dryRun);
     this.opts.log.info(`gc: ${args.join(' ')}`);
     const { spawn } = await import('node:child_process');
     return new Promise((resolve, reject) => {

@@ -18,8 +18,9 @@ export function serveArgs(o: LaunchOptions): string[] {
   return [o.cliPath, 'serve', '--listen', `127.0.0.1:${o.port}`, '--root', o.storagePath, ...(o.configPath ? ['--config', o.configPath] : [])];
 }
 
-export function gcArgs(o: Pick<LaunchOptions, 'cliPath' | 'storagePath'>, dryRun: boolean): string[] {
-  return [o.cliPath, 'gc', '--root', o.storagePath, ...(dryRun ? ['--dry-run'] : [])];
+/** With the serve config, so that gc sweeps the storage the registry serves (an S3 bucket, not the folder). */
+export function gcArgs(o: Pick<LaunchOptions, 'cliPath' | 'storagePath' | 'configPath'>, dryRun: boolean): string[] {
+  return [o.cliPath, 'gc', '--root', o.storagePath, ...(o.configPath ? ['--config', o.configPath] : []), ...(dryRun ? ['--dry-run'] : [])];
 }
 
 /** The child's environment: ours, minus what would make electron open a window. */

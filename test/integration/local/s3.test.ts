@@ -9,6 +9,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { registryConfig } from '../../../src/local/events';
 import type { LocalRegistry } from '../../../src/local/localRegistry';
 import { localManager } from './manager';
+import { digestOf } from '../../../src/oci/digest';
 import { cephGateway, freshBucket } from '../../support/ceph';
 import { buildImage, pushBuilt } from '../../support/ociImage';
 import { freePort, removeDir, tempDir } from '../../support/proc';
@@ -75,5 +76,21 @@ describe('local registry on S3 settings', () => {
     assert.equal(existsSync(join(dir, 'data', 'docker')), false, 'nothing written to the local storage folder');
     const res = await fetch(`${base}/v2/team-a/api/manifests/1.0`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
     assert.equal(res.headers.get('docker-content-digest'), pushed.digest);
+  });
+
+  it('Collect Garbage sweeps the bucket: a blob no manifest references is deleted from S3, the pushed image stays', async () => {
+    const pushed = await pushBuilt(base, 'team-a/api', buildImage(), '1.0');
+    const orphan = Buffer.from(`orphan ${Date.now()}`);
+    const orphanHex = digestOf(orphan).replace(/^sha256:/, '');
+    const put = await fetch(`${base}/v2/team-a/api/blobs/uploads/?digest=sha256:${orphanHex}`, { method: 'POST', body: orphan, headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.equal(put.status, 201);
+    const blobKey = (hex: string): string => `team/local/docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`;
+    assert.ok((await keysUnder(bucket, blobKey(orphanHex))).length === 1, 'the orphan blob is in the bucket before gc');
+    await registry.stop();
+    await registry.gc(false);
+    assert.deepEqual(await keysUnder(bucket, blobKey(orphanHex)), [], 'the orphan blob is gone from the bucket');
+    const manifestHex = pushed.digest.replace(/^sha256:/, '');
+    assert.deepEqual(await keysUnder(bucket, blobKey(manifestHex)), [blobKey(manifestHex)], 'the tagged manifest stays');
+    await registry.start();
   });
 });

@@ -8,6 +8,7 @@ describe('local registry process', () => {
     assert.deepEqual(serveArgs({ ...base, configPath: '/c.yml' }).slice(-2), ['--config', '/c.yml']);
     assert.deepEqual(gcArgs(base, true), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg', '--dry-run']);
     assert.deepEqual(gcArgs(base, false), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg']);
+    assert.deepEqual(gcArgs({ ...base, configPath: '/c.yml' }, true), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg', '--config', '/c.yml', '--dry-run']);
   });
 
   it('tells electron to run as node, and never passes NODE_OPTIONS (a debugger) on', () => {
