@@ -1,6 +1,6 @@
 /**
- * A real S3 for tests: a single-node Ceph RADOS Gateway on 127.0.0.1, started by the shared
- * `start-rgw.sh` next to the project (`../shared/ceph/start-rgw.sh`), stopped by its own stop
+ * A real S3 for tests: a single-node Ceph RADOS Gateway on 127.0.0.1, started by
+ * `test/support/ceph/start-rgw.sh` (or the script `$BERTH_START_RGW` names), stopped by its own stop
  * script (which kills exactly the PIDs it started). One gateway per test process, started on first
  * use and stopped when the process exits; each suite takes its own bucket.
  */
@@ -15,9 +15,12 @@ import { removeDir, tempDir } from './proc';
 
 const PROJECT_ROOT = resolve(__dirname, '../..');
 
-/** `../shared/ceph/start-rgw.sh` from the project; a checkout nested one level deeper looks one level up too. */
+const BUNDLED_START_RGW = join(PROJECT_ROOT, 'test/support/ceph/start-rgw.sh');
+
+/** The gateway's start script: `$BERTH_START_RGW` when set, else the one kept with the tests. */
 export function startRgwScript(): string | undefined {
-  return [resolve(PROJECT_ROOT, '../shared/ceph/start-rgw.sh'), resolve(PROJECT_ROOT, '../../shared/ceph/start-rgw.sh')].find((p) => existsSync(p));
+  const script = process.env['BERTH_START_RGW'] || BUNDLED_START_RGW;
+  return existsSync(script) ? script : undefined;
 }
 
 export interface CephGateway {
@@ -40,7 +43,7 @@ export function cephGateway(): CephGateway {
   if (running) return running.gateway;
   const script = startRgwScript();
   if (!script) {
-    throw new Error(`the S3 tests need a Ceph gateway: ${resolve(PROJECT_ROOT, '../shared/ceph/start-rgw.sh')} is missing (and the packages radosgw ceph-mon ceph-osd ceph-common)`);
+    throw new Error(`the S3 tests need a Ceph gateway: ${process.env['BERTH_START_RGW'] || BUNDLED_START_RGW} is missing (and the packages radosgw ceph-mon ceph-osd ceph-common)`);
   }
   const dir = join(tempDir('ceph'), 'rgw');
   const out = execFileSync(script, [dir], { encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'pipe'] });
