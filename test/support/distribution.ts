@@ -23,31 +23,41 @@ export type Distribution = RunningRegistry;
 export async function startDistribution(opts: DistributionOptions = {}): Promise<Distribution> {
   const dir = tempDir('distribution');
   const root = opts.root ?? join(dir, 'data');
-  const port = await freePort();
-  const debugPort = await freePort();
   const tls = (opts.config?.['http'] as { tls?: unknown } | undefined)?.tls;
-  const config: Record<string, unknown> = {
-    version: 0.1,
-    log: { level: 'info', accesslog: { disabled: true } },
-    storage: {
-      ...(opts.storageDriver ?? { filesystem: { rootdirectory: root } }),
-      delete: { enabled: opts.deleteEnabled ?? true },
-      maintenance: { uploadpurging: { enabled: false } },
-    },
-    ...opts.config,
-    http: {
-      addr: `127.0.0.1:${port}`,
-      secret: 'berth-test-secret',
-      debug: { addr: `127.0.0.1:${debugPort}` },
-      ...(opts.config?.['http'] as Record<string, unknown> | undefined),
-    },
-  };
   const configPath = join(dir, 'config.yml');
-  writeFileSync(configPath, stringify(config));
   // Its s3 driver crashes on AWS_CA_BUNDLE; the filesystem driver never reads it.
   const env = { ...process.env };
   delete env['AWS_CA_BUNDLE'];
-  const started = await startProcess('docker-registry', ['serve', configPath], /listening on/, { cwd: dir, env });
+  // A free port can be taken by another process before distribution binds it: try fresh ports a few times.
+  const MAX_ATTEMPTS = 3;
+  let port = 0;
+  let started: Awaited<ReturnType<typeof startProcess>> | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    port = await freePort();
+    const debugPort = await freePort();
+    const config: Record<string, unknown> = {
+      version: 0.1,
+      log: { level: 'info', accesslog: { disabled: true } },
+      storage: {
+        ...(opts.storageDriver ?? { filesystem: { rootdirectory: root } }),
+        delete: { enabled: opts.deleteEnabled ?? true },
+        maintenance: { uploadpurging: { enabled: false } },
+      },
+      ...opts.config,
+      http: {
+        addr: `127.0.0.1:${port}`,
+        secret: 'berth-test-secret',
+        debug: { addr: `127.0.0.1:${debugPort}` },
+        ...(opts.config?.['http'] as Record<string, unknown> | undefined),
+      },
+    };
+    writeFileSync(configPath, stringify(config));
+    try {
+      started = await startProcess('docker-registry', ['serve', configPath], /listening on/, { cwd: dir, env, timeoutMs: 60_000 });
+    } catch (e) {
+      if (attempt >= MAX_ATTEMPTS || !/address already in use/.test(String(e))) throw e;
+    }
+  }
   const scheme = tls ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${port}`;
   if (!tls) await waitFor('distribution /v2/', async () => ((await fetch(`${url}/v2/`)).status > 0 ? true : undefined), 10_000);
