@@ -24,6 +24,7 @@ const ACCESS = {
     { repositories: ['team-b/**'], groups: ['team-b'], actions: ['pull', 'push', 'delete'] },
     { repositories: ['library/**'], groups: ['team-a', 'team-b'], actions: ['pull', 'push', 'delete'] },
   ],
+  metrics: { users: ['alice'] },
 };
 
 const as = (user: User): string => basic(user, USERS[user]);
@@ -217,8 +218,9 @@ function trickle(reg: TeamRegistry, location: string, everyMs: number): { socket
   return { socket, answer: () => answer, stop: () => { clearInterval(timer); socket.destroy(); } };
 }
 
+/** A gauge from /metrics, read as alice (the access rules grant her the metrics scope when auth is on). */
 const gauge = async (reg: TeamRegistry, name: string): Promise<number> =>
-  Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`${reg.url}/metrics`)).text())?.[1] ?? NaN);
+  Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await call(reg, 'GET', '/metrics', 'alice')).text())?.[1] ?? NaN);
 
 describe('team registry: trickling upload bodies lose their slot', function () {
   let reg: TeamRegistry;
