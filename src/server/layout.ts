@@ -17,7 +17,6 @@
  */
 import { posix } from 'node:path';
 import { parseDigest, type ParsedDigest } from '../oci/digest';
-import { isRepositoryName, isTag } from '../oci/names';
 
 // Driver paths are slash-separated on every platform (see storage/driver.ts).
 const { join } = posix;
@@ -155,7 +154,5 @@ export function parseLink(content: string): ParsedDigest | undefined {
   return 'problem' in d ? undefined : d;
 }
 
-/** Checks of path components; the handler uses isUploadId (names and tags have their own checks there). */
-export const isSafeName = (name: string): boolean => isRepositoryName(name) && name.length <= 255;
-export const isSafeTag = (tag: string): boolean => isTag(tag);
+/** An upload UUID from a request path (names and tags have their own checks in the handler). */
 export const isUploadId = (id: string): boolean => UPLOAD_ID.test(id);
