@@ -1,4 +1,4 @@
-import { formatBytes } from '../views/format';
+import { formatBytes } from '../oci/format';
 import type { CommandSpec } from './command';
 import { repositoryNameProblem } from './addRepository';
 import { targetOf } from './imageCommon';

@@ -1,6 +1,6 @@
 /** Turns the engine's per-layer push/pull events into one notification line and a percentage. */
 import type { ProgressEvent } from '../engine/progress';
-import { formatBytes } from '../views/format';
+import { formatBytes } from '../oci/format';
 import type { ProgressReport } from './ui';
 
 /** Follows one transfer; VS Code's `increment` only adds, so the percentage never goes back. */

@@ -1,10 +1,16 @@
 import { UserError } from '../app/problems';
+import { formatBytes } from '../oci/format';
 import type { CommandSpec } from './command';
 import { startLocal } from './localStart';
 
-/** The lines of a gc dry run worth showing in a confirmation (its summary first). */
+/** The registry's CLI writes exact byte counts (for scripts); people read "4.2 MB". */
+export function readableSizes(line: string): string {
+  return line.replace(/\b(\d+) bytes\b/g, (_m, n: string) => formatBytes(Number(n)));
+}
+
+/** The lines of a gc dry run worth showing in a confirmation (its summary first), sizes in KB/MB. */
 export function gcPreview(output: string, maxLines = 12): { summary: string; detail: string; nothingToDo: boolean } {
-  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = output.split(/\r?\n/).map((l) => readableSizes(l.trim())).filter(Boolean);
   const summary = lines.find((l) => /remove \d+ manifests? and \d+ blobs?/i.test(l)) ?? lines[lines.length - 1] ?? 'Nothing to remove.';
   // The registry's summary: "would remove N manifests and M blobs (B bytes) and U abandoned uploads (X bytes); K blobs kept, …".
   const counts = /remove (\d+) manifests? and (\d+) blobs?/i.exec(output);

@@ -1,6 +1,6 @@
 /** The read-only document "Inspect Manifest" opens: the manifest, its digest, config and sizes. */
 import type { Manifest } from '../oci/types';
-import { formatBytes } from '../views/format';
+import { formatBytes } from '../oci/format';
 import type { ImageConfigInfo, ManifestWithBytes } from '../app/ports';
 
 export function manifestDocument(reference: string, m: ManifestWithBytes, config: ImageConfigInfo | undefined): string {

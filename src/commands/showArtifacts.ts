@@ -1,5 +1,5 @@
 import { listArtifacts, readArtifactPayloads, type ArtifactRow } from '../image/artifacts';
-import { formatBytes } from '../views/format';
+import { formatBytes } from '../oci/format';
 import type { CommandDeps, CommandSpec } from './command';
 import { imageAt, type ImageAt } from './imageSession';
 import { required, type PickItem } from './ui';

@@ -2,7 +2,7 @@
  * Two tags side by side: which layers they share and which are their own, which config fields
  * differ, and which files were added, removed or changed.
  */
-import { formatBytes } from '../views/format';
+import { formatBytes } from '../oci/format';
 import type { FileNode, MergedTree } from './fileTree';
 import { describeTarget } from './resolve';
 import { cell, type ImageSummary, type LayerRow } from './summary';

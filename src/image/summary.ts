@@ -8,7 +8,7 @@ import { RegistryError } from '../client/errors';
 import { MediaType } from '../oci/mediaTypes';
 import type { Descriptor } from '../oci/types';
 import { formatPlatform } from '../oci/types';
-import { formatBytes } from '../views/format';
+import { formatBytes } from '../oci/format';
 import { describeTarget, resolveImage, type ImageTarget, type ResolvedImage } from './resolve';
 
 /** Configs are a few KiB; an image with a huge history is still far below this. */

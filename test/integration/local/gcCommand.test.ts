@@ -40,16 +40,23 @@ describe('garbage collection from the command', () => {
   };
   const blobStatus = async (digest: string): Promise<number> => (await fetch(`http://127.0.0.1:${port}/v2/gc/test/blobs/${digest}`, { method: 'HEAD' })).status;
 
-  it('previews what it would remove, removes it once confirmed, and starts the registry again', async () => {
+  it('previews what it would remove with sizes in KB, removes it once confirmed, and starts the registry again', async () => {
     const digest = await orphan('unreferenced 1');
+    const big = await orphan('x'.repeat(5000));
     const d = deps([{ button: 'Continue' }, { button: 'Delete' }]);
     await runCommand(localGc, d, []);
     const [stopWarning, preview] = d.ui.messages('warn');
     assert.match(stopWarning ?? '', /stops the local registry/);
-    assert.match(preview ?? '', /would remove 0 manifests and 1 blobs?/);
+    assert.match(preview ?? '', /would remove 0 manifests and 2 blobs \(5\.0 KB\)/);
+    const detail = (d.ui.shown.find((s) => s.text === preview)?.options as { detail?: string } | undefined)?.detail ?? '';
+    assert.match(detail, new RegExp(`${big}.*\\(5\\.0 KB\\)`));
+    assert.match(detail, new RegExp(`${digest}.*\\(14 B\\)`));
+    assert.doesNotMatch(`${preview}\n${detail}`, /\d bytes/);
+    assert.match(d.ui.messages('info').join('\n'), /Garbage collection done: removed 0 manifests and 2 blobs \(5\.0 KB\)/);
     assert.deepEqual(d.ui.messages('error'), []);
     assert.equal(registry.status().state, 'running');
     assert.equal(await blobStatus(digest), 404);
+    assert.equal(await blobStatus(big), 404);
   });
 
   it('removes nothing when the preview is declined, and still starts the registry again', async () => {

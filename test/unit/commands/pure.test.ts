@@ -119,12 +119,12 @@ describe('local registry actions', () => {
     assert.deepEqual(localMenuItems('stopped').map((c) => c.id)[0], 'berth.local.start');
   });
 
-  it('summarises a gc dry run and sees when there is nothing to do', () => {
-    const out = 'sha256:aa (10 bytes)\nsha256:bb (20 bytes)\ndry run: would remove 1 manifests and 2 blobs (30 bytes); 5 blobs kept';
+  it('summarises a gc dry run with readable sizes and sees when there is nothing to do', () => {
+    const out = 'sha256:aa (10 bytes)\nsha256:bb (4200000 bytes)\ndry run: would remove 1 manifests and 2 blobs (4200010 bytes) and 1 abandoned uploads (2048 bytes); 5 blobs kept';
     const p = gcPreview(out);
     assert.equal(p.nothingToDo, false);
-    assert.equal(p.summary, 'dry run: would remove 1 manifests and 2 blobs (30 bytes); 5 blobs kept');
-    assert.match(p.detail, /sha256:aa/);
+    assert.equal(p.summary, 'dry run: would remove 1 manifests and 2 blobs (4.2 MB) and 1 abandoned uploads (2.0 KB); 5 blobs kept');
+    assert.match(p.detail, /sha256:aa \(10 B\)\nsha256:bb \(4\.2 MB\)/);
     assert.equal(gcPreview('dry run: would remove 0 manifests and 0 blobs (0 bytes); 3 blobs kept').nothingToDo, true);
     assert.equal(gcPreview('dry run: would remove 0 manifests and 0 blobs (0 bytes) and 1 abandoned uploads (50 bytes); 3 blobs kept, 0 recent uploads kept').nothingToDo, false);
     assert.equal(gcPreview('').nothingToDo, true);
