@@ -1,4 +1,5 @@
 import type { CommandSpec } from './command';
+import { copyAndSay } from './ui';
 
 export const localOpenStorage: CommandSpec = {
   id: 'berth.local.openStorage',
@@ -7,6 +8,6 @@ export const localOpenStorage: CommandSpec = {
     if (await deps.ui.revealFolder(path)) return;
     // A remote window (code-server, SSH) has no file manager to reveal into.
     const choice = await deps.ui.info(`The local registry stores its images in ${path}`, 'Copy Path');
-    if (choice === 'Copy Path') await deps.ui.copy(path);
+    if (choice === 'Copy Path') await copyAndSay(deps.ui, path, 'storage path');
   },
 };

@@ -42,6 +42,8 @@ export interface Ui {
   warn(message: string, options: { modal?: boolean; detail?: string }, ...actions: string[]): Promise<string | undefined>;
   error(message: string, ...actions: string[]): Promise<string | undefined>;
   copy(text: string): Promise<void>;
+  /** A short message in the status bar that clears itself: feedback that needs no answer. */
+  notice(message: string): void;
   pickFile(options: { title: string; filters?: Record<string, string[]> }): Promise<string | undefined>;
   /** Runs `task` under a notification; the signal aborts when the person cancels. */
   withProgress<T>(title: string, cancellable: boolean, task: (report: (r: ProgressReport) => void, signal: AbortSignal) => Promise<T>): Promise<T>;
@@ -50,6 +52,20 @@ export interface Ui {
   addWorkspaceFolder(uri: string, name: string): Promise<void>;
   /** Reveals a folder in the OS file manager; false where there is none (a remote window). */
   revealFolder(path: string): Promise<boolean>;
+}
+
+/** Longest copied text repeated in the feedback; the status bar is one short line. */
+const MAX_ECHO_CHARS = 100;
+
+/**
+ * Copies `text` and says so, naming `what` was copied and the text itself, digests shortened the way
+ * the tree shows them (the status bar is one short line; the clipboard has it all).
+ */
+export async function copyAndSay(ui: Ui, text: string, what: string): Promise<void> {
+  await ui.copy(text);
+  const short = text.replace(/\b(sha256:[0-9a-f]{12})[0-9a-f]{52}\b/g, '$1…');
+  const echo = short.includes('\n') ? '' : short.length > MAX_ECHO_CHARS ? `${short.slice(0, MAX_ECHO_CHARS - 1)}…` : short;
+  ui.notice(echo ? `Copied ${what}: ${echo}` : `Copied ${what}`);
 }
 
 /** Asks and throws `Cancelled` when dismissed, so flows read top to bottom. */

@@ -2,6 +2,9 @@
 import * as vscode from 'vscode';
 import type { InputOptions, PickItem, PickOptions, ProgressReport, Ui } from './ui';
 
+/** Long enough to read a reference, short enough not to linger. */
+const NOTICE_MS = 5000;
+
 type VsPick<T> = vscode.QuickPickItem & { value: T };
 
 function toItems<T>(items: readonly PickItem<T>[]): VsPick<T>[] {
@@ -39,6 +42,10 @@ export function vscodeUi(): Ui {
       Promise.resolve(vscode.window.showWarningMessage(message, { modal: options.modal ?? false, ...(options.detail ? { detail: options.detail } : {}) }, ...actions)),
     error: (message, ...actions) => Promise.resolve(vscode.window.showErrorMessage(message, ...actions)),
     copy: (text) => Promise.resolve(vscode.env.clipboard.writeText(text)),
+    notice: (message) => {
+      // Disposed by its timeout; nothing else holds it.
+      vscode.window.setStatusBarMessage(`$(check) ${message}`, NOTICE_MS);
+    },
     async pickFile(options) {
       const uris = await vscode.window.showOpenDialog({ title: options.title, canSelectFiles: true, canSelectMany: false, ...(options.filters ? { filters: options.filters } : {}) });
       return uris?.[0]?.fsPath;

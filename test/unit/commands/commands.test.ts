@@ -114,7 +114,7 @@ describe('runCommand: failures become messages', () => {
 });
 
 describe('commands on nodes', () => {
-  it('copy reference, digest and docker pull command for a tag, a manifest and a platform', async () => {
+  it('copy reference, digest and docker pull command for a tag, a manifest and a platform, each saying what it copied', async () => {
     const deps = testDeps();
     await copyReference.run(deps, tagNode);
     await copyReference.run(deps, platformNode);
@@ -126,6 +126,13 @@ describe('commands on nodes', () => {
       D,
       `docker pull 127.0.0.1:5000/team-a/api@${D}`,
     ]);
+    assert.deepEqual(deps.ui.messages('notice'), [
+      'Copied image reference: 127.0.0.1:5000/team-a/api:1.4',
+      `Copied image reference: 127.0.0.1:5000/team-a/api@sha256:${'f'.repeat(12)}…`,
+      `Copied digest: sha256:${'e'.repeat(12)}…`,
+      `Copied pull command: docker pull 127.0.0.1:5000/team-a/api@sha256:${'e'.repeat(12)}…`,
+    ]);
+    assert.deepEqual(deps.ui.messages('info'), [], 'feedback needs no answer, so it is not a notification');
   });
 
   it('filter asks with the current filter, and an empty answer shows every repository again', async () => {
@@ -199,6 +206,7 @@ describe('commands on nodes', () => {
     deps.ui.revealable = false;
     await localOpenStorage.run(deps);
     assert.deepEqual(deps.ui.clipboard, ['/tmp/berth-registry']);
+    assert.deepEqual(deps.ui.messages('notice'), ['Copied storage path: /tmp/berth-registry']);
   });
 });
 

@@ -12,7 +12,7 @@ export type Answer =
   | { button: string | undefined | ((actions: string[]) => string | undefined) };
 
 export interface Shown {
-  kind: 'pick' | 'pickMany' | 'input' | 'info' | 'warn' | 'error' | 'progress';
+  kind: 'pick' | 'pickMany' | 'input' | 'info' | 'warn' | 'error' | 'progress' | 'notice';
   text: string;
   items?: string[];
   options?: InputOptions | PickOptions | { modal?: boolean; detail?: string };
@@ -96,6 +96,10 @@ export class FakeUi implements Ui {
 
   async copy(text: string): Promise<void> {
     this.clipboard.push(text);
+  }
+
+  notice(message: string): void {
+    this.shown.push({ kind: 'notice', text: message });
   }
 
   async pickFile(): Promise<string | undefined> {
