@@ -36,6 +36,7 @@ export const COMMAND_IDS: readonly string[] = [
   'berth.localImage.tag',
   'berth.localImage.push',
   'berth.localImage.retagAndPush',
+  'berth.localImage.remove',
   'berth.local.start',
   'berth.local.stop',
   'berth.local.restart',

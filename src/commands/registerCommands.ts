@@ -33,6 +33,7 @@ import { pullImage } from './pullImage';
 import { pushLocalImage } from './pushLocalImage';
 import { refreshRegistries } from './refresh';
 import { refreshLocalImages } from './refreshLocalImages';
+import { removeLocalImage } from './removeLocalImage';
 import { retagAndPush } from './retagAndPush';
 import { retagImage } from './retagImage';
 import { tagLocalImage } from './tagLocalImage';
@@ -67,6 +68,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   tagLocalImage,
   pushLocalImage,
   retagAndPush,
+  removeLocalImage,
   localStart,
   localStop,
   localRestart,
