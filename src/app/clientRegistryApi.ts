@@ -98,8 +98,12 @@ export class ClientRegistryApi implements RegistryApi {
     return { digest: m.digest, mediaType: m.mediaType, size: m.size, manifest: m.manifest, bytes: m.bytes };
   }
 
+  async headManifest(entry: RegistryEntry, repository: string, reference: string, signal?: AbortSignal) {
+    return this.client.registry(entry.server).headManifest(repository, reference, signal ? { signal } : {});
+  }
+
   async imageConfig(entry: RegistryEntry, repository: string, manifest: FetchedManifest, signal?: AbortSignal) {
-    const c = await this.client.registry(entry.server).imageConfig(repository, manifest.digest, signal ? { signal } : {});
+    const c = await this.client.registry(entry.server).configOf(repository, manifest, signal ? { signal } : {});
     return { ...(c.created ? { created: c.created } : {}), ...(c.os ? { os: c.os } : {}), ...(c.architecture ? { architecture: c.architecture } : {}), raw: c.raw };
   }
 

@@ -29,10 +29,13 @@ export interface Page {
   next?: string;
 }
 
-export interface FetchedManifest {
+export interface ManifestHead {
   digest: string;
   mediaType: string;
   size: number;
+}
+
+export interface FetchedManifest extends ManifestHead {
   manifest: Manifest;
 }
 
@@ -102,6 +105,9 @@ export interface RegistryApi {
   repositories(entry: RegistryEntry, cursor: string | undefined, pageSize: number, signal?: AbortSignal): Promise<Page | { noCatalog: string }>;
   tags(entry: RegistryEntry, repository: string, cursor: string | undefined, pageSize: number, signal?: AbortSignal): Promise<Page>;
   manifest(entry: RegistryEntry, repository: string, reference: string, signal?: AbortSignal): Promise<ManifestWithBytes>;
+  /** A manifest's digest, type and size without its body (a HEAD; a GET where the registry's HEAD omits the digest). */
+  headManifest(entry: RegistryEntry, repository: string, reference: string, signal?: AbortSignal): Promise<ManifestHead>;
+  /** The config of a manifest already fetched (for an index, of its default platform): no second fetch of the manifest. */
   imageConfig(entry: RegistryEntry, repository: string, manifest: FetchedManifest, signal?: AbortSignal): Promise<ImageConfigInfo | undefined>;
   deleteTag(entry: RegistryEntry, repository: string, tag: string): Promise<void>;
   deleteManifest(entry: RegistryEntry, repository: string, digest: string): Promise<void>;

@@ -394,15 +394,25 @@ export class Registry {
    * default platform (linux/amd64, else the first image).
    */
   async imageConfig(repository: string, reference: string, opts: CallOptions & { platform?: string } = {}): Promise<ImageConfigInfo> {
-    let m = await this.getManifest(repository, reference, opts);
+    return this.configOf(repository, await this.getManifest(repository, reference, opts), { ...opts, reference });
+  }
+
+  /**
+   * The image config of a manifest already fetched: the config blob alone for an image manifest
+   * (no second fetch of the manifest), the chosen platform's manifest and then its config for an index.
+   */
+  async configOf(repository: string, fetched: { digest: string; manifest: Manifest }, opts: CallOptions & { platform?: string; reference?: string } = {}): Promise<ImageConfigInfo> {
+    const reference = opts.reference ?? fetched.digest;
+    const named = `${repository}${isDigestReference(reference) ? '@' : ':'}${reference}`;
+    let m = fetched;
     for (let depth = 0; isIndex(m.manifest) && depth < 4; depth++) {
       const entry = choosePlatform(platformEntries(m.manifest), opts.platform ? parsePlatform(opts.platform) : undefined);
       if (!entry) {
-        throw new RegistryError({ kind: 'not-found', host: this.name, message: `${repository}:${reference} has no image for platform ${opts.platform ?? 'linux/amd64'}.` });
+        throw new RegistryError({ kind: 'not-found', host: this.name, message: `${named} has no image for platform ${opts.platform ?? 'linux/amd64'}.` });
       }
       m = await this.getManifest(repository, entry.digest, opts);
     }
-    if (isIndex(m.manifest)) throw new RegistryError({ kind: 'invalid-response', host: this.name, message: `${repository}:${reference} nests indexes too deeply.` });
+    if (isIndex(m.manifest)) throw new RegistryError({ kind: 'invalid-response', host: this.name, message: `${named} nests indexes too deeply.` });
     return this.readConfig(repository, m.manifest, m.digest, opts);
   }
 

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { CallOptions, Registry } from '../client';
 import { RegistryError, isRegistryError } from '../client/errors';
 import { MediaType } from '../oci/mediaTypes';
+import { CostLru } from '../oci/costLru';
 import { runPool } from '../oci/pool';
 import type { Descriptor } from '../oci/types';
 import { mergeLayers, type FileNode, type MergedTree } from './fileTree';
@@ -26,41 +27,6 @@ export const DEFAULT_MAX_CACHED_ENTRIES = 300_000;
 export const DEFAULT_MAX_CACHED_FILE_BYTES = 64 * 1024 * 1024;
 /** Bigger files are refused with a message rather than read into the editor. */
 export const DEFAULT_MAX_OPEN_FILE_BYTES = 50 * 1024 * 1024;
-
-/** Least-recently-used map with a cost per value and a budget. */
-class CostLru<V> {
-  private readonly items = new Map<string, { value: V; cost: number }>();
-  private total = 0;
-  constructor(private readonly budget: number) {}
-  get(key: string): V | undefined {
-    const item = this.items.get(key);
-    if (!item) return undefined;
-    this.items.delete(key);
-    this.items.set(key, item);
-    return item.value;
-  }
-  set(key: string, value: V, cost: number): void {
-    if (cost > this.budget) return;
-    const old = this.items.get(key);
-    if (old) {
-      this.total -= old.cost;
-      this.items.delete(key);
-    }
-    this.items.set(key, { value, cost });
-    this.total += cost;
-    for (const [k, v] of this.items) {
-      if (this.total <= this.budget) break;
-      this.items.delete(k);
-      this.total -= v.cost;
-    }
-  }
-  get size(): number {
-    return this.items.size;
-  }
-  get cost(): number {
-    return this.total;
-  }
-}
 
 /** Shared by every image browsed in a session: layer indexes by digest, recent file contents. */
 export class LayerCache {

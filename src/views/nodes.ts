@@ -75,6 +75,8 @@ export interface LoadMoreNode {
   kind: 'loadMore';
   parent: RegistryNode | RepositoryNode;
   loaded: number;
+  /** How many there are in all, where the whole list is known (tags). */
+  total?: number;
 }
 
 /** A command offered as the fix or the next step. The command receives the message node. */

@@ -26,16 +26,30 @@ import {
   manifestNode,
   platformChildren,
   repositoryChildren,
+  revealMore,
   searchChildren,
+  shownTags,
   tagChildren,
+  tagListing,
   type Listing,
+  type TagListing,
 } from './treeModel';
+import { ManifestCache } from '../app/manifestCache';
+import { runPool } from '../oci/pool';
 
 /** How long a repository must be quiet after a registry event before its node is refreshed. */
 const EVENT_QUIET_MS = 300;
 
-/** At most this many image configs are read at once when tags are ordered by age. */
+/** At most this many tags are dated at once when tags are ordered by age. */
 const CREATED_FETCH_CONCURRENCY = 6;
+
+/**
+ * Tag names asked for per request while reading a repository's whole tag list: 10,000 tags take ten
+ * requests. A registry that sends fewer per page says so with its `Link` header.
+ */
+const TAG_LIST_PAGE_SIZE = 1000;
+/** A bound on that walk (a million tags), against a registry whose pages never end. */
+const MAX_TAG_LIST_PAGES = 1000;
 
 export interface RegistryTreeDataDeps {
   store: RegistryStore;
@@ -52,7 +66,13 @@ export class RegistryTreeData extends Disposable {
   private readonly registryNodes = new Map<string, RegistryNode>();
   private readonly listings = new Map<string, Listing>();
   private readonly manifests = new Map<string, ManifestNode | unknown>();
+  /** Per repository: every tag name, and how many are shown. Dropped on refresh. */
+  private readonly tagListings = new Map<string, TagListing>();
+  /** Per repository, the tags dated since its last refresh: created time (when known) and digest. */
   private readonly created = new Map<string, Map<string, number>>();
+  private readonly tagDigests = new Map<string, Map<string, string>>();
+  /** Manifests and dates by digest: kept across refreshes (a digest's content never changes). */
+  private readonly manifestCache = new ManifestCache();
   /** The last element object handed out per id: VS Code refreshes by object identity. */
   private readonly known = new Map<string, RegistryTreeNode>();
   private readonly filters = new Map<string, string>();
@@ -196,42 +216,68 @@ export class RegistryTreeData extends Disposable {
 
   private async repositoryChildren(node: RepositoryNode): Promise<RegistryTreeNode[]> {
     const id = nodeId(node);
-    const listing = await this.firstPage(node, () => this.fetchTags(node, undefined));
     const order = this.deps.settings.tagOrder();
-    if (order === 'newest') await this.fetchCreated(node, listing.items);
-    return tagChildren(node, listing, order, this.created.get(id));
+    let listing = this.tagListings.get(id);
+    if (!listing) {
+      this.fetchedAtMs.set(id, Date.now());
+      listing = await this.fetchTagListing(node);
+    } else if (listing.order !== order) {
+      listing = { ...tagListing(listing.ordered, order, listing.shown), ...(listing.error !== undefined ? { error: listing.error } : {}) };
+    }
+    this.tagListings.set(id, listing);
+    if (order === 'newest') await this.dateTags(node, shownTags(listing));
+    return tagChildren(node, listing, this.created.get(id));
   }
 
-  private async fetchTags(node: RepositoryNode, previous: Listing | undefined): Promise<Listing> {
+  /**
+   * Every tag of the repository: ordering needs the whole list, and names are cheap (one request
+   * per thousand). A failure part-way keeps the names read so far and shows below them.
+   */
+  private async fetchTagListing(node: RepositoryNode): Promise<TagListing> {
+    const names: string[] = [];
+    const order = this.deps.settings.tagOrder();
+    const pageSize = this.deps.settings.pageSize();
     try {
       const api = await this.deps.registry();
-      return appendPage(previous, await api.tags(node.parent.registry, node.name, previous?.next, this.deps.settings.pageSize()));
+      const seen = new Set<string>();
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_TAG_LIST_PAGES; page++) {
+        const p = await api.tags(node.parent.registry, node.name, cursor, TAG_LIST_PAGE_SIZE);
+        for (const tag of p.items) names.push(tag);
+        // A registry whose next page does not move on would be read forever.
+        if (!p.next || seen.has(p.next)) break;
+        seen.add(p.next);
+        cursor = p.next;
+      }
     } catch (err) {
-      return failListing(previous, err);
+      return tagListing(names, order, pageSize, err);
     }
+    return tagListing(names, order, pageSize);
   }
 
-  /** Reads image configs for the tags not dated yet; a tag whose config cannot be read stays undated. */
-  private async fetchCreated(node: RepositoryNode, tags: readonly string[]): Promise<void> {
+  /**
+   * Dates the tags shown and not dated since the last refresh (see ManifestCache.tagDate for what
+   * each costs); a tag whose manifest or config cannot be read stays undated and still shows.
+   */
+  private async dateTags(node: RepositoryNode, tags: readonly string[]): Promise<void> {
     const id = nodeId(node);
     const dates = this.created.get(id) ?? new Map<string, number>();
+    const digests = this.tagDigests.get(id) ?? new Map<string, string>();
     this.created.set(id, dates);
-    const todo = tags.filter((t) => !dates.has(t));
+    this.tagDigests.set(id, digests);
+    const todo = tags.filter((t) => !digests.has(t));
+    if (todo.length === 0) return;
     const api = await this.deps.registry();
     const entry = node.parent.registry;
-    const worker = async (): Promise<void> => {
-      for (let tag = todo.shift(); tag !== undefined; tag = todo.shift()) {
-        try {
-          const m = await api.manifest(entry, node.name, tag);
-          const config = await api.imageConfig(entry, node.name, m);
-          const ms = config?.created ? Date.parse(config.created) : NaN;
-          if (Number.isFinite(ms)) dates.set(tag, ms);
-        } catch {
-          // Undated tags sort after dated ones; the tag itself still shows.
-        }
+    await runPool(todo, CREATED_FETCH_CONCURRENCY, async (tag) => {
+      try {
+        const dated = await this.manifestCache.tagDate(api, entry, node.name, tag);
+        digests.set(tag, dated.digest);
+        if (dated.createdMs !== undefined) dates.set(tag, dated.createdMs);
+      } catch {
+        // Undated tags sort after dated ones; the tag itself still shows.
       }
-    };
-    await Promise.all(Array.from({ length: CREATED_FETCH_CONCURRENCY }, worker));
+    });
   }
 
   /** A manifest's platforms, then the Referrers group when anything refers to it. */
@@ -255,7 +301,13 @@ export class RegistryTreeData extends Disposable {
     if (cached === undefined) {
       try {
         const api = await this.deps.registry();
-        cached = manifestNode(node, await api.manifest(node.parent.parent.registry, node.parent.name, node.tag));
+        const entry = node.parent.parent.registry;
+        // Dated since the last refresh: the tag's digest is fresh, and its manifest is likely kept.
+        const digest = this.tagDigests.get(nodeId(node.parent))?.get(node.tag);
+        const fetched = digest !== undefined
+          ? await this.manifestCache.manifest(api, entry, node.parent.name, digest)
+          : await this.manifestCache.manifestOfTag(api, entry, node.parent.name, node.tag);
+        cached = manifestNode(node, fetched);
       } catch (err) {
         cached = { failed: err };
       }
@@ -273,9 +325,13 @@ export class RegistryTreeData extends Disposable {
     const parent = node.kind === 'loadMore' ? node.parent : node;
     if (parent.kind !== 'registry' && parent.kind !== 'repository') return;
     const id = nodeId(parent);
-    const previous = this.listings.get(id);
-    const next = parent.kind === 'registry' ? await this.fetchRepositories(parent, previous) : await this.fetchTags(parent, previous);
-    this.listings.set(id, next);
+    if (parent.kind === 'repository') {
+      // The whole list is already read: the next page of it is revealed (and dated, for `newest`, when shown).
+      const tags = this.tagListings.get(id);
+      if (tags) this.tagListings.set(id, revealMore(tags, this.deps.settings.pageSize()));
+    } else {
+      this.listings.set(id, await this.fetchRepositories(parent, this.listings.get(id)));
+    }
     this.changed.fire(parent);
   }
 
@@ -313,7 +369,8 @@ export class RegistryTreeData extends Disposable {
       // Someone (a person's refresh, an expand) already listed it after the change: re-rendering
       // would only move rows under their pointer.
       const fetchedAt = this.fetchedAtMs.get(nodeId(target));
-      if (fetchedAt !== undefined && this.listings.has(nodeId(target)) && fetchedAt > latest) return;
+      const listed = this.listings.has(nodeId(target)) || this.tagListings.has(nodeId(target));
+      if (fetchedAt !== undefined && listed && fetchedAt > latest) return;
       this.refresh(target);
     });
   }
@@ -325,7 +382,9 @@ export class RegistryTreeData extends Disposable {
       this.searches.clear();
       this.listings.clear();
       this.manifests.clear();
+      this.tagListings.clear();
       this.created.clear();
+      this.tagDigests.clear();
       this.changed.fire(undefined);
       return;
     }
@@ -333,7 +392,7 @@ export class RegistryTreeData extends Disposable {
     const refreshable = target.kind === 'loadMore' || target.kind === 'message' || target.kind === 'platform' ? target.parent : target;
     const prefix = nodeId(refreshable);
     if (isRegistryNode(refreshable)) this.searches.delete(refreshable.registry.id);
-    for (const map of [this.listings, this.manifests, this.created] as Array<Map<string, unknown>>) {
+    for (const map of [this.listings, this.manifests, this.tagListings, this.created, this.tagDigests] as Array<Map<string, unknown>>) {
       for (const key of [...map.keys()]) if (key === prefix || key.startsWith(prefix + '/') || key.startsWith(prefix + ':') || key.startsWith(prefix + '@')) map.delete(key);
     }
     this.changed.fire(isRegistryNode(refreshable) ? (this.registryNodes.get(refreshable.registry.id) ?? refreshable) : refreshable);

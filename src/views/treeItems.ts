@@ -130,7 +130,7 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
       return {
         id,
         label: 'Load more…',
-        description: `${node.loaded} shown`,
+        description: node.total !== undefined ? `${node.loaded.toLocaleString('en-US')} of ${node.total.toLocaleString('en-US')} shown` : `${node.loaded} shown`,
         collapsible: 'none',
         contextValue: contextValue('loadMore'),
         icon: { id: 'ellipsis' },

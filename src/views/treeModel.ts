@@ -17,7 +17,7 @@ import type {
 } from './nodes';
 import type { FetchedManifest, Page } from '../app/ports';
 import { problemOf, type Problem } from '../app/problems';
-import { sortTags, type TagOrder } from './tagOrder';
+import { revealOrder, sortTags, type TagOrder } from './tagOrder';
 import { nameMatcher, type SearchResult } from '../client/search';
 
 /** Pages fetched so far for one parent. `next` is the opaque cursor of the following page. */
@@ -172,14 +172,45 @@ export function searchChildren(registry: RegistryNode, filter: string, search: S
   return out;
 }
 
-export function tagChildren(repository: RepositoryNode, listing: Listing, order: TagOrder, createdMs?: ReadonlyMap<string, number>): Array<TagNode | LoadMoreNode | MessageNode> {
-  const out: Array<TagNode | LoadMoreNode | MessageNode> = sortTags(listing.items, order, createdMs).map((tag) => {
+/**
+ * A repository's whole tag list, read once (every page of `/tags/list`), then revealed a page at a
+ * time in the chosen order, so the top rows do not change when more are loaded.
+ */
+export interface TagListing {
+  /** Every tag, in the order they are revealed (revealOrder). */
+  ordered: string[];
+  order: TagOrder;
+  /** How many of `ordered` are shown. */
+  shown: number;
+  /** Reading the list failed part-way: the tags read before stay, the failure shows below them. */
+  error?: unknown;
+}
+
+export function tagListing(names: readonly string[], order: TagOrder, pageSize: number, error?: unknown): TagListing {
+  const ordered = revealOrder([...new Set(names)], order);
+  return { ordered, order, shown: Math.min(ordered.length, pageSize), ...(error !== undefined ? { error } : {}) };
+}
+
+/** The same list with the next page revealed. */
+export function revealMore(listing: TagListing, pageSize: number): TagListing {
+  return { ...listing, shown: Math.min(listing.ordered.length, listing.shown + pageSize) };
+}
+
+/** The tags shown so far, in reveal order (the ones `newest` needs dates for). */
+export function shownTags(listing: TagListing): string[] {
+  return listing.ordered.slice(0, listing.shown);
+}
+
+export function tagChildren(repository: RepositoryNode, listing: TagListing, createdMs?: ReadonlyMap<string, number>): Array<TagNode | LoadMoreNode | MessageNode> {
+  const shown = shownTags(listing);
+  const rows = listing.order === 'newest' ? sortTags(shown, 'newest', createdMs) : shown;
+  const out: Array<TagNode | LoadMoreNode | MessageNode> = rows.map((tag) => {
     const created = createdMs?.get(tag);
     return created === undefined ? { kind: 'tag', parent: repository, tag } : { kind: 'tag', parent: repository, tag, createdMs: created };
   });
   if (listing.error !== undefined) out.push(errorNode(repository, repository.parent, listing.error));
-  else if (out.length === 0 && !listing.next) out.push({ kind: 'message', parent: repository, severity: 'info', message: 'No tags' });
-  out.push(...loadMore(repository, listing));
+  else if (out.length === 0) out.push({ kind: 'message', parent: repository, severity: 'info', message: 'No tags' });
+  if (listing.shown < listing.ordered.length) out.push({ kind: 'loadMore', parent: repository, loaded: listing.shown, total: listing.ordered.length });
   return out;
 }
 

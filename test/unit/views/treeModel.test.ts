@@ -12,8 +12,12 @@ import {
   matchesFilter,
   platformChildren,
   repositoryChildren,
+  revealMore,
+  shownTags,
   tagChildren,
+  tagListing,
 } from '../../../src/views/treeModel';
+import { sortTags, type TagOrder } from '../../../src/views/tagOrder';
 import { RegistryError } from '../../../src/client/errors';
 
 const remote = (): RegistryNode => ({ kind: 'registry', registry: { id: 'ghcr.io', label: 'GHCR', server: 'ghcr.io', preset: 'ghcr' } });
@@ -57,9 +61,14 @@ describe('registry tree model', () => {
       assert.equal(failed.next, 'c2', 'the cursor is kept so a refresh can retry');
     });
 
-    it('pages tags the same way', () => {
-      const l = appendPage(undefined, { items: ['1.0', '2.0'], next: 'n' });
-      assert.deepEqual(labels(tagChildren(repo(), l, 'name')), ['1.0', '2.0', 'Load more…']);
+    it('shows a page of tags at a time, with "Load more…" saying how many of all are shown', () => {
+      const l = tagListing(['1.0', '2.0', '3.0'], 'name', 2);
+      const children = tagChildren(repo(), l);
+      assert.deepEqual(labels(children), ['1.0', '2.0', 'Load more…']);
+      const more = children[2];
+      assert.ok(more?.kind === 'loadMore');
+      assert.deepEqual([more.loaded, more.total], [2, 3]);
+      assert.deepEqual(labels(tagChildren(repo(), revealMore(l, 2))), ['1.0', '2.0', '3.0']);
     });
   });
 
@@ -126,21 +135,53 @@ describe('registry tree model', () => {
   });
 
   describe('tags', () => {
-    it('orders loaded tags by the setting', () => {
-      const l = { items: ['1.2.0', 'latest', 'dev', '1.10.0', 'v2.0.0'] };
-      assert.deepEqual(labels(tagChildren(repo(), l, 'semver')), ['latest', 'v2.0.0', '1.10.0', '1.2.0', 'dev']);
-      assert.deepEqual(labels(tagChildren(repo(), l, 'name')), ['1.10.0', '1.2.0', 'dev', 'latest', 'v2.0.0']);
+    it('orders tags by the setting', () => {
+      const names = ['1.2.0', 'latest', 'dev', '1.10.0', 'v2.0.0'];
+      assert.deepEqual(labels(tagChildren(repo(), tagListing(names, 'semver', 100))), ['latest', 'v2.0.0', '1.10.0', '1.2.0', 'dev']);
+      assert.deepEqual(labels(tagChildren(repo(), tagListing(names, 'name', 100))), ['1.10.0', '1.2.0', 'dev', 'latest', 'v2.0.0']);
     });
 
-    it('orders by created time for "newest" and puts the date on the node', () => {
-      const created = new Map([['old', 1000], ['new', 3000]]);
-      const children = tagChildren(repo(), { items: ['old', 'undated', 'new'] }, 'newest', created);
-      assert.deepEqual(labels(children), ['new', 'old', 'undated']);
+    // The registry lists tags lexically: 1.0.188 comes after 1.0.1000 and before 1.0.249.
+    const versions = Array.from({ length: 250 }, (_, i) => `1.0.${i}`).sort();
+    const table: Array<{ order: TagOrder; first: string[]; afterLoadMore: string[] }> = [
+      { order: 'semver', first: ['1.0.249', '1.0.248', '1.0.247'], afterLoadMore: ['1.0.249', '1.0.248', '1.0.247', '1.0.246', '1.0.245', '1.0.244'] },
+      { order: 'name', first: ['1.0.0', '1.0.1', '1.0.10'], afterLoadMore: ['1.0.0', '1.0.1', '1.0.10', '1.0.100', '1.0.101', '1.0.102'] },
+    ];
+    for (const t of table) {
+      it(`orders "${t.order}" across the whole list, so "Load more…" only adds rows below`, () => {
+        const l = tagListing(versions, t.order, 3);
+        assert.deepEqual(labels(tagChildren(repo(), l)), [...t.first, 'Load more…']);
+        assert.deepEqual(labels(tagChildren(repo(), revealMore(l, 3))), [...t.afterLoadMore, 'Load more…']);
+      });
+    }
+
+    it('reveals tags for "newest" in version order and sorts the shown ones by created time, with the date on the node', () => {
+      const l = tagListing(['old', '1.0', '2.0', 'new', 'undated'], 'newest', 4);
+      assert.deepEqual(shownTags(l), ['2.0', '1.0', 'new', 'old'], 'what gets dated: the most recent versions first');
+      const created = new Map([['old', 1000], ['new', 3000], ['1.0', 2000]]);
+      const children = tagChildren(repo(), l, created);
+      assert.deepEqual(labels(children), ['new', '1.0', 'old', '2.0', 'Load more…']);
       assert.equal(children[0]?.kind === 'tag' && children[0].createdMs, 3000);
     });
 
+    it('shows each tag once when the registry repeats one across pages', () => {
+      assert.deepEqual(shownTags(tagListing(['a', 'b', 'b', 'c'], 'name', 10)), ['a', 'b', 'c']);
+    });
+
+    it('keeps the tags read before a failure, sorted, with the failure and its fix below them', () => {
+      const children = tagChildren(repo(), tagListing(['1.0', '2.0'], 'semver', 10, new RegistryError({ kind: 'unauthorized', message: 'x' })));
+      assert.deepEqual(children.map((c) => c.kind), ['tag', 'tag', 'message']);
+      assert.deepEqual(labels(children).slice(0, 2), ['2.0', '1.0']);
+    });
+
     it('says "No tags" for an empty repository', () => {
-      assert.deepEqual(labels(tagChildren(repo(), { items: [] }, 'semver')), ['[No tags]']);
+      assert.deepEqual(labels(tagChildren(repo(), tagListing([], 'semver', 100))), ['[No tags]']);
+    });
+
+    it('sorts 10,000 tags by version', () => {
+      const many = Array.from({ length: 10_000 }, (_, i) => `1.${i % 10}.${i}`).sort();
+      const sorted = sortTags(many, 'semver');
+      assert.deepEqual([sorted[0], sorted[1], sorted.at(-1), sorted.length], ['1.9.9999', '1.9.9989', '1.0.0', 10_000]);
     });
   });
 
