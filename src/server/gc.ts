@@ -10,7 +10,7 @@ import { parseDigest, type ParsedDigest } from '../oci/digest';
 import { Layout, parseLink } from './layout';
 import { parseManifestJson } from './manifest';
 import { listNames, orUndefined, type StorageDriver } from './storage/driver';
-import { walkRepositories } from './storage/linkStorage';
+import { uploadActivity, walkRepositories } from './storage/linkStorage';
 
 export interface GcOptions {
   dryRun: boolean;
@@ -198,9 +198,9 @@ async function sweepUploads(driver: StorageDriver, layout: Layout, opts: GcOptio
       const dir = layout.uploadDir(repo, id);
       const dirInfo = await orUndefined(driver.stat(dir));
       if (!dirInfo?.isDir) continue;
-      // On S3 an upload's data is a multipart upload, not an object, until it completes: the folder's date stands in.
-      const data = await orUndefined(driver.stat(layout.uploadData(repo, id)));
-      const lastWriteMs = data?.modTimeMs ?? dirInfo.modTimeMs;
+      // An upload that never got its data file (a crash right after it started) is as old as its folder.
+      const data = await uploadActivity(driver, layout, repo, id);
+      const lastWriteMs = data?.lastWriteMs ?? dirInfo.modTimeMs;
       const idleMs = now - lastWriteMs;
       if (idleMs <= opts.uploadIdleMs) {
         uploadsKept++;

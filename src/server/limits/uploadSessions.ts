@@ -1,8 +1,15 @@
 /**
  * Open upload sessions, bounded: at most `maxOpenUploads` in all and `maxOpenUploadsPerUser` per user
- * (429 beyond), and a session no request has touched for `uploadIdleTimeoutMs` is removed. Without
- * this, every POST that is never finished holds memory and a folder until the age-based purge.
- * A storage wrapper, so the registry's own uploads (pull-through cache fills) are counted too.
+ * (429 beyond), and a session nobody has stored a byte in nor touched here for `uploadIdleTimeoutMs` is
+ * removed. Without this, every POST that is never finished holds memory and a folder until the
+ * age-based purge. A storage wrapper, so the registry's own uploads (pull-through cache fills) are
+ * counted too.
+ *
+ * Several processes may serve one bucket, and a client may continue a session on another process
+ * than the one it started on (a load balancer, a restart): idleness is decided by when the storage
+ * last took a byte for the session (any process's write), never by this process's memory alone; the
+ * sessions this process never saw (started elsewhere, or by a process that died) are swept from the
+ * storage once per idle timeout. The counts behind the limits are this process's.
  */
 import type { Readable } from 'node:stream';
 import type { ParsedDigest } from '../../oci/digest';
@@ -32,8 +39,12 @@ export class UploadSessions {
   private readonly open = new Map<string, Session>();
   private readonly perOwner = new Map<string, number>();
   private inner: Storage | undefined;
+  /** When the storage was last swept for idle sessions this process does not know. */
+  private lastSweepMs: number;
 
-  constructor(private readonly limits: UploadSessionLimits, private readonly nowMs: () => number = Date.now) {}
+  constructor(private readonly limits: UploadSessionLimits, private readonly nowMs: () => number = Date.now) {
+    this.lastSweepMs = nowMs();
+  }
 
   get count(): number {
     return this.open.size;
@@ -127,16 +138,42 @@ export class UploadSessions {
     });
   }
 
+  /**
+   * Removes the session when the storage, too, has had no byte for it since `cutoffMs`; true when it
+   * did. A session finished or removed by another process is forgotten without counting.
+   */
+  private async removeIfIdle(inner: Storage, repository: string, id: string, cutoffMs: number): Promise<boolean> {
+    const status = await inner.uploadStatus(repository, id).catch(() => undefined);
+    const known = this.open.get(this.key(repository, id));
+    if (!status) {
+      this.remove(repository, id);
+      return false;
+    }
+    if ((status.lastWriteMs ?? 0) >= cutoffMs) {
+      if (known) known.lastActiveMs = Math.max(known.lastActiveMs, status.lastWriteMs ?? 0);
+      return false;
+    }
+    this.remove(repository, id);
+    await inner.cancelUpload(repository, id).catch(() => false);
+    return true;
+  }
+
   /** Removes the sessions idle for longer than the limit; returns how many. */
   async purgeIdle(): Promise<number> {
     const inner = this.inner;
     if (!inner) return 0;
-    const cutoff = this.nowMs() - this.limits.uploadIdleTimeoutMs;
+    const now = this.nowMs();
+    const cutoff = now - this.limits.uploadIdleTimeoutMs;
+    let removed = 0;
     const idle = [...this.open.values()].filter((s) => s.streaming === 0 && s.lastActiveMs < cutoff);
-    for (const s of idle) {
-      this.remove(s.repository, s.id);
-      await inner.cancelUpload(s.repository, s.id).catch(() => false);
+    for (const s of idle) if (await this.removeIfIdle(inner, s.repository, s.id, cutoff)) removed++;
+    if (now - this.lastSweepMs >= this.limits.uploadIdleTimeoutMs) {
+      this.lastSweepMs = now;
+      for (const u of await inner.listUploads()) {
+        if (this.open.has(this.key(u.repository, u.id))) continue;
+        if (await this.removeIfIdle(inner, u.repository, u.id, cutoff)) removed++;
+      }
     }
-    return idle.length;
+    return removed;
   }
 }

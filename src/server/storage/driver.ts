@@ -22,6 +22,11 @@ export interface FileWriter {
   /** Bytes in the file so far: what was there when it was opened plus what was written since. */
   readonly size: number;
   /**
+   * When the file last changed before this writer opened it (any process's write counts): an upload
+   * nobody has written to for long is abandoned. The opening time for a new file.
+   */
+  readonly modTimeMs: number;
+  /**
    * Streams `body` to the end of the file; `onChunk` sees every chunk on its way (for a running
    * hash). On failure part of the body may have been written: `size` says how much.
    */

@@ -105,7 +105,7 @@ class FileRangeStream extends Readable implements SelfSending {
 class FsFileWriter implements FileWriter {
   private done = false;
 
-  constructor(private readonly fh: FileHandle, private readonly file: string, public size: number) {}
+  constructor(private readonly fh: FileHandle, private readonly file: string, public size: number, readonly modTimeMs: number) {}
 
   async write(body: Readable, onChunk?: (chunk: Buffer) => void): Promise<void> {
     const meter = new Transform({
@@ -236,7 +236,9 @@ export class FsDriver implements StorageDriver {
       }
     }
     try {
-      return new FsFileWriter(fh, file, append ? (await fh.stat()).size : 0);
+      if (!append) return new FsFileWriter(fh, file, 0, Date.now());
+      const st = await fh.stat();
+      return new FsFileWriter(fh, file, st.size, st.mtimeMs);
     } catch (e) {
       await fh.close();
       throw e;

@@ -248,12 +248,19 @@ export class LinkStorage implements Storage {
 
   async uploadStatus(repository: string, id: string): Promise<UploadStatus | undefined> {
     return this.uploadLocks.run(this.uploadKey(repository, id), async () => {
-      const writer = await orUndefined(this.driver.writer(this.layout.uploadData(repository, id), true));
-      if (!writer) return undefined;
-      await writer.close();
+      const activity = await uploadActivity(this.driver, this.layout, repository, id);
+      if (!activity) return undefined;
       const owner = await this.readText(this.layout.uploadOwner(repository, id));
-      return { id, repository, offset: writer.size, ...(owner !== undefined ? { owner } : {}) };
+      return { id, repository, offset: activity.size, lastWriteMs: activity.lastWriteMs, ...(owner !== undefined ? { owner } : {}) };
     });
+  }
+
+  async listUploads(): Promise<{ repository: string; id: string }[]> {
+    const out: { repository: string; id: string }[] = [];
+    for (const repository of await this.walkRepositories('_uploads')) {
+      for (const id of await listNames(this.driver, this.layout.uploadsDir(repository))) out.push({ repository, id });
+    }
+    return out;
   }
 
   private async appendTo(key: string, writer: FileWriter, id: string, body: Readable, start: number | undefined, digester: Digester | undefined): Promise<void> {
@@ -334,18 +341,16 @@ export class LinkStorage implements Storage {
   async purgeUploads(maxAgeMs: number): Promise<number> {
     let purged = 0;
     const cutoff = Date.now() - maxAgeMs;
-    for (const repository of await this.walkRepositories('_uploads')) {
-      for (const id of await listNames(this.driver, this.layout.uploadsDir(repository))) {
-        const key = this.uploadKey(repository, id);
-        if (this.uploadLocks.isBusy(key)) continue;
-        const dir = this.layout.uploadDir(repository, id);
-        const startedText = await this.readText(this.layout.uploadStartedAt(repository, id));
-        const started = startedText ? Date.parse(startedText.trim()) : NaN;
-        const when = Number.isNaN(started) ? (await orUndefined(this.driver.stat(dir)))?.modTimeMs ?? 0 : started;
-        if (when < cutoff) {
-          this.digesters.delete(key);
-          if (await this.remove(dir)) purged++;
-        }
+    for (const { repository, id } of await this.listUploads()) {
+      const key = this.uploadKey(repository, id);
+      if (this.uploadLocks.isBusy(key)) continue;
+      const dir = this.layout.uploadDir(repository, id);
+      const startedText = await this.readText(this.layout.uploadStartedAt(repository, id));
+      const started = startedText ? Date.parse(startedText.trim()) : NaN;
+      const when = Number.isNaN(started) ? (await orUndefined(this.driver.stat(dir)))?.modTimeMs ?? 0 : started;
+      if (when < cutoff) {
+        this.digesters.delete(key);
+        if (await this.remove(dir)) purged++;
       }
     }
     return purged;
@@ -381,8 +386,17 @@ export class LinkStorage implements Storage {
     const own = manifestOwnType(bytes);
     const mediaType = own.field ?? (await this.recordedManifestType(repository, digest)) ?? own.shape;
     const m: StoredManifest = { digest: digest.digest, mediaType, size: bytes.length, bytes };
-    this.manifests.set(key, m);
+    this.cacheManifest(repository, m, own.field !== undefined);
     return m;
+  }
+
+  /**
+   * The bytes never change, but the type of a manifest without a `mediaType` field is a file another
+   * process may rewrite (a push of the same bytes with another type): on a shared driver such a
+   * manifest is read afresh.
+   */
+  private cacheManifest(repository: string, m: StoredManifest, typeInBytes: boolean): void {
+    if (typeInBytes || !this.shared) this.manifests.set(`${repository}\0${m.digest}`, m);
   }
 
   private async recordedManifestType(repository: string, digest: ParsedDigest): Promise<string | undefined> {
@@ -400,12 +414,13 @@ export class LinkStorage implements Storage {
   async putManifest(repository: string, d: ParsedDigest, bytes: Buffer, mediaType: string, tag?: string): Promise<StoredManifest> {
     if ((await this.blobSize(d)) === undefined) await this.driver.putContent(this.layout.blobData(d), bytes, { durable: true });
     const stored: StoredManifest = { digest: d.digest, mediaType, size: bytes.length, bytes };
-    if (manifestOwnType(bytes).field === undefined) {
+    const typeInBytes = manifestOwnType(bytes).field !== undefined;
+    if (!typeInBytes) {
       // Recorded even when it matches the shape, so a later push of the same bytes with another type
       // into this repository is served as pushed.
       await this.driver.putContent(this.layout.manifestTypeFile(repository, d), mediaType);
     }
-    this.manifests.set(`${repository}\0${d.digest}`, stored);
+    this.cacheManifest(repository, stored, typeInBytes);
     if (!(await this.hasManifest(repository, d))) {
       await this.writeLink(this.layout.revisionLink(repository, d), d);
       void this.repositories?.then((set) => set.add(repository), () => undefined);
@@ -549,6 +564,17 @@ export class LinkStorage implements Storage {
     }
     return out.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   }
+}
+
+/**
+ * An upload's bytes so far and when any process last stored some (on S3 an unfinished upload is
+ * multipart parts, not an object, so a `stat` would not see it); undefined when it has no data.
+ */
+export async function uploadActivity(driver: StorageDriver, layout: Layout, repository: string, id: string): Promise<{ size: number; lastWriteMs: number } | undefined> {
+  const writer = await orUndefined(driver.writer(layout.uploadData(repository, id), true));
+  if (!writer) return undefined;
+  await writer.close();
+  return { size: writer.size, lastWriteMs: writer.modTimeMs };
 }
 
 /** Repositories below `repositories/` holding a `marker` folder; nested names are walked in parallel. */

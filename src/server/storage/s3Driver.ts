@@ -29,6 +29,7 @@ interface Part {
   partNumber: number;
   etag: string;
   size: number;
+  lastModifiedMs: number;
 }
 
 function isNotFoundError(e: unknown): boolean {
@@ -240,7 +241,7 @@ export class S3Driver implements StorageDriver {
     let marker: string | undefined;
     for (;;) {
       const r = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }));
-      for (const p of r.Parts ?? []) parts.push({ partNumber: p.PartNumber ?? 0, etag: p.ETag ?? '', size: p.Size ?? 0 });
+      for (const p of r.Parts ?? []) parts.push({ partNumber: p.PartNumber ?? 0, etag: p.ETag ?? '', size: p.Size ?? 0, lastModifiedMs: p.LastModified?.getTime() ?? 0 });
       if (!r.IsTruncated) return parts.sort((a, b) => a.partNumber - b.partNumber);
       marker = r.NextPartNumberMarker;
     }
@@ -251,16 +252,18 @@ export class S3Driver implements StorageDriver {
     if (!append) {
       await this.abortUploads(key);
       const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
-      return new S3Writer(this, key, UploadId ?? '', []);
+      return new S3Writer(this, key, UploadId ?? '', [], Date.now());
     }
     const uploads = (await this.multipartUploads(key)).filter((u) => u.key === key).sort((a, b) => b.initiatedMs - a.initiatedMs);
     const latest = uploads[0];
-    if (latest) return new S3Writer(this, key, latest.uploadId, await this.listParts(key, latest.uploadId));
-    // A writer that completed its upload and died before starting the next one left the object only.
+    if (latest) {
+      const parts = await this.listParts(key, latest.uploadId);
+      return new S3Writer(this, key, latest.uploadId, parts, Math.max(latest.initiatedMs, ...parts.map((p) => p.lastModifiedMs)));
+    }
+    // A writer that completed its upload and died before starting the next one left the object only;
+    // the next upload starts from it on the first write, so opening to look (size, age) changes nothing.
     const existing = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })).catch((e: unknown) => this.rethrow(e, path));
-    const w = new S3Writer(this, key, '', []);
-    await w.restartFromObject(existing.ContentLength ?? 0);
-    return w;
+    return new S3Writer(this, key, '', [], existing.LastModified?.getTime() ?? 0, existing.ContentLength ?? 0);
   }
 
   get bucketName(): string {
@@ -287,10 +290,15 @@ class S3Writer implements FileWriter {
   private pendingBytes = 0;
   private done = false;
 
-  constructor(private readonly driver: S3Driver, private readonly key: string, private uploadId: string, private parts: Part[]) {}
+  /**
+   * @param objectBytes the size of a completed object at the key that no multipart upload continues
+   *   yet: one is started from it before the first byte is appended.
+   */
+  constructor(private readonly driver: S3Driver, private readonly key: string, private uploadId: string, private parts: Part[],
+    readonly modTimeMs: number, private objectBytes?: number) {}
 
   get size(): number {
-    return this.parts.reduce((n, p) => n + p.size, 0) + this.pendingBytes;
+    return (this.objectBytes ?? 0) + this.parts.reduce((n, p) => n + p.size, 0) + this.pendingBytes;
   }
 
   private get client(): S3Client {
@@ -305,7 +313,8 @@ class S3Writer implements FileWriter {
    * Starts a new multipart upload whose first bytes are the object at the key (`size` bytes): a
    * copied part when it is large enough to be one, else read back into the pending buffer.
    */
-  async restartFromObject(size: number): Promise<void> {
+  private async restartFromObject(size: number): Promise<void> {
+    this.objectBytes = undefined;
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key }));
     this.uploadId = UploadId ?? '';
     this.parts = [];
@@ -318,11 +327,12 @@ class S3Writer implements FileWriter {
       return;
     }
     const r = await this.client.send(new UploadPartCopyCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: 1, CopySource: this.driver.copySourceOf(this.key) }));
-    this.parts = [{ partNumber: 1, etag: r.CopyPartResult?.ETag ?? '', size }];
+    this.parts = [{ partNumber: 1, etag: r.CopyPartResult?.ETag ?? '', size, lastModifiedMs: Date.now() }];
   }
 
   /** S3 takes a short part only as the last: before appending after one, fold everything into a new upload. */
   private async consolidate(): Promise<void> {
+    if (this.objectBytes !== undefined) return this.restartFromObject(this.objectBytes);
     const last = this.parts[this.parts.length - 1];
     if (!last || last.size >= MIN_S3_CHUNK_BYTES) return;
     const size = this.parts.reduce((n, p) => n + p.size, 0);
@@ -335,7 +345,7 @@ class S3Writer implements FileWriter {
   private async uploadPart(body: Buffer): Promise<void> {
     const partNumber = (this.parts[this.parts.length - 1]?.partNumber ?? 0) + 1;
     const r = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }));
-    this.parts.push({ partNumber, etag: r.ETag ?? '', size: body.length });
+    this.parts.push({ partNumber, etag: r.ETag ?? '', size: body.length, lastModifiedMs: Date.now() });
   }
 
   private takePending(): Buffer {
@@ -378,6 +388,8 @@ class S3Writer implements FileWriter {
   async commit(): Promise<void> {
     if (this.done) throw new Error('the writer is closed');
     this.done = true;
+    // Nothing appended to a completed object: it is already what a commit makes.
+    if (this.objectBytes !== undefined) return;
     if (this.parts.length === 0) {
       // Small files go in one PUT; a multipart upload needs at least one part.
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: this.takePending() }));
@@ -392,7 +404,7 @@ class S3Writer implements FileWriter {
 
   async cancel(): Promise<void> {
     this.done = true;
-    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId })).catch(() => undefined);
+    if (this.uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId })).catch(() => undefined);
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key })).catch(() => undefined);
   }
 }

@@ -22,6 +22,8 @@ export interface UploadStatus {
   offset: number;
   /** The user who started the upload; only they may continue, finish or cancel it. Absent: anonymous. */
   owner?: string;
+  /** When bytes were last stored, by whichever process: what decides that a session is idle. */
+  lastWriteMs?: number;
 }
 
 export interface ByteRange {
@@ -60,6 +62,8 @@ export interface Storage {
   /** Appends an optional last chunk, verifies the digest and moves the blob into place. */
   finishUpload(repository: string, id: string, digest: ParsedDigest, body?: Readable, start?: number): Promise<BlobInfo>;
   cancelUpload(repository: string, id: string): Promise<boolean>;
+  /** Every upload session in the storage, whichever process started it. */
+  listUploads(): Promise<{ repository: string; id: string }[]>;
 
   getManifest(repository: string, ref: ManifestRef): Promise<StoredManifest | undefined>;
   hasManifest(repository: string, digest: ParsedDigest): Promise<boolean>;

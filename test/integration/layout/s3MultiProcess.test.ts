@@ -1,0 +1,213 @@
+/**
+ * Many processes, one bucket: Berth registries on the same S3 bucket keep nothing in memory that
+ * correctness needs. An upload started on one process is continued and finished on another, also
+ * after the first is killed mid-push; tags and deletions through one are seen by the other at once;
+ * the upload's owner binding holds everywhere; and an idle session is judged by what the bucket
+ * holds, not by one process's timer.
+ */
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { digestOf } from '../../../src/oci/digest';
+import { S3Driver } from '../../../src/server/storage/s3Driver';
+import type { S3Config } from '../../../src/server/storage/s3Config';
+import { freshBucket, s3ConfigSection } from '../../support/ceph';
+import { buildImage, layerOf, MANIFEST_ACCEPT, randomLayer, uploadUrl, type BuiltImage } from '../../support/ociImage';
+import { isAlive, sleep, waitFor } from '../../support/proc';
+import { bytesInUploads } from '../crash/streaming';
+import { basic, errorCode, startTeamRegistry, type TeamRegistry } from '../team/teamRegistry';
+
+const MiB = 1024 * 1024;
+const USERS = { alice: 'alice-pw', bob: 'bob-pw' };
+type User = keyof typeof USERS;
+const OCTETS = { 'Content-Type': 'application/octet-stream' };
+
+function call(reg: TeamRegistry, method: string, path: string, user: User, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(uploadUrl(reg.url, path), {
+    method, headers: { Authorization: basic(user, USERS[user]), ...headers }, ...(body !== undefined ? { body } : {}),
+  });
+}
+
+/** Path and query of an upload's Location: the same session is addressed on any process. */
+function sessionPath(res: Response): string {
+  const url = new URL(res.headers.get('location') ?? '', 'http://registry');
+  return url.pathname + url.search;
+}
+
+async function pushImage(reg: TeamRegistry, repo: string, image: BuiltImage, tag: string): Promise<void> {
+  for (const blob of [image.config, ...image.layers]) {
+    const res = await call(reg, 'POST', `/v2/${repo}/blobs/uploads/?digest=${blob.descriptor.digest}`, 'alice', blob.bytes, OCTETS);
+    assert.equal(res.status, 201, await res.text());
+  }
+  const res = await call(reg, 'PUT', `/v2/${repo}/manifests/${tag}`, 'alice', image.bytes, { 'Content-Type': image.mediaType });
+  assert.equal(res.status, 201, await res.text());
+}
+
+/** The manifest's digest under `ref` as `reg` serves it, or its status when it is not served. */
+async function manifestDigest(reg: TeamRegistry, repo: string, ref: string): Promise<string | number> {
+  const res = await call(reg, 'GET', `/v2/${repo}/manifests/${ref}`, 'alice', undefined, { Accept: MANIFEST_ACCEPT });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return res.status === 200 ? digestOf(bytes) : res.status;
+}
+
+async function blobDigest(reg: TeamRegistry, repo: string, digest: string): Promise<string | number> {
+  const res = await call(reg, 'GET', `/v2/${repo}/blobs/${digest}`, 'alice');
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return res.status === 200 ? digestOf(bytes) : res.status;
+}
+
+async function tagsOf(reg: TeamRegistry, repo: string): Promise<string[]> {
+  const res = await call(reg, 'GET', `/v2/${repo}/tags/list`, 'alice');
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { tags: string[] | null }).tags ?? [];
+}
+
+/** A Berth registry with logins on the bucket; `limits` for the idle tests. */
+function startOn(s3: S3Config, limits: Record<string, unknown> = {}): Promise<TeamRegistry> {
+  return startTeamRegistry({ users: USERS, config: { auth: {}, limits, storage: { s3: s3ConfigSection(s3) } } });
+}
+
+describe('two Berth processes on one S3 bucket', function () {
+  let s3: S3Config;
+  let a: TeamRegistry;
+  let b: TeamRegistry;
+  let driver: S3Driver;
+  before(async function () {
+    s3 = await freshBucket();
+    driver = new S3Driver(s3);
+    [a, b] = [await startOn(s3), await startOn(s3)];
+  });
+  after(async function () {
+    await a?.stop();
+    await b?.stop();
+    await driver?.close();
+  });
+
+  it('finishes on one process an upload whose first process was killed mid-PATCH, for its owner only, and both serve the image', async function () {
+    const killed = await startOn(s3);
+    try {
+      const repo = 'multi/resumed';
+      const first = randomBytes(6 * MiB);
+      const streamed = randomBytes(8 * MiB);
+      const tail = randomBytes(6 * MiB);
+      const blob = Buffer.concat([first, streamed, tail]);
+
+      const post = await call(killed, 'POST', `/v2/${repo}/blobs/uploads/`, 'alice');
+      assert.equal(post.status, 202);
+      const session = sessionPath(post);
+      const patch = await call(killed, 'PATCH', session, 'alice', first, { ...OCTETS, 'Content-Range': `0-${first.length - 1}` });
+      assert.equal(patch.status, 202, await patch.text());
+
+      // A streamed PATCH (chunked, as docker sends layers), held open until the process has stored some of it.
+      const req = request(uploadUrl(killed.url, session), { method: 'PATCH', headers: { ...OCTETS, Authorization: basic('alice', USERS.alice) } });
+      const answered = new Promise<unknown>((resolve) => {
+        req.once('response', resolve);
+        req.once('error', resolve);
+      });
+      req.write(streamed);
+      await waitFor('a part of the streamed PATCH in the bucket', async () => ((await bytesInUploads(driver)) > first.length ? true : undefined), 60_000, 100);
+      process.kill(killed.pid, 'SIGKILL');
+      await waitFor('the killed process to be gone', async () => (isAlive(killed.pid) ? undefined : true), 10_000);
+      req.destroy();
+      await answered;
+
+      // Another user holding the UUID is told it is unknown, on the other process too.
+      const asBob = await call(b, 'GET', session, 'bob');
+      assert.equal(asBob.status, 404);
+      assert.equal(await errorCode(asBob), 'BLOB_UPLOAD_UNKNOWN');
+
+      const status = await call(b, 'GET', session, 'alice');
+      assert.equal(status.status, 204, await status.text());
+      const stored = Number(/^0-(\d+)$/.exec(status.headers.get('range') ?? '')?.[1]) + 1;
+      assert.ok(stored > first.length && stored <= first.length + streamed.length, `the upload resumes at ${stored}`);
+
+      const rest = blob.subarray(stored);
+      const resumed = await call(b, 'PATCH', session, 'alice', rest, { ...OCTETS, 'Content-Range': `${stored}-${blob.length - 1}` });
+      assert.equal(resumed.status, 202, await resumed.text());
+      assert.equal((await call(b, 'PUT', uploadUrl(b.url, session, { digest: digestOf(blob) }), 'bob')).status, 404, 'another user cannot finish it');
+      const put = await call(b, 'PUT', uploadUrl(b.url, session, { digest: digestOf(blob) }), 'alice');
+      assert.equal(put.status, 201, await put.text());
+
+      const image = buildImage({ layers: [layerOf(blob)] });
+      const config = await call(a, 'POST', `/v2/${repo}/blobs/uploads/?digest=${image.config.descriptor.digest}`, 'alice', image.config.bytes, OCTETS);
+      assert.equal(config.status, 201);
+      const manifest = await call(b, 'PUT', `/v2/${repo}/manifests/v1`, 'alice', image.bytes, { 'Content-Type': image.mediaType });
+      assert.equal(manifest.status, 201, await manifest.text());
+      for (const reg of [a, b]) {
+        assert.equal(await manifestDigest(reg, repo, 'v1'), image.digest);
+        assert.equal(await blobDigest(reg, repo, digestOf(blob)), digestOf(blob));
+      }
+    } finally {
+      await killed.stop();
+    }
+  });
+
+  it('shows a tag pushed or moved through one process on the other at once, and a deletion through either on both', async function () {
+    const repo = 'multi/tags';
+    const one = buildImage({ layers: [randomLayer(3000)] });
+    const two = buildImage({ layers: [randomLayer(3000)] });
+    await pushImage(a, repo, one, 'latest');
+    assert.equal(await manifestDigest(b, repo, 'latest'), one.digest);
+    assert.deepEqual(await tagsOf(b, repo), ['latest']);
+
+    await pushImage(b, repo, two, 'latest');
+    await pushImage(b, repo, two, 'stable');
+    assert.equal(await manifestDigest(a, repo, 'latest'), two.digest);
+    assert.deepEqual((await tagsOf(a, repo)).sort(), ['latest', 'stable']);
+
+    assert.equal((await call(a, 'DELETE', `/v2/${repo}/manifests/stable`, 'alice')).status, 202);
+    assert.deepEqual(await tagsOf(b, repo), ['latest']);
+    assert.equal(await manifestDigest(b, repo, 'stable'), 404);
+
+    assert.equal((await call(b, 'DELETE', `/v2/${repo}/manifests/${two.digest}`, 'alice')).status, 202);
+    assert.equal(await manifestDigest(a, repo, 'latest'), 404);
+    assert.equal(await manifestDigest(a, repo, two.digest), 404);
+    assert.equal(await manifestDigest(a, repo, one.digest), one.digest, 'the untagged first manifest stays');
+  });
+});
+
+describe('idle upload sessions with two Berth processes on one S3 bucket', function () {
+  const IDLE = '3s';
+  let s3: S3Config;
+  let sweeping: TeamRegistry;
+  let other: TeamRegistry;
+  before(async function () {
+    s3 = await freshBucket();
+    // Only `sweeping` removes sessions this soon; `other` keeps the default of an hour.
+    sweeping = await startOn(s3, { uploadIdleTimeout: IDLE });
+    other = await startOn(s3);
+  });
+  after(async function () {
+    await sweeping?.stop();
+    await other?.stop();
+  });
+
+  it('keeps a session started on the sweeping process while another process takes its chunks', async function () {
+    const repo = 'multi/busy';
+    const post = await call(sweeping, 'POST', `/v2/${repo}/blobs/uploads/`, 'alice');
+    assert.equal(post.status, 202);
+    const session = sessionPath(post);
+    const chunks: Buffer[] = [];
+    let offset = 0;
+    // Well past twice the idle timeout, with no request to the process that started it.
+    for (let i = 0; i < 10; i++) {
+      const chunk = Buffer.from(`chunk ${i};`);
+      const res = await call(other, 'PATCH', session, 'alice', chunk, { ...OCTETS, 'Content-Range': `${offset}-${offset + chunk.length - 1}` });
+      assert.equal(res.status, 202, `chunk ${i}: ${await res.text()}`);
+      chunks.push(chunk);
+      offset += chunk.length;
+      await sleep(800);
+    }
+    const put = await call(other, 'PUT', uploadUrl(other.url, session, { digest: digestOf(Buffer.concat(chunks)) }), 'alice');
+    assert.equal(put.status, 201, `the session in use on the other process was kept: ${await put.text()}`);
+  });
+
+  it('removes a session started on the other process once the bucket shows it idle', async function () {
+    const post = await call(other, 'POST', `/v2/multi/abandoned/blobs/uploads/`, 'alice');
+    assert.equal(post.status, 202);
+    const session = sessionPath(post);
+    assert.equal((await call(other, 'PATCH', session, 'alice', 'some bytes', { ...OCTETS, 'Content-Range': '0-9' })).status, 202);
+    await waitFor('the sweeping process to remove the abandoned session', async () => ((await call(other, 'GET', session, 'alice')).status === 404 ? true : undefined), 60_000, 500);
+    assert.match(sweeping.output(), /"msg":"removed idle upload sessions"/);
+  });
+});
