@@ -182,6 +182,9 @@ export function activate(context: vscode.ExtensionContext): void {
     loadMore: (node) => data.loadMore(node as Parameters<typeof data.loadMore>[0]),
     setFilter: (id, filter, search) => data.setFilter(id, filter, search),
     filterOf: (id) => data.filterOf(id),
+    setTagFilter: (id, repository, filter) => data.setTagFilter(id, repository, filter),
+    tagFilterOf: (id, repository) => data.tagFilterOf(id, repository),
+    repositoryEmptied: (id, repository) => data.repositoryEmptied(id, repository),
     refreshLocalImages: () => localImages.refresh(),
   };
   const deps: CommandDeps = { ui: vscodeUi(), log: logger, store, registry: registryApi, engine, local, tree, settings, docs, env: process.env };

@@ -149,6 +149,11 @@ export interface TreeControl {
   /** Filters a registry's repositories; `search` is what a search of the whole registry found for it. */
   setFilter(registryId: string, filter: string | undefined, search?: SearchResult): void;
   filterOf(registryId: string): string | undefined;
+  /** Shows only a repository's tags that match `filter` (`*` matches anything); undefined shows all. */
+  setTagFilter(registryId: string, repository: string, filter: string | undefined): void;
+  tagFilterOf(registryId: string, repository: string): string | undefined;
+  /** A repository left without tags: the tree stops listing it until something is pushed to it. */
+  repositoryEmptied(registryId: string, repository: string): void;
   refreshLocalImages(): void;
 }
 

@@ -30,6 +30,8 @@ export const COMMAND_IDS: readonly string[] = [
   'berth.dockerfile.buildAndPush',
   'berth.artifact.open',
   'berth.tag.delete',
+  'berth.repository.delete',
+  'berth.repository.filterTags',
   'berth.tag.retag',
   'berth.tag.copyToRegistry',
   'berth.localImages.refresh',

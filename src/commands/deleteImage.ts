@@ -2,7 +2,7 @@ import type { RegistryApi } from '../app/ports';
 import { errorFacts, UserError } from '../app/problems';
 import type { RegistryEntry } from '../app/registryEntry';
 import { shortDigest } from '../views/format';
-import type { TagNode } from '../views/nodes';
+import type { RepositoryNode, TagNode } from '../views/nodes';
 import type { CommandDeps, CommandSpec } from './command';
 import { targetOf } from './imageCommon';
 import { imageFrom } from './pickers';
@@ -30,17 +30,25 @@ export const deleteImage: CommandSpec = {
       else await api.deleteManifest(t.registry.registry, t.repository, t.digest ?? '');
     } catch (err) {
       const facts = errorFacts(err);
-      if (facts.kind === 'deletion-disabled') {
-        throw new UserError(`${t.registry.registry.label} refuses deletes: deletion is disabled in its configuration (for registry:2, set storage.delete.enabled: true).`);
-      }
+      if (facts.kind === 'deletion-disabled') throw deletionDisabled(t.registry.registry);
       // Distribution deletes by digest only and answers a tag with 400: offer what it does allow.
       if (byTag && facts.kind === 'unsupported' && facts.status === 400) return offerDeleteByDigest(deps, api, image);
       throw err;
     }
-    deps.tree.refresh(byTag ? image.parent : image.parent.parent);
-    void deps.ui.info(`Deleted ${what}.`);
+    const repository = image.kind === 'tag' ? image.parent : image.kind === 'manifest' ? image.parent.parent : image.parent.parent.parent;
+    deps.tree.refresh(repository);
+    void deps.ui.info(`Deleted ${what}.${await emptiedNote(deps, api, repository)}`);
   },
 };
+
+/** When the delete took the repository's last tag, the tree stops listing it; the message says why it went. */
+async function emptiedNote(deps: CommandDeps, api: RegistryApi, repository: RepositoryNode): Promise<string> {
+  const entry = repository.parent.registry;
+  const page = await api.tags(entry, repository.name, undefined, 1).catch(() => undefined);
+  if (!page || page.items.length > 0 || page.next) return '';
+  deps.tree.repositoryEmptied(entry.id, repository.name);
+  return ` ${repository.name} has no tags left, so it is no longer listed.`;
+}
 
 async function offerDeleteByDigest(deps: CommandDeps, api: RegistryApi, tag: TagNode): Promise<void> {
   const entry = tag.parent.parent.registry;
@@ -60,29 +68,43 @@ async function offerDeleteByDigest(deps: CommandDeps, api: RegistryApi, tag: Tag
   if (choice !== 'Delete Manifest') return;
   await api.deleteManifest(entry, repository, digest);
   deps.tree.refresh(tag.parent);
-  void deps.ui.info(`Deleted ${repository}@${shortDigest(digest)} and ${tags.length > 1 ? `its tags ${tags.join(', ')}` : `its tag ${tag.tag}`}.`);
+  void deps.ui.info(`Deleted ${repository}@${shortDigest(digest)} and ${tags.length > 1 ? `its tags ${tags.join(', ')}` : `its tag ${tag.tag}`}.${await emptiedNote(deps, api, tag.parent)}`);
 }
 
-/** The tags of a repository that resolve to `digest`, reading at most MAX_TAGS_CHECKED tags. */
-async function tagsPointingAt(api: RegistryApi, entry: RegistryEntry, repository: string, digest: string, pageSize: number): Promise<{ tags: string[]; complete: boolean }> {
+/** The refusal of a registry whose configuration turns deletes off, with where to turn them on. */
+export function deletionDisabled(entry: RegistryEntry): UserError {
+  return new UserError(`${entry.label} refuses deletes: deletion is disabled in its configuration (for registry:2, set storage.delete.enabled: true).`);
+}
+
+/**
+ * Every tag of a repository (up to `maxTags`) with the digest it resolves to; a tag deleted meanwhile,
+ * or one that fails to read, is left out.
+ */
+export async function tagDigests(api: RegistryApi, entry: RegistryEntry, repository: string, pageSize: number, maxTags: number): Promise<{ digests: Map<string, string>; complete: boolean }> {
   const names: string[] = [];
   let cursor: string | undefined;
   do {
     const page = await api.tags(entry, repository, cursor, pageSize);
     names.push(...page.items);
     cursor = page.next;
-  } while (cursor && names.length < MAX_TAGS_CHECKED);
-  const todo = names.slice(0, MAX_TAGS_CHECKED);
-  const found: string[] = [];
+  } while (cursor && names.length < maxTags);
+  const todo = names.slice(0, maxTags);
+  const digests = new Map<string, string>();
   const worker = async (): Promise<void> => {
     for (let name = todo.shift(); name !== undefined; name = todo.shift()) {
       try {
-        if ((await api.manifest(entry, repository, name)).digest === digest) found.push(name);
+        digests.set(name, (await api.manifest(entry, repository, name)).digest);
       } catch {
-        // A tag deleted meanwhile, or one that fails to read, is not one that points at the digest.
+        // Not readable now: not one this lookup can speak for.
       }
     }
   };
   await Promise.all(Array.from({ length: DIGEST_LOOKUP_CONCURRENCY }, worker));
-  return { tags: found.sort(), complete: !cursor && names.length <= MAX_TAGS_CHECKED };
+  return { digests, complete: !cursor && names.length <= maxTags };
+}
+
+/** The tags of a repository that resolve to `digest`, reading at most MAX_TAGS_CHECKED tags. */
+async function tagsPointingAt(api: RegistryApi, entry: RegistryEntry, repository: string, digest: string, pageSize: number): Promise<{ tags: string[]; complete: boolean }> {
+  const { digests, complete } = await tagDigests(api, entry, repository, pageSize, MAX_TAGS_CHECKED);
+  return { tags: [...digests].filter(([, d]) => d === digest).map(([t]) => t).sort(), complete };
 }

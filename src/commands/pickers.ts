@@ -61,7 +61,9 @@ export async function imageFrom(deps: CommandDeps, node: unknown, title: string)
   const api = await deps.registry();
   const page = await api.tags(repository.parent.registry, repository.name, undefined, deps.settings.pageSize());
   if (page.items.length === 0) throw new UserError(`${repository.name} has no tags.`);
-  const tag = await required(deps.ui.pick(page.items.map((t) => ({ label: t, value: t })), { title, placeHolder: 'Tag' }));
+  // `latest` first: what a bare `docker pull` takes, and the one a person means most often.
+  const tags = [...page.items].sort((a, b) => Number(b === 'latest') - Number(a === 'latest'));
+  const tag = await required(deps.ui.pick(tags.map((t) => ({ label: t, value: t })), { title: `${title}: which tag of ${repository.name}?`, placeHolder: 'Tag' }));
   return { kind: 'tag', parent: repository, tag };
 }
 

@@ -14,10 +14,12 @@ import { copyPullSecret } from './copyPullSecret';
 import { copyReference } from './copyReference';
 import { copyToRegistry } from './copyToRegistry';
 import { deleteImage } from './deleteImage';
+import { deleteRepository } from './deleteRepository';
 import { disconnectRegistry } from './disconnectRegistry';
 import { dockerLogin } from './dockerLogin';
 import { editCredentials } from './editCredentials';
 import { filterRepositories } from './filterRepositories';
+import { filterTags } from './filterTags';
 import { importDockerConfig } from './importDockerConfig';
 import { inspectManifest } from './inspectManifest';
 import { loadMore } from './loadMore';
@@ -62,6 +64,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   buildAndPush,
   openArtifact,
   deleteImage,
+  deleteRepository,
+  filterTags,
   retagImage,
   copyToRegistry,
   refreshLocalImages,

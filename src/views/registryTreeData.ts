@@ -5,6 +5,7 @@
  */
 import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../app/ports';
 import type { SearchResult } from '../client/search';
+import { nameMatcher } from '../client/search';
 import { Debouncer } from './debounce';
 import { Disposable, Emitter } from '../app/lifecycle';
 import {
@@ -84,6 +85,12 @@ export class RegistryTreeData extends Disposable {
   private readonly fetchedAtMs = new Map<string, number>();
   /** The latest change time per repository in the current burst of events. */
   private readonly changedAtMs = new Map<string, number>();
+  /** Per registry, the catalog's repositories found with no tags: the tree does not list them. */
+  private readonly emptyRepositories = new Map<string, Set<string>>();
+  /** Per registry, the hidden empty repositories to look at again when a listing next shows them (after a refresh). */
+  private readonly recheckEmpty = new Map<string, Set<string>>();
+  /** Tag filters, per `registryId/repository`. */
+  private readonly tagFilters = new Map<string, string>();
 
   constructor(private readonly deps: RegistryTreeDataDeps) {
     super();
@@ -168,7 +175,70 @@ export class RegistryTreeData extends Disposable {
     }
     const listing = await this.firstPage(node, () => this.fetchRepositories(node, undefined));
     node.noCatalog = listing.noCatalog !== undefined;
-    return repositoryChildren(node, listing, this.deps.store.rememberedRepositories(node.registry.id));
+    await this.recheckHidden(node, listing.items);
+    return this.withoutEmpty(node, repositoryChildren(node, listing, this.deps.store.rememberedRepositories(node.registry.id)));
+  }
+
+  /**
+   * Drops the repositories known to have no tags. Distribution's catalog lists a repository as long as
+   * its folder exists, so one whose last tag was deleted stays in the catalog; people expect it gone.
+   * Repositories added by hand stay: the person named them.
+   */
+  private withoutEmpty(node: RegistryNode, children: RegistryTreeNode[]): RegistryTreeNode[] {
+    const empty = this.emptyRepositories.get(node.registry.id);
+    if (!empty?.size) return children;
+    const kept = children.filter((c) => !(c.kind === 'repository' && !c.remembered && empty.has(c.name)));
+    if (kept.length === 0) kept.push({ kind: 'message', parent: node, severity: 'info', message: 'No repositories with tags' });
+    return kept;
+  }
+
+  /** After a refresh, looks again at the hidden empty repositories still listed: one may have been pushed to since. */
+  private async recheckHidden(node: RegistryNode, listed: readonly string[]): Promise<void> {
+    const id = node.registry.id;
+    const empty = this.emptyRepositories.get(id);
+    const todo = this.recheckEmpty.get(id);
+    if (!empty?.size || !todo?.size) return;
+    const api = await this.deps.registry();
+    for (const name of listed.filter((n) => todo.has(n))) {
+      todo.delete(name);
+      if (!empty.has(name)) continue;
+      try {
+        const page = await api.tags(node.registry, name, undefined, 1);
+        if (page.items.length > 0 || page.next) empty.delete(name);
+      } catch {
+        // Unreadable now: show it, so the error shows when it is opened.
+        empty.delete(name);
+      }
+    }
+  }
+
+  /** A repository left without tags (its last one deleted): stop listing it until something is pushed to it. */
+  repositoryEmptied(registryId: string, repository: string): void {
+    this.markEmpty(registryId, repository, true);
+  }
+
+  private markEmpty(registryId: string, repository: string, empty: boolean): void {
+    const set = this.emptyRepositories.get(registryId) ?? new Set<string>();
+    this.emptyRepositories.set(registryId, set);
+    if (empty === set.has(repository)) return;
+    if (empty) set.add(repository);
+    else set.delete(repository);
+    const registry = this.registryNodes.get(registryId);
+    if (registry) this.changed.fire(registry);
+  }
+
+  /** Shows only the tags of a repository that match `filter` (`*` matches anything); undefined shows all. */
+  setTagFilter(registryId: string, repository: string, filter: string | undefined): void {
+    const key = `${registryId}/${repository}`;
+    if (filter?.trim()) this.tagFilters.set(key, filter.trim());
+    else this.tagFilters.delete(key);
+    const registry = this.registryNodes.get(registryId);
+    const shown = registry ? this.known.get(`${nodeId(registry)}/${repository}`) : undefined;
+    this.refresh(shown ?? registry);
+  }
+
+  tagFilterOf(registryId: string, repository: string): string | undefined {
+    return this.tagFilters.get(`${registryId}/${repository}`);
   }
 
   /**
@@ -225,8 +295,19 @@ export class RegistryTreeData extends Disposable {
       listing = { ...tagListing(listing.ordered, order, listing.shown), ...(listing.error !== undefined ? { error: listing.error } : {}) };
     }
     this.tagListings.set(id, listing);
-    if (order === 'newest') await this.dateTags(node, shownTags(listing));
-    return tagChildren(node, listing, this.created.get(id));
+    if (listing.error === undefined && !node.remembered) {
+      // Re-rendering the registry drops (or brings back) the row; not while VS Code is still reading this one.
+      const empty = listing.ordered.length === 0;
+      queueMicrotask(() => this.markEmpty(node.parent.registry.id, node.name, empty));
+    }
+    const filter = this.tagFilters.get(`${node.parent.registry.id}/${node.name}`);
+    const matching = filter ? listing.ordered.filter(nameMatcher(filter)) : listing.ordered;
+    const shown: TagListing = filter ? { ...listing, ordered: matching, shown: Math.min(matching.length, listing.shown) } : listing;
+    if (order === 'newest') await this.dateTags(node, shownTags(shown));
+    const children = tagChildren(node, shown, this.created.get(id));
+    if (!filter) return children;
+    const summary: RegistryTreeNode = { kind: 'message', parent: node, severity: 'info', message: `${matching.length} of ${listing.ordered.length} tags match "${filter}"` };
+    return [summary, ...children.filter((c) => c.kind !== 'message' || c.severity !== 'info')];
   }
 
   /**
@@ -365,6 +446,11 @@ export class RegistryTreeData extends Disposable {
       this.changedAtMs.delete(key);
       const registry = this.registryNodes.get(registryId);
       if (!registry) return;
+      if (this.emptyRepositories.get(registryId)?.delete(repository)) {
+        // A hidden empty repository changed (most likely a push): list it again.
+        this.refresh(registry);
+        return;
+      }
       const target = this.known.get(`${nodeId(registry)}/${repository}`) ?? registry;
       // Someone (a person's refresh, an expand) already listed it after the change: re-rendering
       // would only move rows under their pointer.
@@ -379,6 +465,7 @@ export class RegistryTreeData extends Disposable {
   refresh(node?: unknown): void {
     const target = node !== undefined && typeof node === 'object' && node !== null && 'kind' in node ? (node as RegistryTreeNode) : undefined;
     if (!target) {
+      for (const [id, empty] of this.emptyRepositories) this.recheckEmpty.set(id, new Set(empty));
       this.searches.clear();
       this.listings.clear();
       this.manifests.clear();
@@ -391,7 +478,10 @@ export class RegistryTreeData extends Disposable {
     // Refreshing a "Load more…" or message node refreshes the list it belongs to.
     const refreshable = target.kind === 'loadMore' || target.kind === 'message' || target.kind === 'platform' ? target.parent : target;
     const prefix = nodeId(refreshable);
-    if (isRegistryNode(refreshable)) this.searches.delete(refreshable.registry.id);
+    if (isRegistryNode(refreshable)) {
+      this.searches.delete(refreshable.registry.id);
+      this.recheckEmpty.set(refreshable.registry.id, new Set(this.emptyRepositories.get(refreshable.registry.id)));
+    }
     for (const map of [this.listings, this.manifests, this.tagListings, this.created, this.tagDigests] as Array<Map<string, unknown>>) {
       for (const key of [...map.keys()]) if (key === prefix || key.startsWith(prefix + '/') || key.startsWith(prefix + ':') || key.startsWith(prefix + '@')) map.delete(key);
     }

@@ -29,6 +29,18 @@ export class RecordingTree implements TreeControl {
   filterOf(id: string): string | undefined {
     return this.filters.get(id);
   }
+  readonly tagFilters = new Map<string, string>();
+  readonly emptied: string[] = [];
+  setTagFilter(id: string, repository: string, filter: string | undefined): void {
+    if (filter) this.tagFilters.set(`${id}/${repository}`, filter);
+    else this.tagFilters.delete(`${id}/${repository}`);
+  }
+  tagFilterOf(id: string, repository: string): string | undefined {
+    return this.tagFilters.get(`${id}/${repository}`);
+  }
+  repositoryEmptied(id: string, repository: string): void {
+    this.emptied.push(`${id}/${repository}`);
+  }
   refreshLocalImages(): void {
     this.imagesRefreshed++;
   }
