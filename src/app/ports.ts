@@ -127,7 +127,7 @@ export interface RegistryApi {
 }
 
 /** The engine operations commands use (src/engine's Engine; dockerode loads on first use). */
-export type EngineApi = Pick<Engine, 'listImages' | 'tag' | 'remove' | 'push' | 'pull' | 'address' | 'watchImages' | 'build'>;
+export type EngineApi = Pick<Engine, 'listImages' | 'inspectImage' | 'tag' | 'remove' | 'push' | 'pull' | 'address' | 'watchImages' | 'build'>;
 
 /** The embedded registry, as commands and views see it. */
 export interface LocalRegistryControl {

@@ -65,7 +65,7 @@ const ADVICE: Record<EngineErrorKind, string> = {
   unauthorized: 'Sign in to the registry with a valid username and password or token.',
   denied: 'Check that this account may push to (or pull from) this repository, or use a repository you own.',
   'not-found': 'Check the image name and tag.',
-  'registry-unreachable': 'Check the registry address; a plain-HTTP registry must be listed in the engine\'s insecure-registries (loopback ones are by default).',
+  'registry-unreachable': 'Check the registry address and that the engine can reach it.',
   'rate-limited': 'Wait a while and try again (signing in raises Docker Hub\'s pull limit).',
   conflict: 'Remove the containers or tags that use it first, or remove it with force.',
   'invalid-reference': 'Write the image as [host[:port]/]name[:tag], lowercase.',
@@ -73,10 +73,27 @@ const ADVICE: Record<EngineErrorKind, string> = {
   failed: '',
 };
 
+/**
+ * An unreachable registry has several causes with different cures. Only the engine refusing plain
+ * HTTP or a certificate calls for daemon.json: a registry that is just not running must not send the
+ * person off to edit insecure-registries (the engine treats 127.0.0.0/8 as insecure anyway).
+ */
+const UNREACHABLE_ADVICE: Array<[RegExp, string]> = [
+  [/server gave HTTP response to HTTPS client/i, 'The registry speaks plain HTTP and the engine insists on HTTPS for it: list it in the engine\'s insecure-registries (daemon.json) and restart the engine, or serve it over TLS.'],
+  [/x509:|certificate|tls:/i, 'The engine does not trust the registry\'s certificate: put its CA in /etc/docker/certs.d/<host:port>/ca.crt on the engine\'s machine.'],
+  [/connection refused/i, 'Nothing is listening at that address: check the host and port, and that the registry is running.'],
+  [/no such host/i, 'The engine cannot resolve that host name: check the registry address.'],
+];
+
+function adviceFor(kind: EngineErrorKind, engineMessage: string): string {
+  if (kind === 'registry-unreachable') return UNREACHABLE_ADVICE.find(([pattern]) => pattern.test(engineMessage))?.[1] ?? ADVICE[kind];
+  return ADVICE[kind];
+}
+
 /** An EngineError for `action` ("pushing localhost:5000/app:1") from what the engine said. */
 export function engineErrorFrom(action: string, engineMessage: string, statusCode?: number): EngineError {
   const kind = classifyEngineMessage(engineMessage, statusCode);
-  const advice = ADVICE[kind];
+  const advice = adviceFor(kind, engineMessage);
   return new EngineError(kind, `${action} failed: ${engineMessage.trim()}${advice ? `. ${advice}` : ''}`, engineMessage, statusCode);
 }
 

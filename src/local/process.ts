@@ -19,8 +19,12 @@ export function serveArgs(o: LaunchOptions): string[] {
 }
 
 /** With the serve config, so that gc sweeps the storage the registry serves (an S3 bucket, not the folder). */
+/**
+ * `--all-uploads`: the extension collects only while its registry is stopped, so no client can be
+ * mid-upload, and the upload a cancelled push left behind is garbage at once, not after an hour.
+ */
 export function gcArgs(o: Pick<LaunchOptions, 'cliPath' | 'storagePath' | 'configPath'>, dryRun: boolean): string[] {
-  return [o.cliPath, 'gc', '--root', o.storagePath, ...(o.configPath ? ['--config', o.configPath] : []), ...(dryRun ? ['--dry-run'] : [])];
+  return [o.cliPath, 'gc', '--root', o.storagePath, ...(o.configPath ? ['--config', o.configPath] : []), '--all-uploads', ...(dryRun ? ['--dry-run'] : [])];
 }
 
 /** The child's environment: ours, minus what would make electron open a window. */

@@ -22,11 +22,13 @@ const USAGE = `Usage:
       --insecure listen on a non-loopback address without auth and TLS (warns on every start)
       Prints "listening on http://HOST:PORT" when ready; logs go to stderr. SIGTERM/SIGINT stop it.
 
-  berth-registry gc [--root DIR] [--config FILE.yml] [--dry-run] [--delete-untagged]
+  berth-registry gc [--root DIR] [--config FILE.yml] [--dry-run] [--delete-untagged] [--all-uploads]
       Removes blobs no manifest references (mark and sweep), and upload sessions idle for longer than
       limits.uploadIdleTimeout (1h). Refuses while a server uses the root.
       --dry-run          print what would be removed, remove nothing
       --delete-untagged  also remove manifests no tag reaches (directly or through an index)
+      --all-uploads      also remove recent upload sessions: no client can resume one while no server
+                         runs, and docker or podman never resume one after a cancelled or failed push
 
 ${USER_USAGE}${CERT_USAGE}
   berth-registry --help
@@ -147,6 +149,7 @@ async function gc(args: ParsedArgs): Promise<void> {
     await runGc(driver, {
       dryRun: args.switches.has('--dry-run'),
       deleteUntagged: args.switches.has('--delete-untagged'),
+      allUploads: args.switches.has('--all-uploads'),
       uploadIdleMs: ((config.sections.get('limits') as Limits | undefined) ?? DEFAULT_LIMITS).uploadIdleTimeoutMs,
       print: (line) => process.stdout.write(line + '\n'),
     });
@@ -171,7 +174,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'user') return runUserCommand(argv.slice(1), processUserIo());
   if (command === 'cert') return runCertCommand(argv.slice(1), (line) => process.stdout.write(`${line}\n`));
   if (command === 'gc') {
-    const args = parseArgs(argv, ['--root', '--config'], ['--dry-run', '--delete-untagged']);
+    const args = parseArgs(argv, ['--root', '--config'], ['--dry-run', '--delete-untagged', '--all-uploads']);
     if (args.switches.has('--help')) return void process.stdout.write(USAGE);
     return gc(args);
   }

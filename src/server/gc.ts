@@ -17,6 +17,8 @@ export interface GcOptions {
   deleteUntagged: boolean;
   /** Upload sessions whose data has not changed for longer are abandoned and removed (limits.uploadIdleTimeout). */
   uploadIdleMs: number;
+  /** Every upload session counts as abandoned, however recent: for a root no server uses (its lock is held). */
+  allUploads?: boolean;
   print: (line: string) => void;
   nowMs?: number;
 }
@@ -202,7 +204,7 @@ async function sweepUploads(driver: StorageDriver, layout: Layout, opts: GcOptio
       const data = await uploadActivity(driver, layout, repo, id);
       const lastWriteMs = data?.lastWriteMs ?? dirInfo.modTimeMs;
       const idleMs = now - lastWriteMs;
-      if (idleMs <= opts.uploadIdleMs) {
+      if (!opts.allUploads && idleMs <= opts.uploadIdleMs) {
         uploadsKept++;
         continue;
       }

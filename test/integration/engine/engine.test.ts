@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerCredentialStore } from '../../../src/credentials';
 import { authForReference, connectEngine, Engine, EngineError, engineAuth, registryOfReference, type ProgressEvent } from '../../../src/engine';
@@ -8,7 +7,7 @@ import { startBerthRegistry } from '../../support/berthRegistry';
 import { dockerBuildScratch } from '../../support/clients';
 import { startDistribution } from '../../support/distribution';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
-import { BUSYBOX } from '../../support/images';
+import { bigImageContext } from '../../support/images';
 import { buildImage, buildIndex, layerOf, MULTI_PLATFORMS, pushBuilt, tarArchive } from '../../support/ociImage';
 import { removeDir, sleep, tempDir, waitFor } from '../../support/proc';
 import { startBerthTokenRegistry, startHtpasswdRegistry, type HtpasswdRegistry, type LoginRegistry } from '../credentials/fixtures';
@@ -164,12 +163,8 @@ describe('engine: a real dockerd pushing to and pulling from real registries', (
   describe('cancelling a push', () => {
     const big = 'berth-engine-big:1';
     before(async () => {
-      // 48 MiB of random bytes does not compress, so the push lasts long enough to cancel mid-way.
-      const ctx = tempDir('bigctx');
+      const ctx = bigImageContext(48);
       try {
-        copyFileSync(BUSYBOX, join(ctx, 'busybox'));
-        writeFileSync(join(ctx, 'big.bin'), randomBytes(48 * 1024 * 1024));
-        writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY big.bin /big.bin\n');
         await dockerd.docker(['build', '-q', '-t', big, ctx], { timeoutMs: 180_000 });
       } finally {
         removeDir(ctx);

@@ -57,8 +57,8 @@ describe('engine commands through a real dockerd', () => {
     assert.equal(d.tree.imagesRefreshed, 1);
   });
 
-  it('a push cancelled from the notification stops quietly and leaves no tag', async () => {
-    const d = deps([{ pick: 'Local registry' }, { input: 'team/cancelled' }, { input: '1.0' }]);
+  it('a push cancelled from the notification says so and leaves no tag, in the registry or the engine', async () => {
+    const d = deps([{ pick: 'Local registry' }, { input: 'team/cancelled' }, { input: '1.0' }, { button: undefined }]);
     // Cancel as the first progress line arrives, as a person pressing Cancel on the notification.
     d.ui.withProgress = async (title, _cancellable, task) => {
       const abort = new AbortController();
@@ -66,8 +66,10 @@ describe('engine commands through a real dockerd', () => {
     };
     await runCommand(retagAndPush, d, [image()]);
     assert.deepEqual(d.ui.messages('error'), []);
+    assert.match(d.ui.messages('info')[0] ?? '', new RegExp(`^Push of ${registry.host.replace(/\./g, '\\.')}/team/cancelled:1\\.0 cancelled\\. Its temporary tag was removed\\.`));
     const tags = await fetch(`${registry.url}/v2/team/cancelled/tags/list`);
     assert.notEqual(tags.status, 200, 'no tag was written');
+    assert.ok(!(await engine.listImages()).some((i) => i.tags.includes(`${registry.host}/team/cancelled:1.0`)), 'the tag added for the push is gone');
   });
 
   it('Pull: pulls a tag of the registry into the engine', async () => {

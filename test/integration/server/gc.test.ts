@@ -167,6 +167,30 @@ describe('garbage collection', () => {
     assert.deepEqual(readdirSync(uploads), [recent]);
   });
 
+  it('with --all-uploads, also reports and removes upload sessions written a moment ago', async () => {
+    const root = join(dir, 'all-uploads');
+    const reg = await startBerthRegistry({ root });
+    const location = await (async (): Promise<string> => {
+      try {
+        const at = (await call(`${reg.url}/v2/gc/recent/blobs/uploads/`, { method: 'POST' })).headers.get('location') ?? '';
+        assert.equal((await call(`${reg.url}${at}`, { method: 'PATCH', body: Buffer.alloc(30_000, 2), headers: { 'Content-Type': 'application/octet-stream' } })).status, 202);
+        return at;
+      } finally {
+        await reg.stop();
+      }
+    })();
+    const id = location.split('/').pop() ?? '';
+    const uploads = join(root, 'docker/registry/v2/repositories/gc/recent/_uploads');
+    assert.match(gc(root, '--dry-run').stdout, /and 0 abandoned uploads \(0 bytes\); 0 blobs kept, 1 recent uploads kept/, 'without the switch a recent upload is kept');
+    const dry = gc(root, '--dry-run', '--all-uploads');
+    assert.match(dry.stdout, new RegExp(`would remove abandoned upload gc/recent/${id} \\(30000 bytes, idle \\d+ s\\)`));
+    assert.deepEqual(readdirSync(uploads), [id], 'a dry run removes nothing');
+    const real = gc(root, '--all-uploads');
+    assert.equal(real.status, 0, real.stderr);
+    assert.match(real.stdout, /removed 0 manifests and 0 blobs \(0 bytes\) and 1 abandoned uploads \(30000 bytes\); 0 blobs kept, 0 recent uploads kept/);
+    assert.deepEqual(readdirSync(uploads), []);
+  });
+
   it('refuses to run while a server holds the root, and says so', async () => {
     const root = join(dir, 'busy');
     const reg = await startBerthRegistry({ root });

@@ -26,6 +26,22 @@ describe('engine: error classification', () => {
     it(`classifies "${message.slice(0, 50)}"${status ? ` (${status})` : ''} as ${kind}`, () => assert.equal(classifyEngineMessage(message, status), kind));
   }
 
+  const unreachable: Array<{ message: string; advice: RegExp }> = [
+    // Words dockerd 20.10 writes (the refused connection as this machine's engine says it).
+    { message: 'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused', advice: /Nothing is listening at that address: check the host and port, and that the registry is running\.$/ },
+    { message: 'Get "https://registry.example:5000/v2/": http: server gave HTTP response to HTTPS client', advice: /list it in the engine's insecure-registries \(daemon\.json\)/ },
+    { message: 'Get "https://registry.example/v2/": x509: certificate signed by unknown authority', advice: /put its CA in \/etc\/docker\/certs\.d\/<host:port>\/ca\.crt/ },
+    { message: 'Get "https://nowhere.invalid/v2/": dial tcp: lookup nowhere.invalid: no such host', advice: /cannot resolve that host name/ },
+  ];
+  for (const { message, advice } of unreachable) {
+    it(`advises on "${message.slice(-45)}" for what it is, and names insecure-registries only when the engine refused plain HTTP`, () => {
+      const e = engineErrorFrom('Pushing x', message);
+      assert.equal(e.kind, 'registry-unreachable');
+      assert.match(e.message, advice);
+      assert.equal(/insecure-registries/.test(e.message), /HTTP response to HTTPS/.test(message));
+    });
+  }
+
   const conn: Array<{ code: string; hint: RegExp }> = [
     { code: 'ENOENT', hint: /there is no socket at unix:\/\/\/nowhere\.sock\. Start Docker/ },
     { code: 'ECONNREFUSED', hint: /nothing is listening at unix:\/\/\/nowhere\.sock/ },

@@ -6,9 +6,9 @@ describe('local registry process', () => {
     const base = { execPath: '/usr/bin/node', cliPath: '/ext/dist/registry.js', port: 5000, storagePath: '/data/reg', isElectron: false };
     assert.deepEqual(serveArgs(base), ['/ext/dist/registry.js', 'serve', '--listen', '127.0.0.1:5000', '--root', '/data/reg']);
     assert.deepEqual(serveArgs({ ...base, configPath: '/c.yml' }).slice(-2), ['--config', '/c.yml']);
-    assert.deepEqual(gcArgs(base, true), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg', '--dry-run']);
-    assert.deepEqual(gcArgs(base, false), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg']);
-    assert.deepEqual(gcArgs({ ...base, configPath: '/c.yml' }, true), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg', '--config', '/c.yml', '--dry-run']);
+    assert.deepEqual(gcArgs(base, true), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg', '--all-uploads', '--dry-run']);
+    assert.deepEqual(gcArgs(base, false), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg', '--all-uploads']);
+    assert.deepEqual(gcArgs({ ...base, configPath: '/c.yml' }, true), ['/ext/dist/registry.js', 'gc', '--root', '/data/reg', '--config', '/c.yml', '--all-uploads', '--dry-run']);
   });
 
   it('tells electron to run as node, and never passes NODE_OPTIONS (a debugger) on', () => {
