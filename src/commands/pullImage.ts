@@ -12,10 +12,12 @@ export const pullImage: CommandSpec = {
     const reference = imageReference(t, localPort(deps), image.kind !== 'tag');
     const engine = await deps.engine();
     const auth = await engineAuthFor(deps, t.registry.registry);
-    const progress = new TransferProgress();
+    deps.log.info(`Pulling ${reference}`);
+    const progress = new TransferProgress((line) => deps.log.info(line));
     await deps.ui.withProgress(`Pulling ${reference}`, true, (report, signal) =>
       engine.pull(reference, { ...(auth ? { auth } : {}), signal, onProgress: (e) => report(progress.report(e)) }),
     );
+    deps.log.info(`Pulled ${reference}: ${progress.summary().length} layers`);
     deps.tree.refreshLocalImages();
     void deps.ui.info(`Pulled ${reference}.`);
   },

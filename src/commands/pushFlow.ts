@@ -117,7 +117,8 @@ export async function pushTo(deps: CommandDeps, image: LocalImageNode, registry:
   const plan = planPush(image.image.reference, target);
   const added = plan.needsTag ? await tagForPush(engine, image.image.reference ?? image.image.id, plan.reference) : undefined;
   const auth = await engineAuthFor(deps, registry.registry);
-  const progress = new TransferProgress();
+  deps.log.info(`Pushing ${plan.reference}`);
+  const progress = new TransferProgress((line) => deps.log.info(line));
   try {
     await deps.ui.withProgress(`Pushing ${plan.reference}`, true, (report, signal) =>
       engine.push(plan.reference, { ...(auth ? { auth } : {}), signal, onProgress: (e) => report(progress.report(e)) }),
@@ -127,6 +128,7 @@ export async function pushTo(deps: CommandDeps, image: LocalImageNode, registry:
     deps.tree.refreshLocalImages();
     await reportUnfinishedPush(deps, err, { reference: plan.reference, repository: target.repository, registry, undone, sentCredentials: auth !== undefined });
   }
+  deps.log.info(`Pushed ${plan.reference}: ${progress.summary().length} layers`);
   deps.tree.refreshLocalImages();
   deps.tree.refresh(registry);
   void deps.ui.info(`Pushed ${plan.reference}.`);

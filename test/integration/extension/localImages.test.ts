@@ -1,17 +1,23 @@
-/** Remove Image on the Local Images view, through a real dockerd (fake window only). */
+/**
+ * The Local Images side through a real dockerd (fake window only): Remove Image, and Pull from a
+ * repository row with its progress layer by layer.
+ */
 import { strict as assert } from 'node:assert';
+import { ClientRegistryApi } from '../../../src/app/clientRegistryApi';
 import { runCommand } from '../../../src/commands/command';
+import { pullImage } from '../../../src/commands/pullImage';
 import { removeLocalImage } from '../../../src/commands/removeLocalImage';
 import { Engine } from '../../../src/engine/engine';
 import { imageRows, toLocalImage } from '../../../src/views/localImages';
-import type { LocalImageNode } from '../../../src/views/nodes';
+import type { LocalImageNode, RepositoryNode } from '../../../src/views/nodes';
+import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
 import { busyboxContext } from '../../support/images';
 import { removeDir } from '../../support/proc';
 import { testDeps, type TestDeps } from '../../unit/fakes/deps';
 import type { Answer } from '../../unit/fakes/ui';
 
-describe('Remove Image on a local image, with a real engine', () => {
+describe('local images with a real engine: Remove Image, and Pull from a repository row', () => {
   let dockerd: Dockerd;
   let engine: Engine;
   const base = 'berth-rm/app:base';
@@ -27,8 +33,10 @@ describe('Remove Image on a local image, with a real engine', () => {
     }
   });
   after(async () => {
+    await registry?.stop();
     await dockerd?.stop();
   });
+  let registry: BerthRegistry | undefined;
 
   const deps = (answers: Answer[]): TestDeps => {
     const d = testDeps(answers);
@@ -104,5 +112,40 @@ describe('Remove Image on a local image, with a real engine', () => {
     } finally {
       await dockerd.docker(['rm', container]);
     }
+  });
+
+  it('Pull Image on a repository row asks which tag (latest first), and shows progress layer by layer in the notification and the log', async () => {
+    registry = await startBerthRegistry();
+    const ctx = busyboxContext(3, 'berth-pull');
+    const remote = `${registry.host}/team/pulled`;
+    try {
+      await dockerd.docker(['build', '-q', '-t', `${remote}:1.0`, ctx]);
+    } finally {
+      removeDir(ctx);
+    }
+    await dockerd.docker(['tag', `${remote}:1.0`, `${remote}:latest`]);
+    for (const tag of ['1.0', 'latest']) await dockerd.docker(['push', `${remote}:${tag}`]);
+    for (const tag of ['1.0', 'latest']) await dockerd.docker(['rmi', `${remote}:${tag}`]);
+    const d = deps([{ pick: 'latest' }]);
+    d.local = { ...d.local, status: () => ({ state: 'running', port: registry?.port }), entry: () => ({ id: 'local', label: 'Local registry', server: registry?.host ?? '', preset: 'local', insecureHttp: true }) };
+    const api = new ClientRegistryApi({ store: d.store, localEntry: () => d.local.entry() });
+    d.registry = async () => api;
+    const repo: RepositoryNode = { kind: 'repository', parent: { kind: 'registry', registry: d.local.entry(), local: d.local.status() }, name: 'team/pulled' };
+    await runCommand(pullImage, d, [repo]);
+    assert.deepEqual(d.ui.messages('error'), []);
+    const pick = d.ui.shown.find((s) => s.kind === 'pick');
+    assert.equal(pick?.text, 'Pull Image: which tag of team/pulled?');
+    assert.deepEqual(pick?.items, ['latest', '1.0']);
+    await row(`127.0.0.1:${registry.port}/team/pulled:latest`);
+    // The notification names layers in flight with their bytes, not only a total.
+    const messages = d.ui.progress.map((p) => p.message ?? '');
+    assert.ok(messages.some((m) => /^\d+\/\d+ layers · .*[0-9a-f]{12} (Downloading [\d.]+ \w?B of [\d.]+ \w?B|Extracting|Waiting|Pulling fs layer|Verifying Checksum)/.test(m)), messages.join('\n'));
+    // The log keeps one line per layer state, ending complete.
+    const layerLines = d.log.lines.filter((l) => /^info {3}layer [0-9a-f]{12}: /.test(l));
+    const layers = new Set(layerLines.map((l) => /layer ([0-9a-f]{12}):/.exec(l)?.[1]));
+    assert.ok(layers.size >= 3, `a line per layer: ${layerLines.join('\n')}`);
+    for (const id of layers) assert.ok(layerLines.some((l) => new RegExp(`layer ${id}: (Pull complete|Already exists)`).test(l)), `${id} ends complete:\n${layerLines.join('\n')}`);
+    assert.ok(layerLines.some((l) => / Pull complete \(\d+ B\)$/.test(l)), 'a downloaded layer says its size');
+    assert.match(d.log.lines.join('\n'), new RegExp(`info Pulled 127\\.0\\.0\\.1:${registry.port}/team/pulled:latest: \\d+ layers`));
   });
 });

@@ -106,10 +106,40 @@ describe('transfer progress', () => {
       { type: 'layer', layer: { id: 'bbb', status: 'Pushed', done: true }, overall: overall(2, 1000) },
     ];
     const reports = events.map((e) => p.report(e));
-    assert.equal(reports[0]?.message, '0/2 layers · 500 B of 1.0 KB · aaa: Pushing');
+    assert.equal(reports[0]?.message, '0/2 layers · 500 B of 1.0 KB · aaa Pushing 500 B of 500 B');
     const total = reports.reduce((s, r) => s + (r.increment ?? 0), 0);
     assert.equal(total, 100);
     assert.ok(reports.every((r) => (r.increment ?? 0) >= 0));
+  });
+});
+
+describe('transfer progress, layer by layer', () => {
+  const layer = (id: string, status: string, extra: { current?: number; total?: number; sizeBytes?: number; done?: boolean } = {}): ProgressEvent =>
+    ({ type: 'layer', layer: { id, status, done: false, ...extra }, overall: { layers: 4, layersDone: 0, currentBytes: 0, totalBytes: 0 } });
+
+  it('names the layers in flight with their bytes, three at most, and logs each layer once per state', () => {
+    const log: string[] = [];
+    const p = new TransferProgress((l) => log.push(l));
+    const events = [
+      layer('aaa', 'Pushing', { current: 1000, total: 4000, sizeBytes: 4000 }),
+      layer('aaa', 'Pushing', { current: 2000, total: 4000, sizeBytes: 4000 }),
+      layer('bbb', 'Waiting'),
+      layer('ccc', 'Preparing'),
+      layer('ddd', 'Waiting'),
+      layer('bbb', 'Pushed', { sizeBytes: 2_500_000, done: true }),
+    ];
+    const messages = events.map((e) => p.report(e).message);
+    assert.equal(messages[1], '0/4 layers · aaa Pushing 2.0 KB of 4.0 KB');
+    assert.equal(messages[4], '0/4 layers · aaa Pushing 2.0 KB of 4.0 KB, bbb Waiting, ccc Preparing, +1 more');
+    assert.equal(messages[5], '0/4 layers · aaa Pushing 2.0 KB of 4.0 KB, ccc Preparing, ddd Waiting');
+    assert.deepEqual(log, [
+      '  layer aaa: Pushing 1.0 KB of 4.0 KB',
+      '  layer bbb: Waiting',
+      '  layer ccc: Preparing',
+      '  layer ddd: Waiting',
+      '  layer bbb: Pushed (2.5 MB)',
+    ]);
+    assert.deepEqual(p.summary(), ['  layer aaa: Pushing 2.0 KB of 4.0 KB', '  layer bbb: Pushed (2.5 MB)', '  layer ccc: Preparing', '  layer ddd: Waiting']);
   });
 });
 
