@@ -37,7 +37,10 @@ export interface PlatformEntry {
   platform: string;
   digest: string;
   mediaType: string;
+  /** The platform manifest's own bytes, as the index lists it. */
   size: number;
+  /** Config plus layers of the platform's image, once its manifest has been read. */
+  imageSize?: number;
 }
 
 export interface ManifestNode {
@@ -47,7 +50,7 @@ export interface ManifestNode {
   mediaType: string;
   /** The manifest's own bytes. */
   size: number;
-  /** Config plus layers, for an image manifest. */
+  /** Config plus layers, for an image manifest (what a pull downloads, compressed). */
   totalSize?: number;
   /** Present for an index: one entry per manifest it lists. */
   platforms?: PlatformEntry[];

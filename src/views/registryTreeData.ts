@@ -6,6 +6,8 @@
 import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../app/ports';
 import type { SearchResult } from '../client/search';
 import { nameMatcher } from '../client/search';
+import type { ArtifactRow } from '../image/artifacts';
+import type { Manifest } from '../oci/types';
 import { Debouncer } from './debounce';
 import { Disposable, Emitter } from '../app/lifecycle';
 import {
@@ -41,7 +43,7 @@ import { runPool } from '../oci/pool';
 /** How long a repository must be quiet after a registry event before its node is refreshed. */
 const EVENT_QUIET_MS = 300;
 
-/** At most this many tags are dated at once when tags are ordered by age. */
+/** At most this many tags are dated (or platform manifests read) at once. */
 const CREATED_FETCH_CONCURRENCY = 6;
 
 /**
@@ -361,19 +363,48 @@ export class RegistryTreeData extends Disposable {
     });
   }
 
-  /** A manifest's platforms, then the Referrers group when anything refers to it. */
+  /** A manifest's platforms (with their image sizes), then the Referrers group when anything refers to it. */
   private async manifestChildren(node: ManifestNode): Promise<RegistryTreeNode[]> {
-    const platforms = platformChildren(node);
+    const repository = node.parent.parent;
+    const lookup = async (): Promise<ArtifactRow[] | { failed: unknown }> => {
+      try {
+        return await (await this.deps.registry()).artifacts(repository.parent.registry, repository.name, node.digest);
+      } catch (err) {
+        return { failed: err };
+      }
+    };
+    const [manifests, artifacts] = await Promise.all([this.platformManifests(node), lookup()]);
+    const platforms = platformChildren(node, manifests);
+    // A registry that refuses the lookup still shows the platforms.
+    if ('failed' in artifacts) return [...platforms, errorNode(node, repository.parent, artifacts.failed)];
+    if (artifacts.length) return [...platforms, { kind: 'referrers', parent: node, artifacts }];
+    if (platforms.length) return platforms;
+    return [{ kind: 'message', parent: node, severity: 'info', message: 'No signatures, SBOMs or attestations refer to it' }];
+  }
+
+  /**
+   * The manifests of an index's platforms, for their image sizes: read when the platform rows are
+   * shown, a few at once, and kept by digest (so expanding again reads nothing). One that cannot be
+   * read leaves its row without a size.
+   */
+  private async platformManifests(node: ManifestNode): Promise<Map<string, Manifest>> {
+    const out = new Map<string, Manifest>();
+    const platforms = node.platforms ?? [];
+    if (platforms.length === 0) return out;
     const repository = node.parent.parent;
     try {
-      const artifacts = await (await this.deps.registry()).artifacts(repository.parent.registry, repository.name, node.digest);
-      if (artifacts.length) return [...platforms, { kind: 'referrers', parent: node, artifacts }];
-      if (platforms.length) return platforms;
-      return [{ kind: 'message', parent: node, severity: 'info', message: 'No signatures, SBOMs or attestations refer to it' }];
-    } catch (err) {
-      // A registry that refuses the lookup still shows the platforms.
-      return [...platforms, errorNode(node, repository.parent, err)];
+      const api = await this.deps.registry();
+      await runPool(platforms, CREATED_FETCH_CONCURRENCY, async (p) => {
+        try {
+          out.set(p.digest, (await this.manifestCache.manifest(api, repository.parent.registry, repository.name, p.digest)).manifest);
+        } catch {
+          // The row still shows its platform and digest.
+        }
+      });
+    } catch {
+      // Without a client the rows show without sizes; the referrers lookup reports the failure.
     }
+    return out;
   }
 
   private async tagChildren(node: TagNode): Promise<RegistryTreeNode[]> {

@@ -6,7 +6,7 @@ import type { ArtifactKind } from '../image/artifacts';
 import { isIndexMediaType } from '../oci/mediaTypes';
 import { contextValue } from './contextValue';
 import { formatAge, formatBytes, shortDigest } from './format';
-import { nodeId, type TreeNode } from './nodes';
+import { nodeId, type ManifestNode, type TreeNode } from './nodes';
 
 export type Collapsible = 'none' | 'collapsed' | 'expanded';
 
@@ -20,6 +20,21 @@ export function describeReferrers(artifacts: ReadonlyArray<{ kind: ArtifactKind 
   const counts = new Map<ArtifactKind, number>();
   for (const a of artifacts) counts.set(a.kind, (counts.get(a.kind) ?? 0) + 1);
   return [...counts].map(([k, n]) => `${n} ${names[k][n === 1 ? 0 : 1]}`).join(', ');
+}
+
+/** `index · 3 platforms`, or an image's size (config + layers; the manifest's own bytes when it has none). */
+function manifestDescription(node: ManifestNode, index: boolean): string {
+  if (index) {
+    const n = node.platforms?.length ?? 0;
+    return `index · ${n} platform${n === 1 ? '' : 's'}`;
+  }
+  return formatBytes(node.totalSize ?? node.size);
+}
+
+function sizeLine(imageBytes: number | undefined, manifestBytes: number): string {
+  return imageBytes !== undefined
+    ? `Image size (config + layers): ${formatBytes(imageBytes)} (${imageBytes.toLocaleString('en-US')} bytes)`
+    : `Manifest: ${formatBytes(manifestBytes)}`;
 }
 
 export interface TreeItemSpec {
@@ -81,12 +96,11 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
       };
     case 'manifest': {
       const index = isIndexMediaType(node.mediaType) || node.platforms !== undefined;
-      const size = node.totalSize ?? node.size;
       return {
         id,
-        label: node.digest,
-        description: index ? `index · ${node.platforms?.length ?? 0} platforms` : formatBytes(size),
-        tooltip: `${node.mediaType}\n${node.digest}`,
+        label: shortDigest(node.digest),
+        description: manifestDescription(node, index),
+        tooltip: [node.digest, node.mediaType, index ? 'Each platform row shows its image size (config + layers).' : sizeLine(node.totalSize, node.size)].join('\n'),
         // Every manifest can have referrers (signatures, SBOMs), listed when it is expanded.
         collapsible: 'collapsed',
         contextValue: contextValue('manifest', { index, image: !index }),
@@ -97,8 +111,8 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
       return {
         id,
         label: node.platform,
-        description: `${shortDigest(node.digest)} · ${formatBytes(node.size)}`,
-        tooltip: `${node.mediaType}\n${node.digest}`,
+        description: node.imageSize !== undefined ? `${shortDigest(node.digest)} · ${formatBytes(node.imageSize)}` : shortDigest(node.digest),
+        tooltip: [node.digest, node.mediaType, sizeLine(node.imageSize, node.size)].join('\n'),
         collapsible: 'none',
         contextValue: contextValue('platform'),
         icon: { id: 'vm' },

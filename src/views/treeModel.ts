@@ -2,7 +2,7 @@
  * The Registries tree's shape as pure functions of what has been fetched so far, so paging,
  * "Load more…", error nodes, ordering and filtering are tested without a window or a network.
  */
-import { formatPlatform, type ImageIndex } from '../oci/types';
+import { formatPlatform, type ImageIndex, type Manifest } from '../oci/types';
 import { isIndexMediaType } from '../oci/mediaTypes';
 import type {
   LoadMoreNode,
@@ -220,10 +220,17 @@ export function manifestNode(tag: TagNode, fetched: FetchedManifest): ManifestNo
   const m = fetched.manifest;
   if (isIndexMediaType(fetched.mediaType) || 'manifests' in m) {
     node.platforms = platformsOf(m as ImageIndex);
-  } else if ('layers' in m) {
-    node.totalSize = m.config.size + m.layers.reduce((sum, l) => sum + l.size, 0);
+  } else {
+    const size = imageSizeOf(m);
+    if (size !== undefined) node.totalSize = size;
   }
   return node;
+}
+
+/** An image's size as a pull downloads it: its config and compressed layers (not the manifest itself). */
+export function imageSizeOf(manifest: Manifest): number | undefined {
+  if (!('layers' in manifest) || !('config' in manifest)) return undefined;
+  return manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
 }
 
 export function platformsOf(index: ImageIndex): PlatformEntry[] {
@@ -236,6 +243,11 @@ export function platformsOf(index: ImageIndex): PlatformEntry[] {
   }));
 }
 
-export function platformChildren(manifest: ManifestNode): PlatformNode[] {
-  return (manifest.platforms ?? []).map((p) => ({ kind: 'platform', parent: manifest, ...p }));
+/** One row per platform; `manifests` holds the platform manifests read so far, by digest, for their image sizes. */
+export function platformChildren(manifest: ManifestNode, manifests?: ReadonlyMap<string, Manifest>): PlatformNode[] {
+  return (manifest.platforms ?? []).map((p) => {
+    const m = manifests?.get(p.digest);
+    const imageSize = m ? imageSizeOf(m) : undefined;
+    return { kind: 'platform', parent: manifest, ...p, ...(imageSize !== undefined ? { imageSize } : {}) };
+  });
 }

@@ -85,8 +85,8 @@ describe('Connect Registry (UI): credentials checked first, then kept only in Se
     await wb.expand(await wb.waitForRow('Registries', registry.host));
     await wb.expand(await wb.waitForRow('Registries', 'e2e/private'));
     await wb.expand(await wb.waitForRow('Registries', '1.0'));
-    // A single-platform image pushed by docker: its digest is a leaf with the image's size.
-    assert.match(await (await wb.waitForRow('Registries', /^\s*sha256:[0-9a-f]{64}/)).innerText(), /\d+(\.\d+)?\s*[kMG]?B/);
+    // A single-platform image pushed by docker: its short digest, then the image's size (config + layers).
+    assert.match(await (await wb.waitForRow('Registries', /^\s*sha256:[0-9a-f]{12}/)).innerText(), /^\s*sha256:[0-9a-f]{12}\s*\d+(\.\d+)?\s*[KMG]?B\s*$/);
     await wb.screenshot('connect-private-registry');
 
     // A new window and extension host: the login can only come back from SecretStorage.

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { MediaType } from '../../../src/oci/mediaTypes';
+import { shortDigest } from '../../../src/views/format';
 import { layerTar } from '../../support/layerTar';
 import { blobOf, buildArtifact, buildImage, layerOf, pushBuilt, type BuiltImage } from '../../support/ociImage';
 import { useUiSession } from './session';
@@ -35,8 +36,8 @@ describe('Image insight (UI): referrers, the image page and the files of a tag',
 
   it('lists the SBOM in a Referrers group under the digest and opens its payload', async function () {
     const wb = ui.s.wb;
-    await wb.expandUntil(wb.treeRow('Registries', 'v1'), wb.treeRow('Registries', image.digest));
-    await wb.expandUntil(wb.treeRow('Registries', image.digest), wb.treeRow('Registries', 'Referrers'));
+    await wb.expandUntil(wb.treeRow('Registries', 'v1'), wb.treeRow('Registries', shortDigest(image.digest)));
+    await wb.expandUntil(wb.treeRow('Registries', shortDigest(image.digest)), wb.treeRow('Registries', 'Referrers'));
     assert.match(await wb.treeRow('Registries', 'Referrers').innerText(), /1 SBOM/);
     await wb.expandUntil(wb.treeRow('Registries', 'Referrers'), wb.treeRow('Registries', 'SBOM (SPDX)'));
     await wb.treeRow('Registries', 'SBOM (SPDX)').click();

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { buildIndex, listTags, pushBuilt, type BuiltIndex } from '../../support/ociImage';
+import { shortDigest } from '../../../src/views/format';
 import { useUiSession } from './session';
 
 /**
@@ -55,8 +56,8 @@ describe('Registries view (UI): the local registry from start to delete', functi
   it('expands registry → repository → tag → digest → platform for a multi-platform image', async () => {
     const index = buildIndex();
     await showRepository('e2e/multi', index, ['1.0']);
-    await ui.s.wb.expandUntil(ui.s.wb.treeRow('Registries', '1.0'), ui.s.wb.treeRow('Registries', index.digest));
-    const digest = ui.s.wb.treeRow('Registries', index.digest);
+    await ui.s.wb.expandUntil(ui.s.wb.treeRow('Registries', '1.0'), ui.s.wb.treeRow('Registries', shortDigest(index.digest)));
+    const digest = ui.s.wb.treeRow('Registries', shortDigest(index.digest));
     assert.match(await digest.innerText(), /index · 3 platforms/);
     await ui.s.wb.expandUntil(digest, ui.s.wb.treeRow('Registries', 'linux/amd64'));
     for (const platform of ['linux/arm64/v8', 'linux/arm/v7']) await ui.s.wb.waitForRow('Registries', platform);
@@ -66,8 +67,8 @@ describe('Registries view (UI): the local registry from start to delete', functi
   it('inspects the manifest from the digest’s context menu as a JSON document', async () => {
     const index = buildIndex();
     await showRepository('e2e/inspect-ui', index, ['2.0']);
-    await ui.s.wb.expandUntil(ui.s.wb.treeRow('Registries', '2.0'), ui.s.wb.treeRow('Registries', index.digest));
-    await ui.s.wb.contextMenu(ui.s.wb.treeRow('Registries', index.digest), 'Inspect Manifest');
+    await ui.s.wb.expandUntil(ui.s.wb.treeRow('Registries', '2.0'), ui.s.wb.treeRow('Registries', shortDigest(index.digest)));
+    await ui.s.wb.contextMenu(ui.s.wb.treeRow('Registries', shortDigest(index.digest)), 'Inspect Manifest');
     await ui.s.wb.waitForEditorTitle(new RegExp(`inspect-ui@${index.digest.replace(':', '-')}\\.json`));
     const text = await ui.s.wb.activeEditorText();
     assert.match(text, new RegExp(`"digest": "${index.digest}"`));

@@ -1,12 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { buildImage, pushBuilt, pushManifest } from '../../support/ociImage';
+import { shortDigest } from '../../../src/views/format';
+import { buildImage, buildIndex, MULTI_PLATFORMS, pushBuilt, pushManifest, randomLayer } from '../../support/ociImage';
 import { useUiSession } from './session';
 
 /**
  * Tags as a person sees them: the order holds across the whole tag list (the highest version is on top
- * before "Load more…", not the highest of the first page the registry sent).
+ * before "Load more…", not the highest of the first page the registry sent); digest rows show a short
+ * digest and the image's size, and each platform row its own image's size.
  */
-describe('Registries view (UI): tags', function () {
+describe('Registries view (UI): tags and digests', function () {
   const ui = useUiSession('tags', { settings: { 'berth.pageSize': 5, 'berth.tags.sortOrder': 'semver' } });
 
   before(async function () {
@@ -42,5 +44,29 @@ describe('Registries view (UI): tags', function () {
     const second = await rowsBelow('e2e/versions', 11);
     assert.deepEqual(second.slice(0, 10), ['1.0.30', '1.0.29', '1.0.28', '1.0.27', '1.0.26', '1.0.25', '1.0.24', '1.0.23', '1.0.22', '1.0.21'], 'the first five rows stay; the next five come below');
     assert.match(second[10] ?? '', /^Load more…\s*10 of 31 shown$/);
+  });
+
+  it('shows a short digest and the image size on digest rows, and each platform\'s own image size', async () => {
+    const wb = ui.s.wb;
+    const single = buildImage({ layers: [randomLayer(150_000)] });
+    const images = MULTI_PLATFORMS.slice(0, 2).map((platform, i) => buildImage({ platform, layers: [randomLayer(20_000 * (i + 1))] }));
+    const index = buildIndex({ images });
+    await pushBuilt(ui.localUrl, 'e2e/sizes', single, 'single');
+    await pushBuilt(ui.localUrl, 'e2e/sizes', index, 'multi');
+    await wb.collapseAll('Registries');
+    await wb.expandUntil(wb.treeRow('Registries', 'Local registry'), wb.treeRow('Registries', 'e2e/sizes'));
+    await wb.expandUntil(wb.treeRow('Registries', 'e2e/sizes'), wb.treeRow('Registries', 'single'));
+    await wb.expandUntil(wb.treeRow('Registries', 'single'), wb.treeRow('Registries', shortDigest(single.digest)));
+    assert.deepEqual(await rowsBelow('single', 1), [`${shortDigest(single.digest)}150 KB`]);
+    await wb.expandUntil(wb.treeRow('Registries', 'multi'), wb.treeRow('Registries', shortDigest(index.digest)));
+    const indexRow = wb.treeRow('Registries', shortDigest(index.digest));
+    await wb.expandUntil(indexRow, wb.treeRow('Registries', 'linux/arm64/v8'));
+    await wb.waitForRow('Registries', /linux\/arm64\/v8.*KB/);
+    assert.deepEqual(await rowsBelow('multi', 3), [
+      `${shortDigest(index.digest)}index · 2 platforms`,
+      `linux/amd64${shortDigest(images[0]?.digest ?? '')} · 20 KB`,
+      `linux/arm64/v8${shortDigest(images[1]?.digest ?? '')} · 40 KB`,
+    ]);
+    await wb.screenshot('digest-rows-short-digest-and-sizes');
   });
 });

@@ -1,21 +1,17 @@
 /**
  * Tag order across a repository's whole tag list, and what it costs the registry: the embedded registry
- * behind a proxy on 127.0.0.1 that counts every request the tree's data makes.
+ * behind a proxy on 127.0.0.1 that counts every request the tree's data makes (countedTree.ts).
  */
 import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClientRegistryApi } from '../../../src/app/clientRegistryApi';
-import type { LocalRegistryControl } from '../../../src/app/ports';
-import type { RegistryEntry } from '../../../src/app/registryEntry';
-import { MementoRegistryStore } from '../../../src/app/registryStore';
 import type { TagOrder } from '../../../src/views/tagOrder';
 import type { RegistryTreeNode, RepositoryNode } from '../../../src/views/nodes';
 import { RegistryTreeData } from '../../../src/views/registryTreeData';
 import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
-import { startCountingProxy, type CountingProxy } from '../../support/countingProxy';
+import type { CountingProxy } from '../../support/countingProxy';
 import { buildImage, pushBlob, pushBuilt, pushManifest, randomLayer } from '../../support/ociImage';
-import { FakeMemento, FakeSecretStorage } from '../../unit/fakes/storage';
+import { countedTree, type CountedTree } from './countedTree';
 
 const label = (n: RegistryTreeNode): string => (n.kind === 'tag' ? n.tag : n.kind === 'loadMore' ? 'Load more…' : n.kind === 'message' ? `[${n.message}]` : n.kind);
 const PAGE_SIZE = 100;
@@ -28,21 +24,17 @@ describe('tag order across the whole tag list, and the requests it costs', funct
   let registry: BerthRegistry;
   let proxy: CountingProxy;
   let tree: RegistryTreeData;
+  let counted: CountedTree;
   let order: TagOrder = 'semver';
 
   const manifestsOf = (repo: string, method: 'GET' | 'HEAD'): number => proxy.count(method, new RegExp(`^/v2/${repo}/manifests/`));
   const blobsOf = (repo: string): number => proxy.count('GET', new RegExp(`^/v2/${repo}/blobs/`));
   const tagListsOf = (repo: string): number => proxy.count('GET', new RegExp(`^/v2/${repo}/tags/list`));
 
-  async function repository(name: string): Promise<RepositoryNode> {
-    const [local] = await tree.getChildren();
-    assert.ok(local?.kind === 'registry');
-    return { kind: 'repository', parent: local, name };
-  }
+  const repository = (name: string): Promise<RepositoryNode> => counted.repository(name);
 
   before(async () => {
     registry = await startBerthRegistry();
-    proxy = await startCountingProxy(registry.url);
     // Versions of one app, each its own image (its own created date), sharing a layer.
     const layer = randomLayer(2048);
     await pushBlob(registry.url, 'order/app', layer.bytes);
@@ -64,21 +56,12 @@ describe('tag order across the whole tag list, and the requests it costs', funct
       writeFileSync(join(tag, 'index', 'sha256', hex, 'link'), image.digest);
     }
 
-    const store = new MementoRegistryStore(new FakeMemento(), new FakeSecretStorage());
-    const localEntry = (): RegistryEntry => ({ id: 'local', label: 'Local registry', server: proxy.host, preset: 'local', insecureHttp: true });
-    const local: LocalRegistryControl = {
-      status: () => ({ state: 'running', port: Number(proxy.host.split(':')[1]) }), entry: localEntry, start: async () => undefined, stop: async () => undefined,
-      restart: async () => undefined, storagePath: () => registry.root, showLogs: () => undefined, gc: async () => '', onDidChangeState: () => ({ dispose: () => undefined }),
-    };
-    const api = new ClientRegistryApi({ store, localEntry });
-    tree = new RegistryTreeData({
-      store, local, registry: async () => api,
-      settings: { tagOrder: () => order, pageSize: () => PAGE_SIZE, notifyOnPush: () => false, setLocalPort: async () => 'User settings' },
-    });
+    counted = await countedTree(registry.url, { tagOrder: () => order, pageSize: () => PAGE_SIZE });
+    proxy = counted.proxy;
+    tree = counted.tree;
   });
   after(async () => {
-    tree?.dispose();
-    await proxy?.stop();
+    await counted?.stop();
     await registry?.stop();
   });
 

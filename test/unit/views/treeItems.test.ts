@@ -44,6 +44,53 @@ describe('tree items', () => {
     assert.equal(image.collapsible, 'collapsed');
     assert.equal(image.description, '2.0 MB');
   });
+
+  describe('digest and platform rows: a short digest, then the image size (config + layers)', () => {
+    const digest = 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+    const repo = { kind: 'repository' as const, parent: remote as Extract<TreeNode, { kind: 'registry' }>, name: 'a' };
+    const tag = { kind: 'tag' as const, parent: repo, tag: '1' };
+    const indexNode = { kind: 'manifest' as const, parent: tag, digest, mediaType: 'application/vnd.oci.image.index.v1+json', size: 900, platforms: [] };
+    const platform = { platform: 'linux/arm64/v8', digest: 'sha256:' + 'fe'.repeat(32), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 501 };
+    const table: Array<{ name: string; node: TreeNode; label: string; description: string; tooltip: RegExp[] }> = [
+      {
+        name: 'an image: its size, with the full digest and what the size counts in the tooltip',
+        node: { kind: 'manifest', parent: tag, digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 700, totalSize: 12_345_678 },
+        label: 'sha256:0123456789ab', description: '12 MB', tooltip: [new RegExp(`^${digest}$`, 'm'), /Image size \(config \+ layers\): 12 MB \(12,345,678 bytes\)/],
+      },
+      {
+        name: 'an index: how many platforms, each with its own size below',
+        node: { ...indexNode, platforms: [platform, { ...platform, platform: 'linux/amd64' }] },
+        label: 'sha256:0123456789ab', description: 'index · 2 platforms', tooltip: [new RegExp(`^${digest}$`, 'm'), /Each platform row shows its image size/],
+      },
+      { name: 'an index of one platform', node: { ...indexNode, platforms: [platform] }, label: 'sha256:0123456789ab', description: 'index · 1 platform', tooltip: [] },
+      {
+        name: 'a platform whose manifest was read: its image size, not its manifest\'s',
+        node: { kind: 'platform', parent: indexNode, ...platform, imageSize: 3_100_000 },
+        label: 'linux/arm64/v8', description: 'sha256:fefefefefefe · 3.1 MB', tooltip: [new RegExp(`^sha256:${'fe'.repeat(32)}$`, 'm'), /config \+ layers\): 3.1 MB/],
+      },
+      {
+        name: 'a platform whose manifest could not be read: no size rather than the wrong one',
+        node: { kind: 'platform', parent: indexNode, ...platform },
+        label: 'linux/arm64/v8', description: 'sha256:fefefefefefe', tooltip: [/Manifest: 501 B/],
+      },
+    ];
+    for (const t of table) {
+      it(t.name, () => {
+        const spec = treeItemSpec(t.node, NOW);
+        assert.equal(spec.label, t.label);
+        assert.equal(spec.description, t.description);
+        for (const re of t.tooltip) assert.match(spec.tooltip ?? '', re);
+      });
+    }
+
+    it('keeps the full digest in the row id, so two digests with the same first twelve digits stay two rows', () => {
+      const other = `${digest.slice(0, -1)}0`;
+      const a = treeItemSpec({ kind: 'manifest', parent: tag, digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1 }, NOW);
+      const b = treeItemSpec({ kind: 'manifest', parent: tag, digest: other, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1 }, NOW);
+      assert.equal(a.label, b.label);
+      assert.notEqual(a.id, b.id);
+    });
+  });
 });
 
 describe('formats', () => {
