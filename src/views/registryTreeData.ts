@@ -308,7 +308,9 @@ export class RegistryTreeData extends Disposable {
     if (order === 'newest') await this.dateTags(node, shownTags(shown));
     const children = tagChildren(node, shown, this.created.get(id));
     if (!filter) return children;
-    const summary: RegistryTreeNode = { kind: 'message', parent: node, severity: 'info', message: `${matching.length} of ${listing.ordered.length} tags match "${filter}"` };
+    const summary: RegistryTreeNode = { kind: 'message', parent: node, severity: 'info', message: `${matching.length} of ${listing.ordered.length} tags match "${filter}"`,
+      // Clicking the count changes or clears the filter.
+      action: { title: 'Filter Tags…', command: 'berth.repository.filterTags' } };
     return [summary, ...children.filter((c) => c.kind !== 'message' || c.severity !== 'info')];
   }
 

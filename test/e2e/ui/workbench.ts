@@ -191,6 +191,17 @@ export class Workbench {
     }
   }
 
+  /** The entries of `row`'s context menu, in order (the menu is closed again). */
+  async contextMenuItems(row: Locator): Promise<string[]> {
+    await row.click({ button: 'right' });
+    const items = this.page.locator(SEL.contextMenuItem).filter({ visible: true });
+    await items.first().waitFor({ timeout: 15_000 });
+    const texts = (await items.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+    await this.page.keyboard.press('Escape');
+    await this.page.locator(SEL.contextMenu).filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    return texts;
+  }
+
   /** Closes whatever menu, dialog or quick input a failed step left open, so the next test starts clean. */
   async dismissAll(): Promise<void> {
     for (let i = 0; i < 3; i++) await this.page.keyboard.press('Escape');

@@ -148,7 +148,10 @@ for (const target of REGISTRIES) {
       const repo = await s.repository('many/tags');
       await runCommand(filterTags, s.deps, [repo]);
       assert.deepEqual((await s.tree.getChildren(repo)).map(label), ['[2 of 5 tags match "2.*"]', '2.1', '2.0']);
-      await runCommand(filterTags, s.deps, [repo]);
+      // Clicking the count row asks again, with the current filter.
+      const summary = (await s.tree.getChildren(repo))[0];
+      assert.equal(summary?.kind === 'message' ? summary.action?.command : undefined, 'berth.repository.filterTags');
+      await runCommand(filterTags, s.deps, [summary]);
       assert.equal((s.deps.ui.shown.at(-1)?.options as { value?: string }).value, '2.*', 'asks with the current filter');
       const cleared = (await s.tree.getChildren(repo)).map(label);
       // distribution ignores `n` on tag lists and answers them whole; the embedded registry pages them.
