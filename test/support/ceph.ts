@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../src/server/storage/s3Config';
 import { stringify } from 'yaml';
 import { startBerthRegistry, type BerthRegistry } from './berthRegistry';
@@ -60,14 +60,37 @@ export function cephGateway(): CephGateway {
 
 let bucketCounter = 0;
 
+function gatewayClient(gw: CephGateway): S3Client {
+  return new S3Client({
+    endpoint: gw.endpoint, region: 'us-east-1', forcePathStyle: true,
+    credentials: { accessKeyId: gw.accessKey, secretAccessKey: gw.secretKey },
+  });
+}
+
+/** A new bucket holding a copy of every object in `from` (a root copied for a second registry to work on). */
+export async function copyBucket(from: S3Config): Promise<S3Config> {
+  const to = await freshBucket();
+  const client = gatewayClient(cephGateway());
+  try {
+    let token: string | undefined;
+    do {
+      const r = await client.send(new ListObjectsV2Command({ Bucket: from.bucket, ...(token ? { ContinuationToken: token } : {}) }));
+      for (const o of r.Contents ?? []) {
+        if (o.Key) await client.send(new CopyObjectCommand({ Bucket: to.bucket, Key: o.Key, CopySource: encodeURI(`${from.bucket}/${o.Key}`) }));
+      }
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+  } finally {
+    client.destroy();
+  }
+  return to;
+}
+
 /** A new empty bucket on the process's gateway, with Berth's storage.s3 config for it. */
 export async function freshBucket(prefix = 'berth'): Promise<S3Config> {
   const gw = cephGateway();
   const bucket = `${prefix}-${process.pid}-${Date.now().toString(36)}-${bucketCounter++}`;
-  const client = new S3Client({
-    endpoint: gw.endpoint, region: 'us-east-1', forcePathStyle: true,
-    credentials: { accessKeyId: gw.accessKey, secretAccessKey: gw.secretKey },
-  });
+  const client = gatewayClient(gw);
   try {
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
   } finally {
