@@ -8,7 +8,7 @@ import { FsDriver, type StorageDriver } from '../../../src/server/storage';
 import { S3Driver } from '../../../src/server/storage/s3Driver';
 import type { S3Config } from '../../../src/server/storage/s3Config';
 import { startBerthRegistry } from '../../support/berthRegistry';
-import { freshBucket, startBerthOnS3 } from '../../support/ceph';
+import { distributionS3Config, freshBucket, startBerthOnS3 } from '../../support/ceph';
 import { startDistribution } from '../../support/distribution';
 import { isAlive, removeDir, tempDir, waitFor } from '../../support/proc';
 
@@ -23,7 +23,7 @@ export interface RunningRegistry {
 }
 
 export interface RegistryTarget {
-  name: 'berth' | 'berth-s3' | 'distribution';
+  name: 'berth' | 'berth-s3' | 'distribution' | 'distribution-s3';
   /** Serves the referrers API (distribution 2.8 predates it). */
   referrersApi: boolean;
   /** Starts on `root` when given (the caller then owns the folder), else on a fresh temp root. */
@@ -45,22 +45,42 @@ export const distribution: RegistryTarget = {
 /** A bucket per root, so that a restart "on the same root" finds the same data. */
 const bucketsByRoot = new Map<string, S3Config>();
 
+async function bucketFor(root: string): Promise<S3Config> {
+  let s3 = bucketsByRoot.get(root);
+  if (!s3) {
+    s3 = await freshBucket();
+    bucketsByRoot.set(root, s3);
+  }
+  return s3;
+}
+
 /** Berth on a Ceph RADOS gateway (test/support/ceph.ts), one bucket per root. */
 export const berthS3: RegistryTarget = {
   name: 'berth-s3',
   referrersApi: true,
   async start(root) {
     const key = root ?? tempDir('berth-s3-root');
-    let s3 = bucketsByRoot.get(key);
-    if (!s3) {
-      s3 = await freshBucket();
-      bucketsByRoot.set(key, s3);
-    }
-    return startBerthOnS3(s3, { root: key });
+    return startBerthOnS3(await bucketFor(key), { root: key });
   },
 };
 
-/** The storage behind a root a target served: the folder, or the bucket berth-s3 gave it. */
+/** distribution 2.8 with `storage: s3` on the same gateway, one bucket per root. */
+export const distributionS3: RegistryTarget = {
+  name: 'distribution-s3',
+  referrersApi: false,
+  async start(root) {
+    const key = root ?? tempDir('distribution-s3-root');
+    const running = await startDistribution({ storageDriver: distributionS3Config(await bucketFor(key)) });
+    return { ...running, root: key };
+  },
+};
+
+/** The bucket an S3 target stores a root's data in; undefined for a folder. */
+export function bucketOf(root: string): S3Config | undefined {
+  return bucketsByRoot.get(root);
+}
+
+/** The storage behind a root a target served: the folder, or the bucket an S3 target gave it. */
 export function storageOf(root: string): StorageDriver {
   const s3 = bucketsByRoot.get(root);
   return s3 ? new S3Driver(s3) : new FsDriver(root);

@@ -9,7 +9,7 @@ import { containerTools, dockerBuildScratch, expectedScratchOutput, skopeoDigest
 import { sleep, waitFor } from '../../support/proc';
 import { digestOf } from '../../../src/oci/digest';
 import { buildImage, getManifest, headBlob, headManifest, layerOf, listTags, pushBuilt, randomLayer, uploadUrl } from '../../support/ociImage';
-import { berth, storageOf, TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
+import { berth, storageOf, STORAGE_TARGETS, useRegistryRoot, type RunningRegistry } from '../clients/targets';
 import { bytesInUploads, corruptBlobs, openUpload, RepeatedBlob, storedBlobs } from './streaming';
 
 const MiB = 1024 * 1024;
@@ -48,7 +48,7 @@ async function finishOrForget(registry: RunningRegistry, location: string, blob:
   return `resumed at ${next}`;
 }
 
-for (const target of TARGETS) {
+for (const target of STORAGE_TARGETS) {
   describe(`kill -9 mid-push on ${target.name}`, function () {
     let tools: ContainerTools;
     before(function () {
@@ -105,7 +105,7 @@ for (const target of TARGETS) {
 describe('kill -9 during a docker push', function () {
   const engine = useDockerdAndTools();
 
-  for (const target of TARGETS) {
+  for (const target of STORAGE_TARGETS) {
     describe(`of ${target.name}`, function () {
       const fixture = useRegistryRoot(`crash-docker-${target.name}`);
 
