@@ -114,6 +114,27 @@ describe('local images with a real engine: Remove Image, and Pull from a reposit
     }
   });
 
+  it('an image a running container uses: force untags it, and its untagged row is refused with what to do (the engine never forces that)', async () => {
+    await build('berth-rm/running:1');
+    const id = (await row('berth-rm/running:1')).image.id;
+    const container = (await dockerd.docker(['run', '-d', '--network', 'none', 'berth-rm/running:1', 'sleep', '300'])).stdout.trim();
+    try {
+      const forced = deps([{ button: 'Remove' }, { button: 'Remove Anyway' }]);
+      await runCommand(removeLocalImage, forced, [await row('berth-rm/running:1')]);
+      assert.deepEqual(forced.ui.messages('error'), []);
+      assert.match(forced.ui.messages('info')[0] ?? '', /^Untagged berth-rm\/running:1; the image stays while a container uses it\.$/);
+      const untagged = (await rows()).find((r) => r.image.id === id);
+      assert.ok(untagged && untagged.image.reference === undefined, 'the image stays, untagged');
+      const refused = deps([{ button: 'Remove' }]);
+      await runCommand(removeLocalImage, refused, [untagged]);
+      assert.match(refused.ui.messages('error')[0] ?? '', /is used by a running container, so the engine will not remove it, even with force: .*Stop and remove the container first\.$/);
+      assert.equal(refused.ui.shown.filter((s) => s.kind === 'warn').length, 1, 'no force offered where the engine refuses it');
+      assert.ok((await rows()).some((r) => r.image.id === id), 'still there');
+    } finally {
+      await dockerd.docker(['rm', '-f', container]);
+    }
+  });
+
   it('Pull Image on a repository row asks which tag (latest first), and shows progress layer by layer in the notification and the log', async () => {
     registry = await startBerthRegistry();
     const ctx = busyboxContext(3, 'berth-pull');
