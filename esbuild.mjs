@@ -17,6 +17,15 @@ const common = {
   legalComments: 'none',
 };
 
+// The registry must stay vscode-free; fail the build if anything pulls it in.
+/** @type {esbuild.Plugin} */
+const noVscode = {
+  name: 'no-vscode',
+  setup(b) {
+    b.onResolve({ filter: /^vscode$/ }, (a) => ({ errors: [{ text: `vscode imported by ${a.importer}: the registry must not depend on vscode` }] }));
+  },
+};
+
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // Commands and the credentials layer (with yaml): loaded on the first command.
@@ -26,19 +35,9 @@ const builds = [
   // The engine layer (dockerode, ssh2, grpc: ~2 MB) is its own bundle, loaded on first use, so
   // activation never parses it. ssh2 loads its optional native addons inside try/catch: leave them out.
   { ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js', external: ['vscode', '*.node'] },
-  {
-    ...common,
-    entryPoints: ['src/server/cli.ts'],
-    outfile: 'dist/registry.js',
-    banner: { js: '#!/usr/bin/env node' },
-    // The registry must stay vscode-free; fail the build if anything pulls it in.
-    plugins: [{
-      name: 'no-vscode',
-      setup(b) {
-        b.onResolve({ filter: /^vscode$/ }, (a) => ({ errors: [{ text: `vscode imported by ${a.importer}: the registry must not depend on vscode` }] }));
-      },
-    }],
-  },
+  { ...common, entryPoints: ['src/server/cli.ts'], outfile: 'dist/registry.js', banner: { js: '#!/usr/bin/env node' }, plugins: [noVscode] },
+  // The registry's manifest parser thread, started from dist/registry.js by file name.
+  { ...common, entryPoints: ['src/server/manifestWorker.ts'], outfile: 'dist/manifestWorker.js', plugins: [noVscode] },
 ];
 
 if (watch) {

@@ -16,6 +16,7 @@ import { acquireRootLock, type RootLock } from './lock';
 import { requestLogger, type LogFn } from './log';
 import { FsDriver } from './storage/fsDriver';
 import { LinkStorage } from './storage/linkStorage';
+import { ManifestParserPool } from './manifestParser';
 import type { StorageDriver } from './storage/driver';
 import type { Storage } from './storage/types';
 import { allowAll, defaultHooks, registeredPlugins, type AccessController, type AccessDecision, type PluginContext, type ServerHooks } from './hooks';
@@ -293,16 +294,19 @@ export interface ComposedServer {
 /** Builds the server from the config; `driver` is created by the caller (it takes the lock first). */
 export async function composeServer(config: LoadedConfig, driver: StorageDriver, log: LogFn): Promise<ComposedServer> {
   const { core } = config;
-  const linkStorage = new LinkStorage(driver);
+  // Large manifests are parsed off the event loop, by the handler and by storage alike.
+  const manifestParser = new ManifestParserPool({ maxManifestBytes: core.storage.maxManifestBytes });
+  const linkStorage = new LinkStorage(driver, { manifestParser });
   await linkStorage.init();
   const hooks = defaultHooks();
+  hooks.onClose.push(() => manifestParser.close());
   const ctx: PluginContext = { sections: config.sections, hooks, root: core.root, log };
   await wireTeamFeatures(ctx, driver);
   for (const plugin of registeredPlugins()) await plugin(ctx);
   if (core.log.requests) hooks.requestLog.push(requestLogger(log));
   const storage = hooks.storageWrappers.reduce<Storage>((s, wrap) => wrap(s), linkStorage);
   const handler = new RegistryHandler({
-    storage, hooks, deleteEnabled: core.storage.deleteEnabled, maxManifestBytes: core.storage.maxManifestBytes, storageName: driver.description,
+    storage, hooks, manifestParser, deleteEnabled: core.storage.deleteEnabled, maxManifestBytes: core.storage.maxManifestBytes, storageName: driver.description,
     onServerError: (error, requestId) => log('error', 'request failed', { requestId, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
   });
   return { driver, linkStorage, storage, hooks, handler };

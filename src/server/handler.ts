@@ -11,7 +11,8 @@ import { MAX_NAME_WITH_HOST, REPOSITORY_NAME, TAG } from '../oci/names';
 import { RegistryError, RegistryErrors } from './errors';
 import { allowAll, type Access, type EventTarget, type RegistryEvent, type RequestRecord, type ServerHooks } from './hooks';
 import { isUploadId } from './layout';
-import { JsonDepthGuard, manifestTooDeep, parseManifest, type ParsedManifest } from './manifest';
+import { JsonDepthGuard, manifestTooDeep, type ParsedManifest } from './manifest';
+import { INLINE_PARSE_MAX_BYTES, inlineManifestParser, type ManifestParser } from './manifestParser';
 import { runPool } from '../oci/pool';
 import { DigestMismatchError, sendBlob, StorageError, UploadOffsetError, UploadUnknownError, type ManifestRef, type Storage, type UploadStatus } from './storage';
 
@@ -25,6 +26,8 @@ export interface HandlerOptions {
   storageName?: string;
   /** Called for failures that are the server's fault (5xx), with the request id. */
   onServerError?: (error: unknown, requestId: string) => void;
+  /** Parses pushed manifests (default: on the event loop, for small manifests only). */
+  manifestParser?: ManifestParser;
 }
 
 /** A manifest body over the limit is read and dropped up to this size, beyond it the connection is cut. */
@@ -425,6 +428,9 @@ export class RegistryHandler {
     }
     // The depth is checked as chunks arrive: a nesting bomb costs a scan, never a JSON.parse.
     const depth = new JsonDepthGuard();
+    // A large body of known length is copied into its own buffer as it arrives: no multi-MiB concat
+    // at the end, and the buffer can move to a parser thread and back without a copy.
+    const into = Number.isFinite(declared) && declared <= max && declared > INLINE_PARSE_MAX_BYTES ? Buffer.allocUnsafeSlow(declared) : undefined;
     const body = await new Promise<Buffer | undefined>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -433,7 +439,9 @@ export class RegistryHandler {
         size += chunk.length;
         if (answered) return;
         if (size <= max && depth.feed(chunk)) {
-          chunks.push(chunk);
+          // The HTTP parser never delivers more than Content-Length.
+          if (into) chunk.copy(into, size - chunk.length);
+          else chunks.push(chunk);
         } else if (size > DISCARD_LIMIT_BYTES) {
           // A body of unknown length (chunked) past the discard limit: answer now rather than cut it.
           answered = true;
@@ -441,7 +449,7 @@ export class RegistryHandler {
           resolve(undefined);
         }
       });
-      req.once('end', () => resolve(size > max ? undefined : depth.exceeded ? Buffer.alloc(0) : Buffer.concat(chunks, size)));
+      req.once('end', () => resolve(size > max ? undefined : depth.exceeded ? Buffer.alloc(0) : into ? into.subarray(0, size) : Buffer.concat(chunks, size)));
       req.once('error', reject);
       req.once('close', () => {
         if (!req.complete) reject(new Error('client closed the connection while sending a manifest'));
@@ -459,12 +467,15 @@ export class RegistryHandler {
    */
   private async missingReferences(name: string, parsed: ParsedManifest): Promise<RegistryError[]> {
     const missing: RegistryError[] = [];
+    // The lists hold each digest once, already checked; parsed here one at a time, as the checks run.
     const checks = [
-      ...[...new Map(parsed.blobs.map((b) => [b.digest, b])).values()].map((b) => ({ kind: 'blob' as const, digest: b })),
-      ...[...new Map(parsed.manifests.map((m) => [m.digest, m])).values()].map((m) => ({ kind: 'manifest' as const, digest: m })),
+      ...parsed.blobs.map((digest) => ({ kind: 'blob' as const, digest })),
+      ...parsed.manifests.map((digest) => ({ kind: 'manifest' as const, digest })),
     ];
-    await runPool(checks, REFERENCE_CHECKS_IN_FLIGHT, async ({ kind, digest }) => {
+    await runPool(checks, REFERENCE_CHECKS_IN_FLIGHT, async (check) => {
       if (missing.length >= MAX_REPORTED_MISSING) return;
+      const { kind } = check;
+      const digest = checkDigest(check.digest);
       if (kind === 'blob' ? await this.storage.statBlob(name, digest) : await this.storage.hasManifest(name, digest)) return;
       missing.push(new RegistryError('MANIFEST_BLOB_UNKNOWN', kind === 'blob'
         ? `blob ${digest.digest} is not in repository ${name}; push it before the manifest`
@@ -477,8 +488,8 @@ export class RegistryHandler {
     this.checkWritable();
     const reference = parseReference(ref);
     await this.authorize(ctx, [PUSH(name)]);
-    const bytes = await this.readManifestBody(ctx);
-    const parsed = parseManifest(bytes, ctx.req.headers['content-type'], true);
+    // The body may travel to a parser thread and back: only the returned buffer is used after.
+    const { parsed, bytes } = await (this.opts.manifestParser ?? inlineManifestParser).pushed(await this.readManifestBody(ctx), ctx.req.headers['content-type'], true);
     const algorithm: DigestAlgorithm = 'digest' in reference ? reference.digest.algorithm : 'sha256';
     const digest = checkDigest(digestOf(bytes, algorithm));
     if ('digest' in reference && reference.digest.digest !== digest.digest) {
@@ -487,7 +498,7 @@ export class RegistryHandler {
     const missing = await this.missingReferences(name, parsed);
     if (missing.length > 0) throw new RegistryErrors(missing);
     const tag = 'tag' in reference ? reference.tag : undefined;
-    const stored = await this.storage.putManifest(name, digest, bytes, parsed.mediaType, tag);
+    const stored = await this.storage.putManifest(name, digest, bytes, parsed.mediaType, tag, parsed);
     this.send(ctx, 201, {
       Location: `/v2/${name}/manifests/${stored.digest}`,
       'Docker-Content-Digest': stored.digest,

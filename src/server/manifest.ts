@@ -13,11 +13,17 @@ export const ACCEPTED_MANIFEST_TYPES: readonly string[] = [MediaType.ociManifest
 export interface ParsedManifest {
   mediaType: string;
   kind: 'image' | 'index';
-  /** Blobs the repository must hold (config and layers, minus foreign layers that carry `urls`). */
-  blobs: ParsedDigest[];
-  /** Manifests the repository must hold (the children of an index). */
-  manifests: ParsedDigest[];
+  /**
+   * Blobs the repository must hold (config and layers, minus foreign layers that carry `urls`), as
+   * valid digests, each once. Strings rather than parsed digests: a list of 40,000 crosses from a
+   * parsing thread as one cheap structured clone.
+   */
+  blobs: string[];
+  /** Manifests the repository must hold (the children of an index), as valid digests, each once. */
+  manifests: string[];
   subject?: ParsedDigest;
+  /** The manifest's own `mediaType` field; without one, the type its client declared is recorded beside it. */
+  typeField?: string;
   /** The referrers API's artifactType: the manifest's own, else (image manifests) the config's media type. */
   artifactType?: string;
   annotations?: Record<string, string>;
@@ -125,6 +131,10 @@ function checkDescriptor(v: unknown, where: string): Descriptor & { parsed: Pars
   return { ...(v as unknown as Descriptor), parsed };
 }
 
+function unique(digests: string[]): string[] {
+  return [...new Set(digests)];
+}
+
 /** Infers the type of a manifest without `mediaType` the way distribution does: by its shape. */
 export function inferMediaType(doc: Record<string, unknown>): string {
   return Array.isArray(doc['manifests']) ? MediaType.ociIndex : MediaType.ociManifest;
@@ -161,6 +171,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   const subject = doc['subject'] === undefined ? undefined : checkDescriptor(doc['subject'], 'subject').parsed;
   const common = {
     mediaType,
+    ...(field ? { typeField: field } : {}),
     ...(subject ? { subject } : {}),
     ...(annotations ? { annotations: annotations as Record<string, string> } : {}),
   };
@@ -168,7 +179,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   if (mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList) {
     const list = doc['manifests'];
     if (!Array.isArray(list)) throw invalid('an index needs a manifests list');
-    const manifests = list.map((m, i) => checkDescriptor(m, `manifests[${i}]`).parsed);
+    const manifests = unique(list.map((m, i) => checkDescriptor(m, `manifests[${i}]`).parsed.digest));
     return { ...common, kind: 'index', blobs: [], manifests, ...(artifactTypeField ? { artifactType: artifactTypeField } : {}) };
   }
   const config = checkDescriptor(doc['config'], 'config');
@@ -176,7 +187,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   if (!Array.isArray(layersField)) throw invalid('an image manifest needs a layers list');
   const layers = layersField.map((l, i) => checkDescriptor(l, `layers[${i}]`));
   // Foreign layers (with urls) live elsewhere by design; the registry need not hold them.
-  const blobs = [config.parsed, ...layers.filter((l) => !(l.urls && l.urls.length > 0)).map((l) => l.parsed)];
+  const blobs = unique([config.parsed.digest, ...layers.filter((l) => !(l.urls && l.urls.length > 0)).map((l) => l.parsed.digest)]);
   return { ...common, kind: 'image', blobs, manifests: [], artifactType: artifactTypeField || config.mediaType };
 }
 
@@ -199,8 +210,41 @@ export function manifestOwnType(bytes: Uint8Array): { field: string | undefined;
   return { field: undefined, shape: 'application/octet-stream' };
 }
 
+/** What the referrers index keeps of a manifest that names a subject. */
+export type ReferrerFacts = Pick<ParsedManifest, 'mediaType' | 'artifactType' | 'annotations'> & { subject: ParsedDigest };
+
+/**
+ * Whether a manifest may name a subject, without parsing it: most do not, and parsing a large
+ * manifest a second time after the handler's check would double its cost. Escapes could spell the key.
+ */
+function maySubject(bytes: Uint8Array): boolean {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return b.includes('"subject"') || b.includes('\\u');
+}
+
+/** The referrer facts of a stored manifest served as `mediaType`; undefined when it names no subject or does not parse. */
+export function manifestReferrer(bytes: Uint8Array, mediaType: string): ReferrerFacts | undefined {
+  if (!maySubject(bytes)) return undefined;
+  let parsed: ParsedManifest;
+  try {
+    parsed = parseManifest(bytes, mediaType);
+  } catch {
+    return undefined;
+  }
+  return parsed.subject ? referrerFacts(parsed, parsed.subject) : undefined;
+}
+
+/** The few fields of a parsed manifest that the referrers index needs. */
+export function referrerFacts(m: ParsedManifest, subject: ParsedDigest): ReferrerFacts {
+  return {
+    mediaType: m.mediaType, subject,
+    ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
+  };
+}
+
 /** The referrers-API descriptor of a manifest. */
-export function referrerDescriptor(m: ParsedManifest, digest: string, size: number): Descriptor {
+export function referrerDescriptor(m: Omit<ReferrerFacts, 'subject'>, digest: string, size: number): Descriptor {
   return {
     mediaType: m.mediaType,
     digest,

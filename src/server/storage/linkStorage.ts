@@ -17,7 +17,8 @@ import type { Readable } from 'node:stream';
 import { Digester, parseDigest, type DigestAlgorithm, type ParsedDigest } from '../../oci/digest';
 import type { Descriptor } from '../../oci/types';
 import { Layout, parseLink } from '../layout';
-import { manifestOwnType, parseManifest, referrerDescriptor } from '../manifest';
+import { referrerDescriptor, referrerFacts, type ParsedManifest, type ReferrerFacts } from '../manifest';
+import { inlineManifestParser, type ManifestParser } from '../manifestParser';
 import { baseName, isPathNotFound, listNames, orUndefined, type FileWriter, type StorageDriver } from './driver';
 import { DigestMismatchError, UploadOffsetError, UploadUnknownError } from './errors';
 import type { BlobInfo, ByteRange, ManifestRef, Storage, StoredManifest, UploadStatus } from './types';
@@ -83,6 +84,8 @@ class Lru<V> {
 export interface LinkStorageOptions {
   /** Bytes of manifests kept in memory (content-addressed, so safe on a shared driver too). */
   manifestCacheBytes?: number;
+  /** Parses stored manifests (their type, their subject); default: on the event loop. */
+  manifestParser?: ManifestParser;
 }
 
 /** A mount without `from` looks in at most this many repositories before answering with an upload instead. */
@@ -116,9 +119,11 @@ export class LinkStorage implements Storage {
   private repositories: Promise<Set<string>> | undefined;
   /** Tags per repository, dropped whenever a tag of the repository is written or removed. */
   private readonly tagLists: Lru<string[]>;
+  private readonly parser: ManifestParser;
 
   constructor(readonly driver: StorageDriver, opts: LinkStorageOptions = {}) {
     this.shared = driver.shared;
+    this.parser = opts.manifestParser ?? inlineManifestParser;
     this.manifests = new Lru<StoredManifest>(opts.manifestCacheBytes ?? 32 * 1024 * 1024, (m) => m.size + 200);
     this.links = new Lru<string>(this.shared ? 0 : 50_000);
     this.tagLists = new Lru<string[]>(this.shared ? 0 : 200_000, (tags) => tags.length + 1);
@@ -383,7 +388,7 @@ export class LinkStorage implements Storage {
     if (cached) return cached;
     const bytes = await orUndefined(this.driver.getContent(this.layout.blobData(digest)));
     if (!bytes) return undefined;
-    const own = manifestOwnType(bytes);
+    const own = await this.parser.ownType(bytes);
     const mediaType = own.field ?? (await this.recordedManifestType(repository, digest)) ?? own.shape;
     const m: StoredManifest = { digest: digest.digest, mediaType, size: bytes.length, bytes };
     this.cacheManifest(repository, m, own.field !== undefined);
@@ -411,10 +416,10 @@ export class LinkStorage implements Storage {
     return this.readManifestBlob(repository, digest);
   }
 
-  async putManifest(repository: string, d: ParsedDigest, bytes: Buffer, mediaType: string, tag?: string): Promise<StoredManifest> {
+  async putManifest(repository: string, d: ParsedDigest, bytes: Buffer, mediaType: string, tag?: string, parsed?: ParsedManifest): Promise<StoredManifest> {
     if ((await this.blobSize(d)) === undefined) await this.driver.putContent(this.layout.blobData(d), bytes, { durable: true });
     const stored: StoredManifest = { digest: d.digest, mediaType, size: bytes.length, bytes };
-    const typeInBytes = manifestOwnType(bytes).field !== undefined;
+    const typeInBytes = (parsed ? parsed.typeField : (await this.parser.ownType(bytes)).field) !== undefined;
     if (!typeInBytes) {
       // Recorded even when it matches the shape, so a later push of the same bytes with another type
       // into this repository is served as pushed.
@@ -425,7 +430,7 @@ export class LinkStorage implements Storage {
       await this.writeLink(this.layout.revisionLink(repository, d), d);
       void this.repositories?.then((set) => set.add(repository), () => undefined);
       this.links.set(`${repository}\0@${d.digest}`, d.digest);
-      await this.indexReferrer(repository, stored);
+      await this.indexReferrer(repository, stored, parsed && { facts: parsed.subject ? referrerFacts(parsed, parsed.subject) : undefined });
     }
     if (tag !== undefined) {
       // One writer per tag at a time: otherwise two pushes could leave the file on one digest and
@@ -453,7 +458,7 @@ export class LinkStorage implements Storage {
       if (current?.digest === digest.digest) await this.deleteTag(repository, tag);
     }
     if (m) {
-      const subject = this.subjectOf(m);
+      const subject = await this.subjectOf(m);
       if (subject) await this.remove(this.layout.referrerEntry(repository, subject, digest));
     }
     return true;
@@ -497,35 +502,17 @@ export class LinkStorage implements Storage {
 
   // ---- referrers ----
 
-  /**
-   * Whether a manifest may name a subject, without parsing it: most do not, and parsing a large
-   * manifest a second time after the handler's check would double its cost. Escapes could spell the key.
-   */
-  private static maySubject(bytes: Buffer): boolean {
-    return bytes.includes('"subject"') || bytes.includes('\\u');
+  private async subjectOf(m: StoredManifest): Promise<ParsedDigest | undefined> {
+    return (await this.parser.referrer(m.bytes, m.mediaType))?.subject;
   }
 
-  private subjectOf(m: StoredManifest): ParsedDigest | undefined {
-    if (!LinkStorage.maySubject(m.bytes)) return undefined;
-    try {
-      return parseManifest(m.bytes, m.mediaType).subject;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async indexReferrer(repository: string, m: StoredManifest): Promise<void> {
-    if (!LinkStorage.maySubject(m.bytes)) return;
-    let parsed;
-    try {
-      parsed = parseManifest(m.bytes, m.mediaType);
-    } catch {
-      return;
-    }
-    if (!parsed.subject) return;
+  /** `known`: the referrer facts the caller already read (none when the manifest names no subject); else the parser reads them. */
+  private async indexReferrer(repository: string, m: StoredManifest, known?: { facts: ReferrerFacts | undefined }): Promise<void> {
+    const referrer = known ? known.facts : await this.parser.referrer(m.bytes, m.mediaType);
+    if (!referrer) return;
     const self = parseDigest(m.digest);
     if ('problem' in self) return;
-    await this.driver.putContent(this.layout.referrerEntry(repository, parsed.subject, self), JSON.stringify(referrerDescriptor(parsed, m.digest, m.size)));
+    await this.driver.putContent(this.layout.referrerEntry(repository, referrer.subject, self), JSON.stringify(referrerDescriptor(referrer, m.digest, m.size)));
   }
 
   /** Builds the referrers index of a repository whose manifests were written by another registry. */

@@ -2,6 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { ParsedDigest } from '../../oci/digest';
 import type { Descriptor } from '../../oci/types';
+import type { ParsedManifest } from '../manifest';
 
 export interface BlobInfo {
   digest: string;
@@ -67,8 +68,11 @@ export interface Storage {
 
   getManifest(repository: string, ref: ManifestRef): Promise<StoredManifest | undefined>;
   hasManifest(repository: string, digest: ParsedDigest): Promise<boolean>;
-  /** Stores a manifest the caller has validated and hashed, under `digest` and optionally a tag. */
-  putManifest(repository: string, digest: ParsedDigest, bytes: Buffer, mediaType: string, tag?: string): Promise<StoredManifest>;
+  /**
+   * Stores a manifest the caller has validated and hashed, under `digest` and optionally a tag.
+   * `parsed`: what the caller read of these bytes, so a large manifest is not parsed again.
+   */
+  putManifest(repository: string, digest: ParsedDigest, bytes: Buffer, mediaType: string, tag?: string, parsed?: ParsedManifest): Promise<StoredManifest>;
   /** Removes a manifest revision and the tags pointing at it; false when it was not there. */
   deleteManifest(repository: string, digest: ParsedDigest): Promise<boolean>;
   deleteTag(repository: string, tag: string): Promise<boolean>;
