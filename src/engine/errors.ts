@@ -50,6 +50,8 @@ const PATTERNS: Array<[EngineErrorKind, RegExp]> = [
 export function classifyEngineMessage(message: string, statusCode?: number): EngineErrorKind {
   // "pull access denied … repository does not exist or may require 'docker login'" is about access first.
   if (/pull access denied/i.test(message)) return 'denied';
+  // The engine's 404 names the image, and an image may be called "team/denied" or "unauthorized-app".
+  if (statusCode === 404) return 'not-found';
   for (const [kind, pattern] of PATTERNS) if (pattern.test(message)) return kind;
   if (statusCode === 401) return 'unauthorized';
   if (statusCode === 403) return 'denied';

@@ -32,6 +32,7 @@ const SEL = {
   notificationCenterHide: '.notifications-center-header .action-label[aria-label^="Hide Notifications"]',
   notificationToast: '.notifications-toasts .notification-toast',
   notificationButton: '.monaco-button',
+  notificationMessage: '.notification-list-item-message',
   dialog: '.monaco-dialog-box',
   dialogButton: '.monaco-dialog-box .dialog-buttons .monaco-button',
   activeEditor: '.editor-group-container.active .editor-instance',
@@ -328,6 +329,19 @@ export class Workbench {
     await this.waitForNotification(text, timeoutMs);
     const item = this.page.locator(SEL.notificationItem, { hasText: text }).first();
     await item.locator(SEL.notificationButton, { hasText: button }).first().click();
+  }
+
+  /**
+   * True when the notification matching `text` shows its whole message: nothing clipped behind an
+   * ellipsis or a cut-off last line (VS Code clips a message that does not fit its box).
+   */
+  async notificationFits(text: RegExp, timeoutMs = 30_000): Promise<boolean> {
+    await this.waitForNotification(text, timeoutMs);
+    const message = this.page.locator(SEL.notificationItem, { hasText: text }).first().locator(SEL.notificationMessage).first();
+    const size = await message.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight }));
+    const fits = size.scrollWidth <= size.clientWidth + 1 && size.scrollHeight <= size.clientHeight + 1;
+    if (!fits) console.log(`      the notification's message is clipped: ${JSON.stringify(size)}`);
+    return fits;
   }
 
   async hideNotifications(): Promise<void> {

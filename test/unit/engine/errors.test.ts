@@ -10,6 +10,7 @@ describe('engine: error classification', () => {
     { message: "pull access denied for nope, repository does not exist or may require 'docker login'", kind: 'denied' },
     { message: 'manifest for 127.0.0.1:5000/x:nope not found: manifest unknown: manifest unknown', kind: 'not-found' },
     { message: 'No such image: nothing:here', kind: 'not-found' },
+    { message: 'No such image: 127.0.0.1:5000/e2e/denied:1', status: 404, kind: 'not-found' },
     { message: 'An image does not exist locally with the tag: 127.0.0.1:5000/x', kind: 'not-found' },
     { message: 'Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client', kind: 'registry-unreachable' },
     { message: 'dial tcp: lookup nowhere.invalid: no such host', kind: 'registry-unreachable' },
