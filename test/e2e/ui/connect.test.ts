@@ -6,7 +6,7 @@ import { busyboxContext } from '../../support/images';
 import { removeDir } from '../../support/proc';
 import { startHtpasswdRegistry, type HtpasswdRegistry } from '../../integration/credentials/fixtures';
 import { fixtures } from '../fixtures';
-import { useUiSession } from './session';
+import { connectOtherRegistry, useUiSession } from './session';
 
 /** Files under `root` whose bytes contain `text` (as UTF-8 or UTF-16LE, the two ways browsers store strings). */
 function filesContaining(root: string, text: string): string[] {
@@ -56,15 +56,7 @@ describe('Connect Registry (UI): credentials checked first, then kept only in Se
     await registry?.stop();
   });
 
-  async function connect(secret: string): Promise<void> {
-    const wb = ui.s.wb;
-    await wb.runCommand('Berth: Connect Registry…');
-    await wb.pick('Other registry (OCI / Docker V2)');
-    await wb.answer(registry.host, /Registry server/);
-    await wb.answer(username, /User name/);
-    await wb.answer(secret, /Password or token/);
-    await wb.answer('', /E-mail/);
-  }
+  const connect = (secret: string): Promise<void> => connectOtherRegistry(ui.s.wb, registry.host, username, secret);
 
   it('refuses a wrong password, says which part failed, and saves nothing', async () => {
     await connect(`${password}-wrong`);

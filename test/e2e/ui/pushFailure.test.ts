@@ -7,7 +7,7 @@ import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegis
 import { busyboxContext } from '../../support/images';
 import { removeDir, tempDir } from '../../support/proc';
 import { fixtures } from '../fixtures';
-import { useUiSession } from './session';
+import { connectOtherRegistry, useUiSession } from './session';
 
 describe('Retag and Push (UI) to a registry whose password changed: a short error with Edit Credentials…', function () {
   const source = 'e2e-denied/app:1.0';
@@ -52,12 +52,7 @@ describe('Retag and Push (UI) to a registry whose password changed: a short erro
 
   it('names the refusal in a short message shown whole, removes the tag it added, and Edit Credentials… fixes the push', async () => {
     const wb = ui.s.wb;
-    await wb.runCommand('Berth: Connect Registry…');
-    await wb.pick('Other registry (OCI / Docker V2)');
-    await wb.answer(registry.host, /Registry server/);
-    await wb.answer(username, /User name/);
-    await wb.answer(oldPassword, /Password or token/);
-    await wb.answer('', /E-mail/);
+    await connectOtherRegistry(wb, registry.host, username, oldPassword);
     await wb.waitForNotification(/^Connected to /, 60_000);
     await wb.hideNotifications();
 

@@ -152,3 +152,13 @@ export function useUiSession(name: string, opts: SessionOptions = {}): SessionHo
     },
   };
 }
+
+/** Connect Registry… for an "Other registry" with a user name and password, as a person types it. */
+export async function connectOtherRegistry(wb: Workbench, server: string, username: string, secret: string): Promise<void> {
+  await wb.runCommand('Berth: Connect Registry…');
+  await wb.pick('Other registry (OCI / Docker V2)');
+  await wb.answer(server, /Registry server/);
+  await wb.answer(username, /User name/);
+  await wb.answer(secret, /Password or token/);
+  await wb.answer('', /E-mail/);
+}
