@@ -74,6 +74,8 @@ export class RegistryTreeData extends Disposable {
   /** Per repository, the tags dated since its last refresh: created time (when known) and digest. */
   private readonly created = new Map<string, Map<string, number>>();
   private readonly tagDigests = new Map<string, Map<string, string>>();
+  /** The dating in progress per repository. */
+  private readonly dating = new Map<string, Promise<void>>();
   /** Manifests and dates by digest: kept across refreshes (a digest's content never changes). */
   private readonly manifestCache = new ManifestCache();
   /** The last element object handed out per id: VS Code refreshes by object identity. */
@@ -344,7 +346,19 @@ export class RegistryTreeData extends Disposable {
    * Dates the tags shown and not dated since the last refresh (see ManifestCache.tagDate for what
    * each costs); a tag whose manifest or config cannot be read stays undated and still shows.
    */
-  private async dateTags(node: RepositoryNode, tags: readonly string[]): Promise<void> {
+  private dateTags(node: RepositoryNode, tags: readonly string[]): Promise<void> {
+    // One dating at a time per repository: rows asked for twice (an expand and an event) are dated once.
+    const id = nodeId(node);
+    // A failure (no client) leaves the tags undated; they still show.
+    const run = (this.dating.get(id) ?? Promise.resolve()).then(() => this.dateUndated(node, tags)).catch(() => undefined);
+    this.dating.set(id, run);
+    void run.then(() => {
+      if (this.dating.get(id) === run) this.dating.delete(id);
+    });
+    return run;
+  }
+
+  private async dateUndated(node: RepositoryNode, tags: readonly string[]): Promise<void> {
     const id = nodeId(node);
     const dates = this.created.get(id) ?? new Map<string, number>();
     const digests = this.tagDigests.get(id) ?? new Map<string, string>();

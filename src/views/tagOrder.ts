@@ -1,46 +1,65 @@
 /** Tag ordering for the `berth.tags.sortOrder` setting. */
 export type TagOrder = 'newest' | 'semver' | 'name';
 
-interface SemverParts {
-  nums: [number, number, number];
-  pre: string | undefined;
-}
-
 const SEMVER = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$/;
 
-function semverOf(tag: string): SemverParts | undefined {
-  const m = SEMVER.exec(tag);
-  if (!m) return undefined;
-  return { nums: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], pre: m[4] };
+/** A tag parsed once for the `semver` order: `latest`, then versions, then the rest. */
+interface SemverKey {
+  tag: string;
+  /** 0: `latest`, 1: a version, 2: anything else. */
+  group: number;
+  major: number;
+  minor: number;
+  patch: number;
+  /** Pre-release identifiers (`rc.2` → ['rc', 2]); undefined for a release. */
+  pre: Array<string | number> | undefined;
 }
 
-function compareSemverDesc(a: SemverParts, b: SemverParts): number {
-  for (let i = 0; i < 3; i++) {
-    const d = (b.nums[i] ?? 0) - (a.nums[i] ?? 0);
-    if (d !== 0) return d;
+function semverKey(tag: string): SemverKey {
+  const m = tag === 'latest' ? null : SEMVER.exec(tag);
+  if (!m) return { tag, group: tag === 'latest' ? 0 : 2, major: 0, minor: 0, patch: 0, pre: undefined };
+  const pre = m[4]?.split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id));
+  return { tag, group: 1, major: Number(m[1]), minor: Number(m[2] ?? 0), patch: Number(m[3] ?? 0), pre };
+}
+
+/** Semver precedence of pre-release identifiers: numbers by value and below words, words by ASCII, more identifiers higher. */
+function comparePre(a: ReadonlyArray<string | number>, b: ReadonlyArray<string | number>): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i] as string | number;
+    const y = b[i] as string | number;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    if (typeof x === 'number') return -1;
+    if (typeof y === 'number') return 1;
+    return x < y ? -1 : 1;
   }
-  // A release sorts above its pre-releases.
-  if (a.pre === undefined && b.pre !== undefined) return -1;
-  if (a.pre !== undefined && b.pre === undefined) return 1;
-  return (b.pre ?? '').localeCompare(a.pre ?? '', 'en', { numeric: true });
+  return a.length - b.length;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Versions high to low; a release above its pre-releases; equal versions (`v1.0`, `1.0.0`) by name. */
+function compareKeys(a: SemverKey, b: SemverKey): number {
+  if (a.group !== b.group) return a.group - b.group;
+  if (a.group === 1) {
+    const d = b.major - a.major || b.minor - a.minor || b.patch - a.patch;
+    if (d !== 0) return d;
+    if (a.pre !== b.pre) {
+      if (a.pre === undefined) return -1;
+      if (b.pre === undefined) return 1;
+      const p = comparePre(b.pre, a.pre);
+      if (p !== 0) return p;
+    }
+  }
+  return byName(a.tag, b.tag);
+}
 
 /**
  * `latest` first, then versions high to low, then the rest by name. Each tag is parsed once (not
  * once per comparison), so a list of 10,000 tags sorts in milliseconds.
  */
 function sortSemver(tags: readonly string[]): string[] {
-  const keyed = tags.map((tag) => ({ tag, latest: tag === 'latest', version: semverOf(tag) }));
-  keyed.sort((a, b) => {
-    if (a.latest || b.latest) return a.latest === b.latest ? 0 : a.latest ? -1 : 1;
-    if (a.version && b.version) return compareSemverDesc(a.version, b.version) || byName(a.tag, b.tag);
-    if (a.version) return -1;
-    if (b.version) return 1;
-    return byName(a.tag, b.tag);
-  });
-  return keyed.map((k) => k.tag);
+  return tags.map(semverKey).sort(compareKeys).map((k) => k.tag);
 }
 
 /**

@@ -119,6 +119,15 @@ describe('tag order across the whole tag list, and the requests it costs', funct
     assert.deepEqual([tagListsOf('order/app'), manifestsOf('order/app', 'HEAD'), manifestsOf('order/app', 'GET'), blobsOf('order/app')], [0, 0, PAGE_SIZE, PAGE_SIZE]);
   });
 
+  it('newest: rows asked for twice at once (an expand and a registry event) are dated once', async () => {
+    const repo = await repository('order/app');
+    tree.refresh(repo);
+    proxy.requests.length = 0;
+    const [a, b] = await Promise.all([tree.getChildren(repo), tree.getChildren(repo)]);
+    assert.deepEqual(a?.map(label), b?.map(label));
+    assert.equal(manifestsOf('order/app', 'HEAD'), PAGE_SIZE);
+  });
+
   it('reads a list of 10,001 tags in eleven requests of 1,000 names and shows the highest version first', async () => {
     order = 'semver';
     const repo = await repository('order/many');

@@ -141,6 +141,11 @@ describe('registry tree model', () => {
       assert.deepEqual(labels(tagChildren(repo(), tagListing(names, 'name', 100))), ['1.10.0', '1.2.0', 'dev', 'latest', 'v2.0.0']);
     });
 
+    it('puts a release above its pre-releases, and orders pre-releases by semver precedence (rc.10 above rc.9)', () => {
+      const names = ['1.0.0-rc.9', '1.0.0-alpha', '1.0.0', '1.0.0-rc.10', '1.0.0-alpha.beta', '0.9.0', '1.0.0-1'];
+      assert.deepEqual(sortTags(names, 'semver'), ['1.0.0', '1.0.0-rc.10', '1.0.0-rc.9', '1.0.0-alpha.beta', '1.0.0-alpha', '1.0.0-1', '0.9.0']);
+    });
+
     // The registry lists tags lexically: 1.0.188 comes after 1.0.1000 and before 1.0.249.
     const versions = Array.from({ length: 250 }, (_, i) => `1.0.${i}`).sort();
     const table: Array<{ order: TagOrder; first: string[]; afterLoadMore: string[] }> = [
