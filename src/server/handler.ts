@@ -14,7 +14,7 @@ import { isUploadId } from './layout';
 import { JsonDepthGuard, manifestTooDeep, type ParsedManifest } from './manifest';
 import { INLINE_PARSE_MAX_BYTES, inlineManifestParser, type ManifestParser } from './manifestParser';
 import { runPool } from '../oci/pool';
-import { DigestMismatchError, sendBlob, StorageError, UploadOffsetError, UploadUnknownError, type ManifestRef, type Storage, type UploadStatus } from './storage';
+import { DigestMismatchError, sendBlob, StorageError, UploadOffsetError, UploadUnknownError, type ManifestRef, type Storage } from './storage';
 
 export interface HandlerOptions {
   storage: Storage;
@@ -650,19 +650,21 @@ export class RegistryHandler {
    * An upload belongs to the user who started it: anyone else holding its UUID (from a log, a proxy)
    * is told it is unknown, the same answer as for a UUID that never existed.
    */
-  private async checkUploadOwner(ctx: Ctx, name: string, id: string): Promise<UploadStatus | undefined> {
-    const status = await this.storage.uploadStatus(name, id);
-    if (status && status.owner !== ctx.user) {
-      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown, finished, or was started by another user`, { uuid: id });
-    }
-    return status;
+  private refuseOtherOwner(ctx: Ctx, id: string, owner: string | undefined): void {
+    if (owner !== ctx.user) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown, finished, or was started by another user`, { uuid: id });
+  }
+
+  /** An upload that does not exist passes here; the storage call that follows refuses it as unknown. */
+  private async checkUploadOwner(ctx: Ctx, name: string, id: string): Promise<void> {
+    this.refuseOtherOwner(ctx, id, await this.storage.uploadOwner(name, id));
   }
 
   private async uploadStatus(ctx: Ctx, [name = '', rawId = '']: string[]): Promise<void> {
     const id = this.uploadId(rawId);
     await this.authorize(ctx, [PUSH(name)]);
-    const status = await this.checkUploadOwner(ctx, name, id);
+    const status = await this.storage.uploadStatus(name, id);
     if (!status) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown or finished`, { uuid: id });
+    this.refuseOtherOwner(ctx, id, status.owner);
     this.send(ctx, 204, this.uploadHeaders(name, id, status.offset));
   }
 

@@ -99,17 +99,21 @@ export class UploadSessions {
 
   wrap(inner: Storage): Storage {
     this.inner = inner;
-    const streaming = async <T>(repository: string, id: string, run: () => Promise<T>): Promise<T> => {
+    const streaming = async <T>(repository: string, id: string, finishes: boolean, run: () => Promise<T>): Promise<T> => {
       const s = await this.touch(inner, repository, id);
       if (s) s.streaming++;
+      let ok = false;
       try {
-        return await run();
+        const result = await run();
+        ok = true;
+        return result;
       } finally {
         if (s) {
           s.streaming--;
           s.lastActiveMs = this.nowMs();
-          // A failed digest check or a size limit removes the session underneath.
-          if (!(await inner.uploadStatus(repository, id).catch(() => undefined))) this.remove(repository, id);
+          // A finished upload is gone; a failed digest check or a size limit may remove one underneath.
+          if (finishes && ok) this.remove(repository, id);
+          else if (!ok && !(await inner.uploadStatus(repository, id).catch(() => undefined))) this.remove(repository, id);
         }
       }
     };
@@ -128,9 +132,9 @@ export class UploadSessions {
         return status;
       },
       appendUpload: (repository: string, id: string, body: Readable, start?: number): Promise<UploadStatus> =>
-        streaming(repository, id, () => inner.appendUpload(repository, id, body, start)),
+        streaming(repository, id, false, () => inner.appendUpload(repository, id, body, start)),
       finishUpload: (repository: string, id: string, digest: ParsedDigest, body?: Readable, start?: number): Promise<BlobInfo> =>
-        streaming(repository, id, () => inner.finishUpload(repository, id, digest, body, start)),
+        streaming(repository, id, true, () => inner.finishUpload(repository, id, digest, body, start)),
       cancelUpload: async (repository: string, id: string): Promise<boolean> => {
         this.remove(repository, id);
         return inner.cancelUpload(repository, id);

@@ -260,6 +260,10 @@ export class LinkStorage implements Storage {
     });
   }
 
+  uploadOwner(repository: string, id: string): Promise<string | undefined> {
+    return this.readText(this.layout.uploadOwner(repository, id));
+  }
+
   async listUploads(): Promise<{ repository: string; id: string }[]> {
     const out: { repository: string; id: string }[] = [];
     for (const repository of await this.walkRepositories('_uploads')) {

@@ -58,6 +58,11 @@ export interface Storage {
 
   startUpload(repository: string, owner?: string): Promise<UploadStatus>;
   uploadStatus(repository: string, id: string): Promise<UploadStatus | undefined>;
+  /**
+   * Who started an upload, without measuring it (on S3 a status lists the upload's parts): the user,
+   * or undefined for an anonymous upload and for one that does not exist.
+   */
+  uploadOwner(repository: string, id: string): Promise<string | undefined>;
   /** Appends a chunk. With `start`, it must equal the current offset, else `UploadOffsetError`. */
   appendUpload(repository: string, id: string, body: Readable, start?: number): Promise<UploadStatus>;
   /** Appends an optional last chunk, verifies the digest and moves the blob into place. */
