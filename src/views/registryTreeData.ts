@@ -3,7 +3,8 @@
  * was fetched per parent, and says which element changed. getChildren never throws and never
  * shows a message: failures become error nodes. registriesProvider.ts adapts it to VS Code.
  */
-import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../app/ports';
+import type { LocalRegistryControl, Page, RegistryApi, RegistryStore, Settings } from '../app/ports';
+import { isRegistryError } from '../client/errors';
 import type { SearchResult } from '../client/search';
 import { nameMatcher } from '../client/search';
 import type { ArtifactRow } from '../image/artifacts';
@@ -51,7 +52,9 @@ const CREATED_FETCH_CONCURRENCY = 6;
  * requests. A registry that sends fewer per page says so with its `Link` header.
  */
 const TAG_LIST_PAGE_SIZE = 1000;
-/** A bound on that walk (a million tags), against a registry whose pages never end. */
+/** What the distribution spec says every registry should serve per request. */
+const SPEC_TAG_PAGE_SIZE = 100;
+/** A bound on that walk (a million tags at 1,000 a page), against a registry whose pages never end. */
 const MAX_TAG_LIST_PAGES = 1000;
 
 export interface RegistryTreeDataDeps {
@@ -328,8 +331,17 @@ export class RegistryTreeData extends Disposable {
       const api = await this.deps.registry();
       const seen = new Set<string>();
       let cursor: string | undefined;
+      let perRequest = TAG_LIST_PAGE_SIZE;
       for (let page = 0; page < MAX_TAG_LIST_PAGES; page++) {
-        const p = await api.tags(node.parent.registry, node.name, cursor, TAG_LIST_PAGE_SIZE);
+        let p: Page;
+        try {
+          p = await api.tags(node.parent.registry, node.name, cursor, perRequest);
+        } catch (err) {
+          // Some registries refuse more than the spec's 100 per request (Quay did for a while): ask for 100.
+          if (page > 0 || perRequest === SPEC_TAG_PAGE_SIZE || !isRegistryError(err, 'bad-request')) throw err;
+          perRequest = SPEC_TAG_PAGE_SIZE;
+          p = await api.tags(node.parent.registry, node.name, cursor, perRequest);
+        }
         for (const tag of p.items) names.push(tag);
         // A registry whose next page does not move on would be read forever.
         if (!p.next || seen.has(p.next)) break;

@@ -4,6 +4,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TagOrder } from '../../../src/views/tagOrder';
 import type { RegistryTreeNode, RepositoryNode } from '../../../src/views/nodes';
@@ -145,5 +147,51 @@ describe('tag order across the whole tag list, and the requests it costs', funct
     await tree.getChildren(repo);
     // Recorded, not asserted: the benchmark is where speed is judged.
     console.log(`      10,001 tags: first page in ${tookMs} ms, "Load more…" in ${Date.now() - loadStartedMs} ms`);
+  });
+});
+
+/** Quay refused more than 100 tags per request for a while; it cannot be reached from here, so a loopback stand-in answers as it did. */
+describe('tag order on a registry that refuses more than 100 tags per request', function () {
+  this.timeout(60_000);
+  const tags = Array.from({ length: 250 }, (_, i) => `1.0.${i}`).sort();
+  let server: Server;
+  let counted: CountedTree;
+
+  before(async () => {
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+      if (url.pathname === '/v2/') return res.end('{}');
+      if (url.pathname !== '/v2/quay/app/tags/list') {
+        res.statusCode = 404;
+        return res.end('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}');
+      }
+      const n = Number(url.searchParams.get('n') ?? 50);
+      if (n > 100) {
+        res.statusCode = 400;
+        return res.end('{"errors":[{"code":"PAGINATION_NUMBER_INVALID","message":"invalid number of results requested"}]}');
+      }
+      const last = url.searchParams.get('last');
+      const from = last ? tags.indexOf(last) + 1 : 0;
+      const page = tags.slice(from, from + n);
+      if (from + n < tags.length) res.setHeader('Link', `</v2/quay/app/tags/list?n=${n}&last=${page.at(-1) ?? ''}>; rel="next"`);
+      res.end(JSON.stringify({ name: 'quay/app', tags: page }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    counted = await countedTree(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { tagOrder: () => 'semver', pageSize: () => 100 });
+  });
+  after(async () => {
+    await counted?.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('asks again for 100 a request, reads every page, and still shows the highest version first', async () => {
+    const rows = await counted.tree.getChildren(await counted.repository('quay/app'));
+    assert.deepEqual(rows.slice(0, 2).map(label), ['1.0.249', '1.0.248']);
+    const more = rows.at(-1);
+    assert.ok(more?.kind === 'loadMore' && more.total === 250);
+    const lists = counted.proxy.requests.filter((r) => r.path.startsWith('/v2/quay/app/tags/list')).map((r) => new URL(r.path, 'http://x').searchParams.get('n'));
+    assert.deepEqual(lists, ['1000', '100', '100', '100']);
   });
 });
