@@ -24,6 +24,8 @@ export interface RepositoryNode {
   name: string;
   /** Added by hand because the registry has no catalog. */
   remembered?: boolean;
+  /** Only the tags matching this are shown (Filter Tags…). */
+  tagFilter?: string;
 }
 
 export interface TagNode {

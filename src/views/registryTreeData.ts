@@ -178,12 +178,21 @@ export class RegistryTreeData extends Disposable {
     const filter = this.filters.get(node.registry.id);
     if (filter) {
       const search = await this.search(node, filter);
-      if (search) return searchChildren(node, filter, search, this.deps.store.rememberedRepositories(node.registry.id));
+      if (search) return this.withTagFilters(node, searchChildren(node, filter, search, this.deps.store.rememberedRepositories(node.registry.id)));
     }
     const listing = await this.firstPage(node, () => this.fetchRepositories(node, undefined));
     node.noCatalog = listing.noCatalog !== undefined;
     await this.recheckHidden(node, listing.items);
-    return this.withoutEmpty(node, repositoryChildren(node, listing, this.deps.store.rememberedRepositories(node.registry.id)));
+    return this.withTagFilters(node, this.withoutEmpty(node, repositoryChildren(node, listing, this.deps.store.rememberedRepositories(node.registry.id))));
+  }
+
+  /** Marks the repositories whose tags are filtered, so their rows say so. */
+  private withTagFilters(node: RegistryNode, children: RegistryTreeNode[]): RegistryTreeNode[] {
+    for (const c of children) {
+      const filter = c.kind === 'repository' ? this.tagFilters.get(`${node.registry.id}/${c.name}`) : undefined;
+      if (c.kind === 'repository' && filter) c.tagFilter = filter;
+    }
+    return children;
   }
 
   /**
@@ -241,6 +250,11 @@ export class RegistryTreeData extends Disposable {
     else this.tagFilters.delete(key);
     const registry = this.registryNodes.get(registryId);
     const shown = registry ? this.known.get(`${nodeId(registry)}/${repository}`) : undefined;
+    if (shown?.kind === 'repository') {
+      // VS Code redraws the same element object: its row must say the filter before the refresh.
+      if (filter?.trim()) shown.tagFilter = filter.trim();
+      else delete shown.tagFilter;
+    }
     this.refresh(shown ?? registry);
   }
 

@@ -80,7 +80,7 @@ export function treeItemSpec(node: TreeNode, nowMs: number): TreeItemSpec {
       return {
         id,
         label: node.name,
-        ...(node.remembered ? { description: 'added by name' } : {}),
+        ...(node.remembered || node.tagFilter ? { description: [node.remembered ? 'added by name' : undefined, node.tagFilter ? `filter: ${node.tagFilter}` : undefined].filter(Boolean).join(' · ') } : {}),
         collapsible: 'collapsed',
         contextValue: contextValue('repository', { remembered: !!node.remembered }),
         icon: { id: 'repo' },

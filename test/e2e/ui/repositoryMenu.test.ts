@@ -63,6 +63,7 @@ describe('Registries and Local Images (UI): repository menu, copy feedback, Remo
     await ui.s.wb.contextMenu(ui.s.wb.treeRow('Registries', 'e2e/filtered'), 'Filter Tags…');
     await ui.s.wb.answer('1.*', /Filter tags of e2e\/filtered/);
     await ui.s.wb.waitForRow('Registries', /2 of 3 tags match "1\.\*"/);
+    await ui.s.wb.waitForRow('Registries', /e2e\/filtered\s*filter: 1\.\*/);
     await ui.s.wb.waitForRowGone('Registries', '2.0');
     await ui.s.wb.screenshot('filter-tags');
   });

@@ -148,11 +148,13 @@ for (const target of REGISTRIES) {
       const repo = await s.repository('many/tags');
       await runCommand(filterTags, s.deps, [repo]);
       assert.deepEqual((await s.tree.getChildren(repo)).map(label), ['[2 of 5 tags match "2.*"]', '2.1', '2.0']);
+      assert.equal(repo.tagFilter, '2.*', 'the repository row says it is filtered');
       // Clicking the count row asks again, with the current filter.
       const summary = (await s.tree.getChildren(repo))[0];
       assert.equal(summary?.kind === 'message' ? summary.action?.command : undefined, 'berth.repository.filterTags');
       await runCommand(filterTags, s.deps, [summary]);
       assert.equal((s.deps.ui.shown.at(-1)?.options as { value?: string }).value, '2.*', 'asks with the current filter');
+      assert.equal(repo.tagFilter, undefined);
       const cleared = (await s.tree.getChildren(repo)).map(label);
       // distribution ignores `n` on tag lists and answers them whole; the embedded registry pages them.
       assert.ok(cleared.includes('1.0') || cleared.at(-1) === 'loadMore', `unfiltered: ${cleared.join(', ')}`);
@@ -182,7 +184,7 @@ describe('repository menu: Delete Repository on a registry that refuses deletes'
   });
 });
 
-describe('repository menu: Copy to Another Registry asks which tag, latest first', () => {
+describe('repository menu: Copy to Another Registry asks which tags, latest first', () => {
   let from: RunningRegistry;
   let to: RunningRegistry;
   before(async () => {
@@ -196,14 +198,19 @@ describe('repository menu: Copy to Another Registry asks which tag, latest first
     await to?.stop();
   });
 
-  it('copies the picked tag of the repository to the other registry', async () => {
-    const s = await setup(from, [{ pick: 'latest' }, { pick: to.host }, { input: 'dst/app' }, { input: 'latest' }], [to]);
+  it('copies the picked tags of the repository to the other registry, each under its own name, digests unchanged', async () => {
+    const s = await setup(from, [{ pickMany: ['latest', '1.0'] }, { pick: to.host }, { input: 'dst/app' }], [to]);
     await runCommand(copyToRegistry, s.deps, [await s.repository('src/app')]);
     assert.deepEqual(s.deps.ui.messages('error'), []);
-    const tagPick = s.deps.ui.shown.find((x) => x.kind === 'pick');
-    assert.equal(tagPick?.text, 'Copy to Another Registry: which tag of src/app?');
+    const tagPick = s.deps.ui.shown.find((x) => x.kind === 'pickMany');
+    assert.equal(tagPick?.text, 'Copy to Another Registry: which tags of src/app?');
     assert.deepEqual(tagPick?.items, ['latest', '1.0']);
-    assert.deepEqual(await listTags(to.url, 'dst/app'), ['latest']);
+    assert.deepEqual((await listTags(to.url, 'dst/app')).sort(), ['1.0', 'latest']);
+    const digest = async (url: string, repo: string): Promise<string | null> =>
+      (await fetch(`${url}/v2/${repo}/manifests/1.0`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest');
+    assert.equal(await digest(to.url, 'dst/app'), await digest(from.url, 'src/app'));
+    assert.equal(s.deps.ui.messages('info')[0], `Copied latest, 1.0 of src/app to ${to.host}/dst/app.`);
+    assert.match(s.deps.ui.progress.map((p) => p.message).join('\n'), /tag 2 of 2 \(1\.0\) · \d+ blobs · /);
     s.tree.dispose();
   });
 });

@@ -55,10 +55,11 @@ describe('menus match the contextValues the tree builds', () => {
     { name: 'running local registry', node: localRunning, view: 'berth.registries', includes: ['berth.local.stop', 'berth.local.restart', 'berth.local.gc', 'berth.local.openStorage', 'berth.registries.filter'], excludes: ['berth.local.start', 'berth.registry.disconnect', 'berth.registry.editCredentials'] },
     { name: 'stopped local registry', node: localStopped, view: 'berth.registries', includes: ['berth.local.start'], excludes: ['berth.local.stop'] },
     { name: 'remote registry', node: remote, view: 'berth.registries', includes: ['berth.registry.editCredentials', 'berth.registry.disconnect', 'berth.registry.configureTls', 'berth.registry.dockerLogin', 'berth.registry.copyPullSecret', 'berth.registry.addRepository'], excludes: ['berth.local.start', 'berth.local.gc'] },
-    { name: 'tag', node: tag, view: 'berth.registries', includes: ['berth.tag.pull', 'berth.tag.delete', 'berth.tag.retag', 'berth.tag.inspect', 'berth.tag.copyReference', 'berth.tag.copyDigest', 'berth.tag.copyPullCommand', 'berth.tag.copyToRegistry'], excludes: ['berth.registry.disconnect'] },
+    { name: 'repository', node: repo, view: 'berth.registries', includes: ['berth.tag.pull', 'berth.repository.filterTags', 'berth.tag.copyToRegistry', 'berth.repository.delete', 'berth.registries.refresh'], excludes: ['berth.tag.delete', 'berth.tag.copyDigest', 'berth.registry.disconnect'] },
+    { name: 'tag', node: tag, view: 'berth.registries', includes: ['berth.tag.pull', 'berth.tag.delete', 'berth.tag.retag', 'berth.tag.inspect', 'berth.tag.copyReference', 'berth.tag.copyDigest', 'berth.tag.copyPullCommand', 'berth.tag.copyToRegistry'], excludes: ['berth.registry.disconnect', 'berth.repository.delete', 'berth.repository.filterTags'] },
     { name: 'manifest', node: manifest, view: 'berth.registries', includes: ['berth.tag.delete', 'berth.tag.inspect'], excludes: [] },
     { name: 'platform', node: platform, view: 'berth.registries', includes: ['berth.tag.inspect', 'berth.tag.pull'], excludes: ['berth.tag.delete', 'berth.tag.retag'] },
-    { name: 'local image', node: image, view: 'berth.localImages', includes: ['berth.localImage.retagAndPush', 'berth.localImage.push', 'berth.localImage.tag'], excludes: ['berth.tag.pull'] },
+    { name: 'local image', node: image, view: 'berth.localImages', includes: ['berth.localImage.retagAndPush', 'berth.localImage.push', 'berth.localImage.tag', 'berth.localImage.remove'], excludes: ['berth.tag.pull', 'berth.repository.delete'] },
   ];
   for (const { name, node, view, includes, excludes } of table) {
     it(`${name} (${cv(node)}) gets exactly its actions`, () => {
