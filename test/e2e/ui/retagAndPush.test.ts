@@ -40,4 +40,23 @@ describe('Local Images view (UI): right-click → Retag and Push…', function (
     await wb.waitForRow('Registries', 'e2e/retagged');
     await wb.screenshot('retag-and-push-done');
   });
+
+  it('Push Local Image… takes localhost:<port>/… for the local registry on its non-default port, and offers to start it, never an insecure-registries hint', async () => {
+    const wb = ui.s.wb;
+    const reference = `localhost:${ui.port}/e2e/direct:3`;
+    await fixtures().dockerd.docker(['tag', source, reference]);
+    // The first flow's notifications (the same "not running" one among them) must not answer for this one.
+    await wb.runCommand('Notifications: Clear All Notifications');
+    await wb.runCommand('Berth: Stop Local Registry');
+    await wb.statusBarItem(/Registry stopped/, 60_000);
+    await wb.showView('Local Images');
+    await wb.runCommand('Berth: Refresh Local Images');
+    await wb.contextMenu(await wb.waitForRow('Local Images', reference, 60_000), 'Push Local Image…');
+    // No question where to: the name already says the local registry.
+    await wb.clickNotificationButton(/local registry is not running/i, 'Start the Local Registry');
+    await wb.waitForNotification(new RegExp(`^Pushed ${reference.replace(/\./g, '\\.')}`), 120_000);
+    assert.deepEqual(await listTags(ui.localUrl, 'e2e/direct'), ['3']);
+    assert.deepEqual((await wb.notifications()).filter((n) => /insecure-registries/.test(n)), []);
+    await wb.screenshot('push-local-image-non-default-port');
+  });
 });
