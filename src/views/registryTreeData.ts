@@ -519,8 +519,8 @@ export class RegistryTreeData extends Disposable {
       this.changedAtMs.delete(key);
       const registry = this.registryNodes.get(registryId);
       if (!registry) return;
-      if (this.emptyRepositories.get(registryId)?.delete(repository)) {
-        // A hidden empty repository changed (most likely a push): list it again.
+      if (this.emptyRepositories.get(registryId)?.has(repository)) {
+        // A hidden empty repository changed: the registry's listing looks at its tags again and shows it if it has any.
         this.refresh(registry);
         return;
       }

@@ -128,6 +128,32 @@ for (const target of REGISTRIES) {
       s.tree.dispose();
     });
 
+    it('a hidden empty repository comes back when the registry reports a push to it, and stays hidden on other events', async () => {
+      await pushBuilt(reg.url, 'evented/app', buildImage(), 'x');
+      const s = await setup(reg, [{ button: 'Delete' }, { button: 'Delete Manifest' }]);
+      const repo = await s.repository('evented/app');
+      const tag = (await s.tree.getChildren(repo)).find((n): n is TagNode => n.kind === 'tag');
+      await runCommand(deleteImage, s.deps, [tag]);
+      assert.ok(!(await s.rows()).includes('evented/app'));
+      const changed = (): Promise<void> => new Promise((resolve) => {
+        const sub = s.tree.onDidChange(() => {
+          sub.dispose();
+          resolve();
+        });
+      });
+      // An event with nothing pushed (the delete's own): still empty, still hidden.
+      let next = changed();
+      s.tree.refreshRepository(reg.host, 'evented/app');
+      await next;
+      assert.ok(!(await s.rows()).includes('evented/app'));
+      await pushBuilt(reg.url, 'evented/app', buildImage(), 'y');
+      next = changed();
+      s.tree.refreshRepository(reg.host, 'evented/app');
+      await next;
+      assert.ok((await s.rows()).includes('evented/app'));
+      s.tree.dispose();
+    });
+
     it('a repository found empty when opened is not listed on the next look', async () => {
       await pushBuilt(reg.url, 'hollow/app', buildImage(), 'x');
       const s = await setup(reg, []);
