@@ -34,8 +34,16 @@ interface Target {
   pid?: number;
   url?: string;
   unavailable?: string;
+  /**
+   * Berth only: a second server on its own root with `storage.filesystem.fsync: false`, for the push
+   * rows with fsync relaxed. distribution never fsyncs, so it answers those rows with its usual push.
+   */
+  relaxed?: HttpClient;
   stop(): Promise<void>;
 }
+
+/** The server a "fsync off" push row goes to. */
+const relaxedClient = (t: Target, c: HttpClient): HttpClient => t.relaxed ?? c;
 
 interface MetricDef {
   key: string;
@@ -116,14 +124,24 @@ function parseArgs(argv: string[]): BenchArgs {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 300) ?? '';
 
-async function startTarget(name: TargetName, args: BenchArgs, onS3 = false): Promise<Target> {
+async function startTarget(name: TargetName, args: BenchArgs, onS3 = false, withRelaxed = false): Promise<Target> {
   try {
     const server = onS3 ? await startOnS3(name)
       : name === 'distribution' ? await startDistribution()
         : args.cpuProfDir || args.berthCli ? await startCustomBerth(args.berthCli ?? REGISTRY_CLI, args.cpuProfDir)
           : await startBerthRegistry();
     const client = new HttpClient(server.url, MANIFEST_CONCURRENCY);
-    const target: Target = { name, client, pid: server.pid, url: server.url, stop: async () => { client.close(); await server.stop(); } };
+    const relaxedServer = withRelaxed && name === 'berth' && !onS3
+      ? await startCustomBerth(args.berthCli ?? REGISTRY_CLI, undefined, 'storage:\n  filesystem:\n    fsync: false\n') : undefined;
+    const relaxed = relaxedServer && new HttpClient(relaxedServer.url, MANIFEST_CONCURRENCY);
+    const target: Target = {
+      name, client, pid: server.pid, url: server.url, ...(relaxed ? { relaxed } : {}),
+      stop: async () => {
+        client.close();
+        relaxed?.close();
+        await Promise.all([server.stop(), relaxedServer?.stop()]);
+      },
+    };
     const base = await client.request('GET', '/v2/').catch((e: unknown) => ({ status: 0, body: Buffer.from(errorText(e)) }));
     if (base.status !== 200) target.unavailable = `GET /v2/ answered ${base.status} ${base.body.toString('utf8', 0, 200)}`;
     return target;
@@ -136,10 +154,12 @@ async function startTarget(name: TargetName, args: BenchArgs, onS3 = false): Pro
  * Berth from another CLI file and/or under `node --cpu-prof` (which NODE_OPTIONS does not accept), started
  * the way startBerthRegistry does; a profile is written when the server exits on SIGTERM.
  */
-async function startCustomBerth(cli: string, cpuProfDir: string | undefined): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+async function startCustomBerth(cli: string, cpuProfDir: string | undefined, configYaml?: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const dir = tempDir('bench-berth');
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const started = await startProcess(process.execPath, [...nodeArgs, cli, 'serve', '--listen', '127.0.0.1:0', '--root', join(dir, 'data')],
+  const configArgs = configYaml === undefined ? [] : ['--config', join(dir, 'config.yml')];
+  if (configYaml !== undefined) writeFileSync(join(dir, 'config.yml'), configYaml);
+  const started = await startProcess(process.execPath, [...nodeArgs, cli, 'serve', '--listen', '127.0.0.1:0', '--root', join(dir, 'data'), ...configArgs],
     /listening on (http:\/\/[\d.]+:\d+)/);
   return { url: started.match[1] as string, pid: started.pid, stop: async () => { await stopAndWait(started.pid); removeDir(dir); } };
 }
@@ -184,6 +204,8 @@ function benches(reps: number): Bench[] {
       metrics: [
         { key: 'pushMonolithic', label: 'push: POST + PUT ?digest= with body', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
         { key: 'pushStreamed', label: 'push: streamed PATCH (chunked encoding) + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
+        { key: 'pushMonolithicNoFsync', label: 'push, Berth with fsync off: POST + PUT ?digest=', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
+        { key: 'pushStreamedNoFsync', label: 'push, Berth with fsync off: streamed PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
         { key: 'pull', label: 'pull: GET blob', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sourceMiBps },
         cpuMetric('pushMonolithicCpu', 'server CPU per push: POST + PUT'),
         cpuMetric('pushStreamedCpu', 'server CPU per push: streamed PATCH + PUT'),
@@ -205,11 +227,18 @@ function benches(reps: number): Bench[] {
         streamed.digest();
         const pushMono = await timed(t, () => pushMonolithic(c, 'bench/blob', mono));
         const pushStream = await timed(t, () => pushStreamed(c, 'bench/blob', streamed));
+        const monoRelaxed = new GeneratedBlob(blobSeed('blob', rep, 3), BLOB_BYTES);
+        const streamedRelaxed = new GeneratedBlob(blobSeed('blob', rep, 4), BLOB_BYTES);
+        monoRelaxed.digest();
+        streamedRelaxed.digest();
+        const pushMonoRelaxed = await timeMs(() => pushMonolithic(relaxedClient(t, c), 'bench/relaxed', monoRelaxed));
+        const pushStreamRelaxed = await timeMs(() => pushStreamed(relaxedClient(t, c), 'bench/relaxed', streamedRelaxed));
         let pulled = 0;
         const pull = await timed(t, async () => { pulled = await pullBlob(c, 'bench/blob', mono.digest()); });
         if (pulled !== BLOB_BYTES) throw new Error(`pull returned ${pulled} bytes, expected ${BLOB_BYTES}`);
         return {
           pushMonolithic: mibPerSec(BLOB_BYTES, pushMono.ms), pushStreamed: mibPerSec(BLOB_BYTES, pushStream.ms), pull: mibPerSec(BLOB_BYTES, pull.ms),
+          pushMonolithicNoFsync: mibPerSec(BLOB_BYTES, pushMonoRelaxed), pushStreamedNoFsync: mibPerSec(BLOB_BYTES, pushStreamRelaxed),
           pushMonolithicCpu: pushMono.cpuMs, pushStreamedCpu: pushStream.cpuMs, pullCpu: pull.cpuMs,
         };
       },
@@ -220,13 +249,17 @@ function benches(reps: number): Bench[] {
       reps,
       metrics: [
         { key: 'pushChunked', label: 'push: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
+        { key: 'pushChunkedNoFsync', label: 'push, Berth with fsync off: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
         cpuMetric('pushChunkedCpu', 'server CPU per push'),
       ],
       async run(t, c, rep) {
         const blob = new GeneratedBlob(blobSeed('chunked', rep), BLOB_BYTES);
         blob.digest();
         const push = await timed(t, () => pushChunked(c, 'bench/chunked', blob, CHUNK_BYTES));
-        return { pushChunked: mibPerSec(BLOB_BYTES, push.ms), pushChunkedCpu: push.cpuMs };
+        const relaxedBlob = new GeneratedBlob(blobSeed('chunked', rep, 1), BLOB_BYTES);
+        relaxedBlob.digest();
+        const pushRelaxed = await timeMs(() => pushChunked(relaxedClient(t, c), 'bench/relaxed-chunked', relaxedBlob, CHUNK_BYTES));
+        return { pushChunked: mibPerSec(BLOB_BYTES, push.ms), pushChunkedCpu: push.cpuMs, pushChunkedNoFsync: mibPerSec(BLOB_BYTES, pushRelaxed) };
       },
     },
     {
@@ -553,8 +586,9 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   // The S3 bench starts its own servers; the filesystem ones are for the rest.
   if (list.some((b) => !b.s3)) {
+    const pushRows = list.some((b) => b.id === 'blob' || b.id === 'chunked');
     for (const name of TARGETS) {
-      const t = await startTarget(name, args);
+      const t = await startTarget(name, args, false, pushRows);
       targets.push(t);
       const build = name === 'berth' && args.berthCli ? `, from ${args.berthCli}` : '';
       log(`${LABELS[name]}: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid}${build})`}`);

@@ -78,12 +78,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const registryConfigPath = async (): Promise<string | undefined> => {
     const withEvents = config().get<boolean>('localRegistry.events', true);
     const s3 = localS3();
-    if (!withEvents && !s3) return undefined;
+    const fsync = config().get<boolean>('localRegistry.fsync', true);
+    if (!withEvents && !s3 && fsync) return undefined;
     const eventsTarget = withEvents ? { url: await events.start(), token: events.token } : undefined;
     const path = join(context.globalStorageUri.fsPath, 'registry-config.yml');
     await mkdir(context.globalStorageUri.fsPath, { recursive: true });
     // It holds the listener's token: readable by this user only.
-    await writeFile(path, registryConfig(eventsTarget, s3), { mode: 0o600 });
+    await writeFile(path, registryConfig(eventsTarget, s3, fsync), { mode: 0o600 });
     return path;
   };
 

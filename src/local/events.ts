@@ -146,10 +146,11 @@ export interface LocalS3Settings {
 }
 
 /**
- * The registry's config file: the webhook that points back at this extension, and where the
- * images live when that is S3. JSON is YAML, so no YAML library is needed at activation.
+ * The registry's config file: the webhook that points back at this extension, where the images live
+ * when that is S3, and whether a local folder's blobs are fsynced (`berth.localRegistry.fsync`; S3
+ * makes each write durable itself). JSON is YAML, so no YAML library is needed at activation.
  */
-export function registryConfig(events: { url: string; token: string } | undefined, s3?: LocalS3Settings): string {
+export function registryConfig(events: { url: string; token: string } | undefined, s3?: LocalS3Settings, fsync = true): string {
   const notifications = events ? {
     notifications: {
       endpoints: [
@@ -175,6 +176,6 @@ export function registryConfig(events: { url: string; token: string } | undefine
         ...(s3.forcePathStyle !== undefined ? { forcePathStyle: s3.forcePathStyle } : {}),
       },
     },
-  } : {};
+  } : fsync ? {} : { storage: { filesystem: { fsync: false } } };
   return JSON.stringify({ ...notifications, ...storage }, null, 2) + '\n';
 }

@@ -3,6 +3,7 @@
  * Debian's docker-registry (distribution 2.8), which proves a test checks the protocol rather than our
  * own reading of it.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FsDriver, type StorageDriver } from '../../../src/server/storage';
 import { S3Driver } from '../../../src/server/storage/s3Driver';
@@ -23,7 +24,7 @@ export interface RunningRegistry {
 }
 
 export interface RegistryTarget {
-  name: 'berth' | 'berth-s3' | 'distribution' | 'distribution-s3';
+  name: 'berth' | 'berth-nofsync' | 'berth-s3' | 'distribution' | 'distribution-s3';
   /** Serves the referrers API (distribution 2.8 predates it). */
   referrersApi: boolean;
   /** Starts on `root` when given (the caller then owns the folder), else on a fresh temp root. */
@@ -34,6 +35,30 @@ export const berth: RegistryTarget = {
   name: 'berth',
   referrersApi: true,
   start: (root) => startBerthRegistry(root ? { root } : {}),
+};
+
+/** Berth with `storage.filesystem.fsync: false`: blobs acknowledged once renamed into place, without an fsync. */
+export const berthNoFsync: RegistryTarget = {
+  name: 'berth-nofsync',
+  referrersApi: true,
+  async start(root) {
+    const dir = tempDir('nofsync');
+    try {
+      const config = join(dir, 'config.yml');
+      writeFileSync(config, 'storage:\n  filesystem:\n    fsync: false\n');
+      const running = await startBerthRegistry({ ...(root ? { root } : {}), args: ['--config', config] });
+      return {
+        ...running,
+        async stop() {
+          await running.stop();
+          removeDir(dir);
+        },
+      };
+    } catch (e) {
+      removeDir(dir);
+      throw e;
+    }
+  },
 };
 
 export const distribution: RegistryTarget = {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { readS3Config } from '../../../src/server/storage/s3Config';
+import { buildConfig } from '../../../src/server/config';
 import { changesOf, describeChange, isNews, registryConfig } from '../../../src/local/events';
 
 const D = 'sha256:' + 'a'.repeat(64);
@@ -53,4 +54,17 @@ describe('registry events', () => {
     assert.deepEqual(c, { storage: { s3: { bucket: 'images', endpoint: 'http://127.0.0.1:7480', rootDirectory: 'team/local', forcePathStyle: true } } });
     assert.doesNotThrow(() => readS3Config((c['storage'] as { s3: unknown }).s3, 'storage.s3', {}));
   });
+
+  const fsyncCases = [
+    { what: 'leaves the fsync of blobs on by default', s3: undefined, fsync: true, storage: undefined },
+    { what: 'turns the fsync of a local folder\'s blobs off with berth.localRegistry.fsync: false', s3: undefined, fsync: false, storage: { filesystem: { fsync: false } } },
+    { what: 'leaves the fsync setting out when the images live in S3', s3: { bucket: 'images' }, fsync: false, storage: { s3: { bucket: 'images' } } },
+  ];
+  for (const t of fsyncCases) {
+    it(t.what, () => {
+      const c = JSON.parse(registryConfig(undefined, t.s3, t.fsync)) as Record<string, unknown>;
+      assert.deepEqual(c['storage'], t.storage);
+      assert.doesNotThrow(() => buildConfig(c, {}, '/base'), 'the registry accepts it');
+    });
+  }
 });

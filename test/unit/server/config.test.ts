@@ -19,6 +19,12 @@ describe('server config', () => {
     assert.equal(core.storage.maxManifestBytes, DEFAULT_MAX_MANIFEST_BYTES);
     assert.ok(core.storage.maxManifestBytes >= 4 * 1024 * 1024, 'the spec asks for at least 4 MB');
     assert.equal(core.log.level, 'info');
+    assert.deepEqual(core.storage.backend, { kind: 'filesystem', fsync: true }, 'blobs are fsynced unless relaxed');
+  });
+
+  it('relaxes the fsync of blobs with storage.filesystem.fsync: false', () => {
+    assert.deepEqual(buildConfig({ storage: { filesystem: { fsync: false } } }, {}, '/base').core.storage.backend, { kind: 'filesystem', fsync: false });
+    assert.deepEqual(buildConfig({ storage: { filesystem: { fsync: true } } }, {}, '/base').core.storage.backend, { kind: 'filesystem', fsync: true });
   });
 
   it('lets the file set every flag, and flags win over the file', () => {
@@ -41,6 +47,10 @@ describe('server config', () => {
     { input: { storage: { delete: { enabled: 'yes' } } }, names: 'storage.delete.enabled: expected true or false' },
     { input: { storage: { maxManifestBytes: 'big' } }, names: 'storage.maxManifestBytes: expected an integer' },
     { input: { storage: { uploadPurging: { maxAgeSeconds: 0 } } }, names: 'storage.uploadPurging.maxAgeSeconds' },
+    { input: { storage: { filesystem: { fsync: 'no' } } }, names: 'storage.filesystem.fsync: expected true or false, got "no"' },
+    { input: { storage: { filesystem: { fsync: 0 } } }, names: 'storage.filesystem.fsync: expected true or false, got 0' },
+    { input: { storage: { filesystem: { sync: false } } }, names: 'storage.filesystem.sync: unknown key (allowed here: fsync)' },
+    { input: { storage: { filesystem: { fsync: false }, s3: { bucket: 'b' } } }, names: 'storage.filesystem: applies to a registry storing in its root folder, and storage.s3 is set' },
     { input: { listen: 'localhost' }, names: 'listen: expected HOST:PORT' },
     { input: { listen: '127.0.0.1:70000' }, names: 'listen: expected HOST:PORT' },
     { input: {}, flags: { listen: 'nope' }, names: '--listen: expected HOST:PORT' },
