@@ -5,9 +5,10 @@ import type { CommandDeps, CommandSpec } from './command';
 /**
  * Starts the local registry; a busy port gets a clear message and the offer of the next free one,
  * saying which setting it is saved in. `automatic`: the auto-start at launch failed, so the
- * messages say that this is what happened.
+ * messages say that this is what happened. `announce: false`: a plain successful start says nothing
+ * (a push that started it on the way says what it did itself).
  */
-export async function startLocal(deps: CommandDeps, options: { automatic?: boolean } = {}): Promise<void> {
+export async function startLocal(deps: CommandDeps, options: { automatic?: boolean; announce?: boolean } = {}): Promise<void> {
   const prefix = options.automatic ? 'The local registry did not start automatically. ' : '';
   try {
     await deps.local.start();
@@ -29,7 +30,7 @@ export async function startLocal(deps: CommandDeps, options: { automatic?: boole
     void deps.ui.info(`The local registry is running on 127.0.0.1:${deps.local.status().port ?? free}. berth.localRegistry.port = ${free} is saved in ${where}.`);
     return;
   }
-  void deps.ui.info(`The local registry is running on 127.0.0.1:${deps.local.status().port ?? '?'}.`);
+  if (options.announce !== false) void deps.ui.info(`The local registry is running on 127.0.0.1:${deps.local.status().port ?? '?'}.`);
 }
 
 export const localStart: CommandSpec = {

@@ -13,6 +13,7 @@ import { dockerHost } from './references';
 import { tagProblem } from './retagImage';
 import { editCredentials } from './editCredentials';
 import { localGc } from './localGc';
+import { startLocal } from './localStart';
 import { required } from './ui';
 
 export async function askPushTarget(deps: CommandDeps, image: LocalImageNode, registry?: RegistryNode): Promise<{ registry: RegistryNode; target: PushTarget }> {
@@ -24,12 +25,17 @@ export async function askPushTarget(deps: CommandDeps, image: LocalImageNode, re
   return { registry: reg, target: { host: dockerHost(reg.registry, localPort(deps)), repository: repository.trim(), tag } };
 }
 
-/** A push to a stopped local registry would fail with a misleading engine error: start it first. */
+/**
+ * A push to a stopped local registry would fail with a misleading engine error: start it first, the
+ * way Start Local Registry does (a port another program took gets the offer of a free one).
+ */
 async function ensureRunningIfLocal(deps: CommandDeps, registry: RegistryNode): Promise<void> {
   if (!isLocalEntry(registry.registry) || deps.local.status().state === 'running') return;
   const start = await deps.ui.warn('The local registry is not running.', {}, 'Start the Local Registry');
   if (start !== 'Start the Local Registry') throw new UserError('The local registry is not running: start it first.');
-  await deps.local.start();
+  await startLocal(deps, { announce: false });
+  // startLocal has said why it did not start.
+  if (deps.local.status().state !== 'running') throw new Cancelled();
 }
 
 /** A name Berth gave the image for one push, and the image that name pointed at before, if any. */

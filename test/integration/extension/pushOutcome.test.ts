@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import bcrypt from 'bcryptjs';
@@ -232,6 +233,42 @@ describe('a push that does not finish, through a real dockerd and the local regi
         assert.ok(![...declined.ui.shown, ...started.ui.shown].some((s) => /insecure-registries/.test(s.text)));
       } finally {
         if (local.status().state !== 'running') await local.start();
+      }
+    });
+
+    it('a push to the stopped local registry whose port another program took offers a free port, pushes there, and then takes localhost:<new port>/… as local', async () => {
+      const blocker = createServer();
+      const busyPort = await freePort();
+      await new Promise<void>((r) => blocker.listen(busyPort, '127.0.0.1', () => r()));
+      let setting = busyPort;
+      const moved = localManager({ dir: join(dir, 'moved'), port: () => setting });
+      try {
+        const wire = (answers: Answer[]): TestDeps => {
+          const d = deps(answers);
+          const entry = (): RegistryEntry => ({ id: 'local', label: 'Local registry', server: `127.0.0.1:${moved.status().port ?? setting}`, preset: 'local', insecureHttp: true });
+          d.local = { ...d.local, entry, status: () => moved.status(), start: () => moved.start(), stop: () => moved.stop() };
+          d.settings = { ...d.settings, setLocalPort: async (p) => { setting = p; return 'User settings'; } };
+          return d;
+        };
+        const d = wire([{ pick: 'Local registry' }, { button: 'Start the Local Registry' }, { button: (actions) => actions.find((a) => a.startsWith('Use Port ')) }, { input: 'moved/app' }, { input: '1' }]);
+        await runCommand(retagAndPush, d, [await nodeOf(small)]);
+        assert.notEqual(setting, busyPort, 'a free port was saved');
+        assert.match(d.ui.messages('warn')[1] ?? '', new RegExp(`^Port ${busyPort} on 127\\.0\\.0\\.1 is already in use`));
+        assert.deepEqual(d.ui.messages('error'), []);
+        assert.equal(d.ui.messages('info').at(-1), `Pushed 127.0.0.1:${setting}/moved/app:1.`);
+        assert.deepEqual(await listTags(`http://127.0.0.1:${setting}`, 'moved/app'), ['1']);
+
+        const reference = `localhost:${setting}/moved/direct:1`;
+        await engine.tag(small, reference);
+        const again = wire([]);
+        await runCommand(pushLocalImage, again, [await nodeOf(reference)]);
+        assert.deepEqual(again.ui.messages('pick'), [], 'no registry was asked for');
+        assert.deepEqual(again.ui.messages('info'), [`Pushed ${reference}.`]);
+        assert.deepEqual(await listTags(`http://127.0.0.1:${setting}`, 'moved/direct'), ['1']);
+      } finally {
+        await moved.stop();
+        moved.dispose();
+        await new Promise<void>((r) => blocker.close(() => r()));
       }
     });
 
