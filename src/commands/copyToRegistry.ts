@@ -3,13 +3,10 @@ import { UserError } from '../app/problems';
 import { isRepositoryNode, type RepositoryNode } from '../views/nodes';
 import type { CommandDeps, CommandSpec } from './command';
 import { repositoryNameProblem } from './addRepository';
-import { targetOf } from './imageCommon';
+import { latestFirst, MAX_TAGS_OFFERED, tagNames, targetOf } from './imageCommon';
 import { imageFrom, registryFrom } from './pickers';
 import { tagProblem } from './retagImage';
 import { required, type PickItem } from './ui';
-
-/** Tags offered when copying a repository; more than this is a job for a mirror, not a pick list. */
-const MAX_TAGS_OFFERED = 1000;
 
 /** One progress line over every blob copied so far, whatever tag it belongs to. */
 function blobProgress(): { add(digest: string, bytesDone: number): string } {
@@ -50,15 +47,9 @@ export const copyToRegistry: CommandSpec = {
 async function copyRepository(deps: CommandDeps, repo: RepositoryNode): Promise<void> {
   const entry = repo.parent.registry;
   const api = await deps.registry();
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api.tags(entry, repo.name, cursor, deps.settings.pageSize());
-    names.push(...page.items);
-    cursor = page.next;
-  } while (cursor && names.length < MAX_TAGS_OFFERED);
+  const { names } = await tagNames(api, entry, repo.name, deps.settings.pageSize(), MAX_TAGS_OFFERED);
   if (names.length === 0) throw new UserError(`${repo.name} has no tags to copy.`);
-  const ordered = [...names.slice(0, MAX_TAGS_OFFERED)].sort((a, b) => Number(b === 'latest') - Number(a === 'latest'));
+  const ordered = latestFirst(names);
   const preselect = ordered.includes('latest') ? 'latest' : ordered[0];
   const items: PickItem<string>[] = ordered.map((t) => ({ label: t, value: t, ...(t === preselect ? { picked: true } : {}) }));
   const tags = await required(deps.ui.pickMany(items, { title: `Copy to Another Registry: which tags of ${repo.name}?`, placeHolder: 'Tags (each keeps its name)' }));

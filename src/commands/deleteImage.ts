@@ -4,7 +4,7 @@ import type { RegistryEntry } from '../app/registryEntry';
 import { shortDigest } from '../views/format';
 import type { RepositoryNode, TagNode } from '../views/nodes';
 import type { CommandDeps, CommandSpec } from './command';
-import { targetOf } from './imageCommon';
+import { tagNames, targetOf } from './imageCommon';
 import { imageFrom } from './pickers';
 
 /** Tags read when looking for the others that point at a manifest about to be deleted. */
@@ -81,14 +81,7 @@ export function deletionDisabled(entry: RegistryEntry): UserError {
  * or one that fails to read, is left out.
  */
 export async function tagDigests(api: RegistryApi, entry: RegistryEntry, repository: string, pageSize: number, maxTags: number): Promise<{ digests: Map<string, string>; complete: boolean }> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api.tags(entry, repository, cursor, pageSize);
-    names.push(...page.items);
-    cursor = page.next;
-  } while (cursor && names.length < maxTags);
-  const todo = names.slice(0, maxTags);
+  const { names: todo, complete } = await tagNames(api, entry, repository, pageSize, maxTags);
   const digests = new Map<string, string>();
   const worker = async (): Promise<void> => {
     for (let name = todo.shift(); name !== undefined; name = todo.shift()) {
@@ -100,7 +93,7 @@ export async function tagDigests(api: RegistryApi, entry: RegistryEntry, reposit
     }
   };
   await Promise.all(Array.from({ length: DIGEST_LOOKUP_CONCURRENCY }, worker));
-  return { digests, complete: !cursor && names.length <= maxTags };
+  return { digests, complete };
 }
 
 /** The tags of a repository that resolve to `digest`, reading at most MAX_TAGS_CHECKED tags. */

@@ -1,5 +1,6 @@
 /** What the image commands share: where a node points, its digest, and engine credentials. */
 import { imageTargetOf, type ImageNode, type ImageTarget } from '../views/nodes';
+import type { RegistryApi } from '../app/ports';
 import type { RegistryEntry } from '../app/registryEntry';
 import type { CommandDeps } from './command';
 import { dockerHost } from './references';
@@ -15,6 +16,26 @@ export async function digestOf(deps: CommandDeps, node: ImageNode): Promise<stri
   const t = targetOf(node);
   const m = await (await deps.registry()).manifest(t.registry.registry, t.repository, t.tag ?? 'latest');
   return m.digest;
+}
+
+/** Tags offered in a pick list: all of them for most repositories, and `latest` found even when listed late. */
+export const MAX_TAGS_OFFERED = 1000;
+
+/** A repository's tag names, page by page, up to `maxTags`; `complete` is false when there were more. */
+export async function tagNames(api: RegistryApi, entry: RegistryEntry, repository: string, pageSize: number, maxTags: number): Promise<{ names: string[]; complete: boolean }> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.tags(entry, repository, cursor, pageSize);
+    names.push(...page.items);
+    cursor = page.next;
+  } while (cursor && names.length < maxTags);
+  return { names: names.slice(0, maxTags), complete: !cursor && names.length <= maxTags };
+}
+
+/** `latest` first (what a bare `docker pull` takes), the rest in the registry's order. */
+export function latestFirst(tags: readonly string[]): string[] {
+  return [...tags].sort((a, b) => Number(b === 'latest') - Number(a === 'latest'));
 }
 
 export function localPort(deps: CommandDeps): number | undefined {

@@ -21,6 +21,7 @@ import { UserError } from '../app/problems';
 import { imageRows, toLocalImage } from '../views/localImages';
 import { isLocalEntry, type RegistryEntry } from '../app/registryEntry';
 import type { CommandDeps } from './command';
+import { latestFirst, MAX_TAGS_OFFERED, tagNames } from './imageCommon';
 import { required, type PickItem } from './ui';
 
 export function registryNodeFor(deps: CommandDeps, entry: RegistryEntry): RegistryNode {
@@ -59,10 +60,9 @@ export async function imageFrom(deps: CommandDeps, node: unknown, title: string)
   if (isTagNode(node) || isManifestNode(node) || isPlatformNode(node)) return node;
   const repository = await repositoryFrom(deps, node, title);
   const api = await deps.registry();
-  const page = await api.tags(repository.parent.registry, repository.name, undefined, deps.settings.pageSize());
-  if (page.items.length === 0) throw new UserError(`${repository.name} has no tags.`);
-  // `latest` first: what a bare `docker pull` takes, and the one a person means most often.
-  const tags = [...page.items].sort((a, b) => Number(b === 'latest') - Number(a === 'latest'));
+  const { names } = await tagNames(api, repository.parent.registry, repository.name, deps.settings.pageSize(), MAX_TAGS_OFFERED);
+  if (names.length === 0) throw new UserError(`${repository.name} has no tags.`);
+  const tags = latestFirst(names);
   const tag = await required(deps.ui.pick(tags.map((t) => ({ label: t, value: t })), { title: `${title}: which tag of ${repository.name}?`, placeHolder: 'Tag' }));
   return { kind: 'tag', parent: repository, tag };
 }

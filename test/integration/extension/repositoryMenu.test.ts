@@ -217,7 +217,8 @@ describe('repository menu: Copy to Another Registry asks which tags, latest firs
     from = await startBerthRegistry();
     to = await startDistribution();
     const img = buildImage();
-    for (const tag of ['1.0', 'latest']) await pushBuilt(from.url, 'src/app', img, tag);
+    // With two tags per page, `latest` is on the second page.
+    for (const tag of ['0.9', '1.0', 'latest']) await pushBuilt(from.url, 'src/app', img, tag);
   });
   after(async () => {
     await from?.stop();
@@ -230,7 +231,7 @@ describe('repository menu: Copy to Another Registry asks which tags, latest firs
     assert.deepEqual(s.deps.ui.messages('error'), []);
     const tagPick = s.deps.ui.shown.find((x) => x.kind === 'pickMany');
     assert.equal(tagPick?.text, 'Copy to Another Registry: which tags of src/app?');
-    assert.deepEqual(tagPick?.items, ['latest', '1.0']);
+    assert.deepEqual(tagPick?.items, ['latest', '0.9', '1.0'], 'every tag offered, latest first though the registry lists it last');
     assert.deepEqual((await listTags(to.url, 'dst/app')).sort(), ['1.0', 'latest']);
     const digest = async (url: string, repo: string): Promise<string | null> =>
       (await fetch(`${url}/v2/${repo}/manifests/1.0`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest');
