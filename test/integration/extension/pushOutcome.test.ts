@@ -284,6 +284,13 @@ describe('a push that does not finish, through a real dockerd and the local regi
       assert.match(error, /Nothing is listening at that address: check the host and port, and that the registry is running\./);
       assert.doesNotMatch(error, /insecure-registries/);
       assert.ok((await engineTags()).includes(reference), 'the person\'s own tag stays after a failed push');
+
+      // The same failure through Retag and Push: the tag it added for the push goes, and the message says so.
+      const retag = deps([{ pick: 'Elsewhere' }, { input: 'other/retagged' }, { input: '1' }]);
+      await retag.store.save({ id: `127.0.0.1:${nowhere}`, label: 'Elsewhere', server: `127.0.0.1:${nowhere}`, preset: 'generic', insecureHttp: true });
+      await runCommand(retagAndPush, retag, [await nodeOf(small)]);
+      assert.match(retag.ui.messages('error')[0] ?? '', /connection refused.*Nothing is listening at that address.* Its temporary tag was removed\.$/);
+      assert.ok(!(await engineTags()).includes(`127.0.0.1:${nowhere}/other/retagged:1`));
     });
   });
 });
