@@ -555,6 +555,8 @@ export class RegistryTreeData extends Disposable {
       this.searches.delete(refreshable.registry.id);
       this.recheckEmpty.set(refreshable.registry.id, new Set(this.emptyRepositories.get(refreshable.registry.id)));
     }
+    // A tag refreshed on its own may have moved: its digest is asked again, not taken from the last dating.
+    if (refreshable.kind === 'tag') this.tagDigests.get(nodeId(refreshable.parent))?.delete(refreshable.tag);
     for (const map of [this.listings, this.manifests, this.tagListings, this.created, this.tagDigests] as Array<Map<string, unknown>>) {
       for (const key of [...map.keys()]) if (key === prefix || key.startsWith(prefix + '/') || key.startsWith(prefix + ':') || key.startsWith(prefix + '@')) map.delete(key);
     }

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TagOrder } from '../../../src/views/tagOrder';
-import type { RegistryTreeNode, RepositoryNode } from '../../../src/views/nodes';
+import type { RegistryTreeNode, RepositoryNode, TagNode } from '../../../src/views/nodes';
 import { RegistryTreeData } from '../../../src/views/registryTreeData';
 import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
 import type { CountingProxy } from '../../support/countingProxy';
@@ -128,6 +128,20 @@ describe('tag order across the whole tag list, and the requests it costs', funct
     const [a, b] = await Promise.all([tree.getChildren(repo), tree.getChildren(repo)]);
     assert.deepEqual(a?.map(label), b?.map(label));
     assert.equal(manifestsOf('order/app', 'HEAD'), PAGE_SIZE);
+  });
+
+  it('newest: a dated tag refreshed on its own after it moved shows its new digest', async () => {
+    order = 'newest';
+    const repo = await repository('order/app');
+    const tag = (await tree.getChildren(repo)).find((r): r is TagNode => r.kind === 'tag' && r.tag === '1.0.249');
+    assert.ok(tag?.createdMs !== undefined, 'dated');
+    assert.ok(tag);
+    const moved = buildImage({ layers: [randomLayer(256)] });
+    await pushBuilt(registry.url, 'order/app', moved, '1.0.249');
+    tree.refresh(tag);
+    const [manifest] = await tree.getChildren(tag);
+    assert.ok(manifest?.kind === 'manifest');
+    assert.equal(manifest.digest, moved.digest);
   });
 
   it('reads a list of 10,001 tags in eleven requests of 1,000 names and shows the highest version first', async () => {
