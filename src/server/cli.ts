@@ -91,7 +91,7 @@ async function serve(args: ParsedArgs): Promise<void> {
   const running = await startServer(core.listen, handler, hooks);
 
   let purgeTimer: NodeJS.Timeout | undefined;
-  if (core.storage.uploadPurging.enabled) {
+  if (core.storage.uploadPurging.enabled && !core.storage.readOnly) {
     const { maxAgeSeconds, intervalSeconds } = core.storage.uploadPurging;
     const purge = (): void => {
       linkStorage.purgeUploads(maxAgeSeconds * 1000)
@@ -124,7 +124,7 @@ async function serve(args: ParsedArgs): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('exit', () => lock?.release());
-  log('info', 'registry started', { url: running.url, storage: driver.name, location: driver.description, deleteEnabled: core.storage.deleteEnabled });
+  log('info', 'registry started', { url: running.url, storage: driver.name, location: driver.description, deleteEnabled: core.storage.deleteEnabled, readOnly: core.storage.readOnly });
   process.stdout.write(`listening on ${running.url}\n`);
 }
 

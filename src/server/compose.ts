@@ -127,7 +127,7 @@ export function listenSafety(host: string, hooks: ServerHooks, insecure: boolean
 }
 
 /** Fills `ctx.hooks` with the team features the config's sections ask for. */
-async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver): Promise<void> {
+async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver, readOnly: boolean): Promise<void> {
   const { hooks, sections, log } = ctx;
   const limits = (sections.get('limits') as Limits | undefined) ?? DEFAULT_LIMITS;
   const metricsEnabled = (sections.get('metrics') as { enabled: boolean } | undefined)?.enabled ?? true;
@@ -188,6 +188,8 @@ async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver): Prom
   hooks.storageWrappers.push((s) => sessions.wrap(s));
   const idleCheckMs = Math.max(1000, Math.min(60_000, Math.floor(limits.uploadIdleTimeoutMs / 2)));
   const idleTimer = setInterval(() => {
+    // Read-only for maintenance: nothing is removed, not even an idle session.
+    if (readOnly) return;
     sessions.purgeIdle()
       .then((count) => count > 0 && log('info', 'removed idle upload sessions', { count, idleTimeoutMs: limits.uploadIdleTimeoutMs }))
       .catch((e: unknown) => log('warn', 'removing idle upload sessions failed', { error: String(e) }));
@@ -305,8 +307,11 @@ export async function composeServer(config: LoadedConfig, driver: StorageDriver,
   const hooks = defaultHooks();
   hooks.onClose.push(() => manifestParser.close());
   const ctx: PluginContext = { sections: config.sections, hooks, root: core.root, log };
-  await wireTeamFeatures(ctx, driver);
+  await wireTeamFeatures(ctx, driver, core.storage.readOnly);
   for (const plugin of registeredPlugins()) await plugin(ctx);
+  if (core.storage.readOnly) {
+    hooks.readOnlyReason = 'this registry is read-only for maintenance (storage.readOnly.enabled), for example while gc runs on its storage; pulls work, push again once it is writable';
+  }
   if (core.log.requests) hooks.requestLog.push(requestLogger(log));
   const storage = hooks.storageWrappers.reduce<Storage>((s, wrap) => wrap(s), linkStorage);
   const handler = new RegistryHandler({

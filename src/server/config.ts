@@ -47,6 +47,11 @@ export interface CoreConfig {
     /** Where the data lives: the `root` folder, or an S3 bucket (`storage.s3`). */
     backend: { kind: 'filesystem'; fsync: boolean } | { kind: 's3'; s3: S3Config };
     deleteEnabled: boolean;
+    /**
+     * Maintenance (a gc window on a bucket several registries serve): pushes and deletes are refused
+     * with 405, pulls served, and nothing is purged.
+     */
+    readOnly: boolean;
     maxManifestBytes: number;
     uploadPurging: { enabled: boolean; maxAgeSeconds: number; intervalSeconds: number };
   };
@@ -156,12 +161,13 @@ export function buildConfig(file: Record<string, unknown> | undefined, flags: Co
   const listen = parseListen(listenText, flags.listen !== undefined ? '--listen' : 'listen');
   const rootText = flags.root ?? (doc['root'] === undefined ? defaultRoot() : expectString(doc['root'], 'root'));
   const log = expectObject(doc['log'], 'log', ['level', 'requests']);
-  const storage = expectObject(doc['storage'], 'storage', ['delete', 'maxManifestBytes', 'uploadPurging', 'filesystem', 's3']);
+  const storage = expectObject(doc['storage'], 'storage', ['delete', 'readOnly', 'maxManifestBytes', 'uploadPurging', 'filesystem', 's3']);
   const filesystem = expectObject(storage['filesystem'], 'storage.filesystem', ['fsync']);
   if (storage['s3'] !== undefined && storage['filesystem'] !== undefined) {
     throw new ConfigError('storage.filesystem', 'applies to a registry storing in its root folder, and storage.s3 is set: remove one of them (S3 makes each write durable itself)');
   }
   const del = expectObject(storage['delete'], 'storage.delete', ['enabled']);
+  const readOnly = expectObject(storage['readOnly'], 'storage.readOnly', ['enabled']);
   const purging = expectObject(storage['uploadPurging'], 'storage.uploadPurging', ['enabled', 'maxAgeSeconds', 'intervalSeconds']);
   const core: CoreConfig = {
     listen,
@@ -176,6 +182,7 @@ export function buildConfig(file: Record<string, unknown> | undefined, flags: Co
         ? { kind: 'filesystem', fsync: expectBoolean(filesystem['fsync'], 'storage.filesystem.fsync', true) }
         : { kind: 's3', s3: readS3Config(storage['s3'], 'storage.s3') },
       deleteEnabled: expectBoolean(del['enabled'], 'storage.delete.enabled', true),
+      readOnly: expectBoolean(readOnly['enabled'], 'storage.readOnly.enabled', false),
       // The spec asks registries to accept at least 4 MB.
       maxManifestBytes: expectInteger(storage['maxManifestBytes'], 'storage.maxManifestBytes', DEFAULT_MAX_MANIFEST_BYTES, 1024),
       uploadPurging: {

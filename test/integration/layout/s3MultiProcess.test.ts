@@ -7,13 +7,18 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { digestOf } from '../../../src/oci/digest';
 import { S3Driver } from '../../../src/server/storage/s3Driver';
 import type { S3Config } from '../../../src/server/storage/s3Config';
 import { freshBucket, s3ConfigSection } from '../../support/ceph';
 import { buildImage, layerOf, MANIFEST_ACCEPT, randomLayer, uploadUrl, type BuiltImage } from '../../support/ociImage';
-import { isAlive, sleep, waitFor } from '../../support/proc';
+import { REGISTRY_CLI } from '../../support/berthRegistry';
+import { isAlive, removeDir, sleep, tempDir, waitFor } from '../../support/proc';
 import { bytesInUploads } from '../crash/streaming';
 import { basic, errorCode, startTeamRegistry, type TeamRegistry } from '../team/teamRegistry';
 
@@ -62,9 +67,10 @@ async function tagsOf(reg: TeamRegistry, repo: string): Promise<string[]> {
   return ((await res.json()) as { tags: string[] | null }).tags ?? [];
 }
 
-/** A Berth registry with logins on the bucket; `limits` for the idle tests. */
-function startOn(s3: S3Config, limits: Record<string, unknown> = {}): Promise<TeamRegistry> {
-  return startTeamRegistry({ users: USERS, config: { auth: {}, limits, storage: { s3: s3ConfigSection(s3) } } });
+/** A Berth registry with logins on the bucket; `limits` for the idle tests, `readOnly` for a gc window. */
+function startOn(s3: S3Config, opts: { limits?: Record<string, unknown>; readOnly?: boolean } = {}): Promise<TeamRegistry> {
+  const storage = { s3: s3ConfigSection(s3), ...(opts.readOnly ? { readOnly: { enabled: true } } : {}) };
+  return startTeamRegistry({ users: USERS, config: { auth: {}, limits: opts.limits ?? {}, storage } });
 }
 
 describe('two Berth processes on one S3 bucket', function () {
@@ -174,7 +180,7 @@ describe('idle upload sessions with two Berth processes on one S3 bucket', funct
   before(async function () {
     s3 = await freshBucket();
     // Only `sweeping` removes sessions this soon; `other` keeps the default of an hour.
-    sweeping = await startOn(s3, { uploadIdleTimeout: IDLE });
+    sweeping = await startOn(s3, { limits: { uploadIdleTimeout: IDLE } });
     other = await startOn(s3);
   });
   after(async function () {
@@ -209,5 +215,69 @@ describe('idle upload sessions with two Berth processes on one S3 bucket', funct
     assert.equal((await call(other, 'PATCH', session, 'alice', 'some bytes', { ...OCTETS, 'Content-Range': '0-9' })).status, 202);
     await waitFor('the sweeping process to remove the abandoned session', async () => ((await call(other, 'GET', session, 'alice')).status === 404 ? true : undefined), 60_000, 500);
     assert.match(sweeping.output(), /"msg":"removed idle upload sessions"/);
+  });
+});
+
+describe('a gc window on one S3 bucket: every registry read-only while berth-registry gc runs', function () {
+  let s3: S3Config;
+  let dir: string;
+  const running: TeamRegistry[] = [];
+  const start = async (readOnly: boolean): Promise<TeamRegistry> => {
+    const reg = await startOn(s3, { readOnly });
+    running.push(reg);
+    return reg;
+  };
+  before(async function () {
+    s3 = await freshBucket();
+    dir = tempDir('gc-window');
+  });
+  after(async function () {
+    for (const reg of running) await reg.stop();
+    if (dir) removeDir(dir);
+  });
+
+  it('refuses pushes and deletes with 405 saying why, keeps serving pulls and the upload in flight, and gc removes only the deleted image', async function () {
+    const repo = 'multi/window';
+    const kept = buildImage({ layers: [randomLayer(3000)] });
+    const dropped = buildImage({ layers: [randomLayer(3000)] });
+    const writable = await start(false);
+    await pushImage(writable, repo, kept, 'v1');
+    await pushImage(writable, repo, dropped, 'v2');
+    assert.equal((await call(writable, 'DELETE', `/v2/${repo}/manifests/${dropped.digest}`, 'alice')).status, 202);
+    const inFlight = await call(writable, 'POST', `/v2/${repo}/blobs/uploads/`, 'alice');
+    assert.equal(inFlight.status, 202);
+    const session = sessionPath(inFlight);
+    await writable.stop();
+
+    const window = [await start(true), await start(true)];
+    for (const reg of window) {
+      const refusals = [
+        await call(reg, 'POST', `/v2/${repo}/blobs/uploads/`, 'alice'),
+        await call(reg, 'PATCH', session, 'alice', 'bytes', OCTETS),
+        await call(reg, 'PUT', `/v2/${repo}/manifests/v3`, 'alice', dropped.bytes, { 'Content-Type': dropped.mediaType }),
+        await call(reg, 'DELETE', `/v2/${repo}/manifests/${kept.digest}`, 'alice'),
+      ];
+      for (const res of refusals) {
+        assert.equal(res.status, 405);
+        assert.match(await res.text(), /"code":"UNSUPPORTED".*read-only for maintenance \(storage\.readOnly\.enabled\)/);
+      }
+      assert.equal(await manifestDigest(reg, repo, 'v1'), kept.digest);
+    }
+
+    const config = join(dir, 'gc.yml');
+    writeFileSync(config, stringify({ storage: { s3: s3ConfigSection(s3) } }));
+    const gc = spawnSync(process.execPath, [REGISTRY_CLI, 'gc', '--config', config], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(gc.status, 0, gc.stderr);
+    assert.match(gc.stdout, /removed 0 manifests and 3 blobs .* and 0 abandoned uploads .*1 recent uploads kept/);
+    for (const reg of window) {
+      assert.equal(await manifestDigest(reg, repo, 'v1'), kept.digest);
+      for (const blob of [kept.config, ...kept.layers]) assert.equal(await blobDigest(reg, repo, blob.descriptor.digest), blob.descriptor.digest);
+      assert.equal(await blobDigest(reg, repo, dropped.layers[0]?.descriptor.digest ?? ''), 404);
+    }
+
+    for (const reg of window) await reg.stop();
+    const reopened = await start(false);
+    const resumed = await call(reopened, 'PATCH', session, 'alice', 'bytes', { ...OCTETS, 'Content-Range': '0-4' });
+    assert.equal(resumed.status, 202, `the upload in flight outlived the window: ${await resumed.text()}`);
   });
 });

@@ -16,6 +16,7 @@ describe('server config', () => {
     const { core } = buildConfig(undefined, {}, '/base');
     assert.deepEqual(core.listen, { host: '127.0.0.1', port: 5000 });
     assert.equal(core.storage.deleteEnabled, true);
+    assert.equal(core.storage.readOnly, false);
     assert.equal(core.storage.maxManifestBytes, DEFAULT_MAX_MANIFEST_BYTES);
     assert.ok(core.storage.maxManifestBytes >= 4 * 1024 * 1024, 'the spec asks for at least 4 MB');
     assert.equal(core.log.level, 'info');
@@ -28,11 +29,12 @@ describe('server config', () => {
   });
 
   it('lets the file set every flag, and flags win over the file', () => {
-    const file = { listen: '127.0.0.1:6000', root: 'data', storage: { delete: { enabled: false }, maxManifestBytes: 2048, uploadPurging: { enabled: false, maxAgeSeconds: 60, intervalSeconds: 5 } }, log: { level: 'warn', requests: false } };
+    const file = { listen: '127.0.0.1:6000', root: 'data', storage: { delete: { enabled: false }, readOnly: { enabled: true }, maxManifestBytes: 2048, uploadPurging: { enabled: false, maxAgeSeconds: 60, intervalSeconds: 5 } }, log: { level: 'warn', requests: false } };
     const fromFile = buildConfig(file, {}, '/base').core;
     assert.deepEqual(fromFile.listen, { host: '127.0.0.1', port: 6000 });
     assert.equal(fromFile.root, '/base/data');
     assert.equal(fromFile.storage.deleteEnabled, false);
+    assert.equal(fromFile.storage.readOnly, true);
     assert.equal(fromFile.storage.maxManifestBytes, 2048);
     assert.deepEqual(fromFile.storage.uploadPurging, { enabled: false, maxAgeSeconds: 60, intervalSeconds: 5 });
     assert.deepEqual(fromFile.log, { level: 'warn', requests: false });
@@ -45,6 +47,7 @@ describe('server config', () => {
     { input: { colour: 'blue' }, names: 'colour: unknown key' },
     { input: { storage: { deletes: true } }, names: 'storage.deletes: unknown key' },
     { input: { storage: { delete: { enabled: 'yes' } } }, names: 'storage.delete.enabled: expected true or false' },
+    { input: { storage: { readOnly: true } }, names: 'storage.readOnly: expected a mapping' },
     { input: { storage: { maxManifestBytes: 'big' } }, names: 'storage.maxManifestBytes: expected an integer' },
     { input: { storage: { uploadPurging: { maxAgeSeconds: 0 } } }, names: 'storage.uploadPurging.maxAgeSeconds' },
     { input: { storage: { filesystem: { fsync: 'no' } } }, names: 'storage.filesystem.fsync: expected true or false, got "no"' },
