@@ -2,6 +2,7 @@
 import { imageTargetOf, type ImageNode, type ImageTarget } from '../views/nodes';
 import type { RegistryApi } from '../app/ports';
 import type { RegistryEntry } from '../app/registryEntry';
+import { readTagNames } from '../app/tagNames';
 import type { CommandDeps } from './command';
 import { dockerHost } from './references';
 import type { EngineAuth } from '../engine/engine';
@@ -23,17 +24,11 @@ export const MAX_TAGS_OFFERED = 1000;
 
 /** A repository's tag names, page by page, up to `maxTags`; `complete` is false when there were more. */
 export async function tagNames(api: RegistryApi, entry: RegistryEntry, repository: string, pageSize: number, maxTags: number): Promise<{ names: string[]; complete: boolean }> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api.tags(entry, repository, cursor, pageSize);
-    names.push(...page.items);
-    cursor = page.next;
-  } while (cursor && names.length < maxTags);
-  return { names: names.slice(0, maxTags), complete: !cursor && names.length <= maxTags };
+  const read = await readTagNames(api, entry, repository, { perRequest: pageSize, maxTags });
+  if (read.error !== undefined) throw read.error;
+  return { names: read.names, complete: read.complete };
 }
 
-/** `latest` first (what a bare `docker pull` takes), the rest in the registry's order. */
 export function latestFirst(tags: readonly string[]): string[] {
   return [...tags].sort((a, b) => Number(b === 'latest') - Number(a === 'latest'));
 }

@@ -3,8 +3,8 @@
  * was fetched per parent, and says which element changed. getChildren never throws and never
  * shows a message: failures become error nodes. registriesProvider.ts adapts it to VS Code.
  */
-import type { LocalRegistryControl, Page, RegistryApi, RegistryStore, Settings } from '../app/ports';
-import { isRegistryError } from '../client/errors';
+import type { LocalRegistryControl, RegistryApi, RegistryStore, Settings } from '../app/ports';
+import { readTagNames } from '../app/tagNames';
 import type { SearchResult } from '../client/search';
 import { nameMatcher } from '../client/search';
 import type { ArtifactRow } from '../image/artifacts';
@@ -46,16 +46,6 @@ const EVENT_QUIET_MS = 300;
 
 /** At most this many tags are dated (or platform manifests read) at once. */
 const CREATED_FETCH_CONCURRENCY = 6;
-
-/**
- * Tag names asked for per request while reading a repository's whole tag list: 10,000 tags take ten
- * requests. A registry that sends fewer per page says so with its `Link` header.
- */
-const TAG_LIST_PAGE_SIZE = 1000;
-/** What the distribution spec says every registry should serve per request. */
-const SPEC_TAG_PAGE_SIZE = 100;
-/** A bound on that walk (a million tags at 1,000 a page), against a registry whose pages never end. */
-const MAX_TAG_LIST_PAGES = 1000;
 
 export interface RegistryTreeDataDeps {
   store: RegistryStore;
@@ -338,34 +328,14 @@ export class RegistryTreeData extends Disposable {
    * per thousand). A failure part-way keeps the names read so far and shows below them.
    */
   private async fetchTagListing(node: RepositoryNode): Promise<TagListing> {
-    const names: string[] = [];
     const order = this.deps.settings.tagOrder();
     const pageSize = this.deps.settings.pageSize();
     try {
-      const api = await this.deps.registry();
-      const seen = new Set<string>();
-      let cursor: string | undefined;
-      let perRequest = TAG_LIST_PAGE_SIZE;
-      for (let page = 0; page < MAX_TAG_LIST_PAGES; page++) {
-        let p: Page;
-        try {
-          p = await api.tags(node.parent.registry, node.name, cursor, perRequest);
-        } catch (err) {
-          // Some registries refuse more than the spec's 100 per request (Quay did for a while): ask for 100.
-          if (page > 0 || perRequest === SPEC_TAG_PAGE_SIZE || !isRegistryError(err, 'bad-request')) throw err;
-          perRequest = SPEC_TAG_PAGE_SIZE;
-          p = await api.tags(node.parent.registry, node.name, cursor, perRequest);
-        }
-        for (const tag of p.items) names.push(tag);
-        // A registry whose next page does not move on would be read forever.
-        if (!p.next || seen.has(p.next)) break;
-        seen.add(p.next);
-        cursor = p.next;
-      }
+      const read = await readTagNames(await this.deps.registry(), node.parent.registry, node.name);
+      return tagListing(read.names, order, pageSize, read.error);
     } catch (err) {
-      return tagListing(names, order, pageSize, err);
+      return tagListing([], order, pageSize, err);
     }
-    return tagListing(names, order, pageSize);
   }
 
   /**
