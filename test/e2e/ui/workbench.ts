@@ -305,8 +305,15 @@ export class Workbench {
    */
   async notifications(): Promise<string[]> {
     const center = this.page.locator(SEL.notificationCenter);
-    if (!await center.isVisible().catch(() => false)) await this.runCommand('Notifications: Show Notifications');
-    await center.waitFor({ timeout: 15_000 });
+    // On a loaded machine the palette can swallow the command while a closing input box still has focus: ask again.
+    for (let attempt = 1; !await center.isVisible().catch(() => false); attempt++) {
+      await this.runCommand('Notifications: Show Notifications');
+      try {
+        await center.waitFor({ timeout: 10_000 });
+      } catch (e) {
+        if (attempt >= 3) throw e;
+      }
+    }
     const texts = [...await this.page.locator(SEL.notificationItem).allInnerTexts(), ...await this.page.locator(SEL.notificationToast).allInnerTexts()];
     return texts.map((t) => t.replace(/\s+/g, ' ').trim());
   }
