@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { shortDigest } from '../../../src/views/format';
+import { formatAge, shortDigest } from '../../../src/views/format';
 import { buildImage, buildIndex, MULTI_PLATFORMS, pushBuilt, pushManifest, randomLayer } from '../../support/ociImage';
 import { useUiSession } from './session';
 
@@ -68,5 +68,27 @@ describe('Registries view (UI): tags and digests', function () {
       `linux/arm64/v8${shortDigest(images[1]?.digest ?? '')} · 40 KB`,
     ]);
     await wb.screenshot('digest-rows-short-digest-and-sizes');
+  });
+});
+
+describe('Registries view (UI): tags newest first', function () {
+  const ui = useUiSession('tags-newest', { settings: { 'berth.pageSize': 5, 'berth.tags.sortOrder': 'newest' } });
+
+  it('puts the most recently built image on top, each tag with its age', async () => {
+    const wb = ui.s.wb;
+    await wb.runCommand('Berth: Start Local Registry');
+    await wb.waitForRow('Registries', /^\s*Local registry\s*running on/, 60_000);
+    // The highest version is not the newest build: a rebuilt 1.0 is.
+    const built: Array<[string, string]> = [['1.0', '2026-06-01T00:00:00Z'], ['2.0', '2025-01-01T00:00:00Z'], ['nightly', '2024-01-01T00:00:00Z']];
+    for (const [tag, created] of built) await pushBuilt(ui.localUrl, 'e2e/built', buildImage({ created }), tag);
+    await wb.collapseAll('Registries');
+    await wb.expandUntil(wb.treeRow('Registries', 'Local registry'), wb.treeRow('Registries', 'e2e/built'));
+    await wb.expandUntil(wb.treeRow('Registries', 'e2e/built'), wb.treeRow('Registries', '1.0'));
+    const texts = await ui.s.wb.rowTexts('Registries');
+    const at = texts.indexOf('e2e/built');
+    const rows = texts.slice(at + 1, at + 4);
+    // Label and description run together in a row's text: `1.0` then `6 months ago`.
+    assert.deepEqual(rows, built.map(([tag, created]) => `${tag}${formatAge(Date.parse(created), Date.now())}`));
+    await wb.screenshot('tags-newest-first');
   });
 });
