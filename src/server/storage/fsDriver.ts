@@ -23,6 +23,14 @@ const MAX_FREE_READ_BUFFERS = 8;
 /** Read buffers no write references any more, kept for the next pull. */
 const freeReadBuffers: Buffer[] = [];
 const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
+/** Open upload files kept between requests; beyond this the least recently parked are closed. */
+const MAX_PARKED_WRITERS = 64;
+
+interface ParkedWriter {
+  fh: FileHandle;
+  size: number;
+  modTimeMs: number;
+}
 
 const CLIENT_GONE = 'the client closed the connection during the download';
 
@@ -109,6 +117,9 @@ class FileRangeStream extends Readable implements SelfSending {
 
 class FsFileWriter implements FileWriter {
   private done = false;
+  /** A failed write may leave a positioned write in flight: such a handle is closed, never parked. */
+  private broken = false;
+  private wroteMs: number | undefined;
 
   constructor(private readonly fh: FileHandle, private readonly file: string, public size: number, readonly modTimeMs: number,
     private readonly driver: FsDriver) {}
@@ -120,7 +131,14 @@ class FsFileWriter implements FileWriter {
         cb(null, chunk);
       },
     });
-    await pipeline(body, meter, this.sink());
+    try {
+      await pipeline(body, meter, this.sink());
+    } catch (e) {
+      this.broken = true;
+      throw e;
+    } finally {
+      this.wroteMs = Date.now();
+    }
   }
 
   /**
@@ -160,8 +178,11 @@ class FsFileWriter implements FileWriter {
     return this.finish(this.driver.takeFsync());
   }
 
-  close(): Promise<void> {
-    return this.finish(false);
+  async close(): Promise<void> {
+    if (this.done) return;
+    if (this.broken) return this.finish(false);
+    this.done = true;
+    await this.driver.park(this.file, { fh: this.fh, size: this.size, modTimeMs: this.wroteMs ?? this.modTimeMs });
   }
 
   async cancel(): Promise<void> {
@@ -182,6 +203,8 @@ export class FsDriver implements StorageDriver {
   readonly tmpDir: string;
   readonly fsync: boolean;
   private fsyncCount = 0;
+  /** Closed writers' open files by full file path, oldest first. */
+  private readonly parked = new Map<string, ParkedWriter>();
 
   constructor(readonly root: string, opts: FsDriverOptions = {}) {
     this.tmpDir = join(root, '.berth', 'tmp');
@@ -197,6 +220,40 @@ export class FsDriver implements StorageDriver {
   takeFsync(): boolean {
     if (this.fsync) this.fsyncCount++;
     return this.fsync;
+  }
+
+  /** Keeps a closed writer's file open for the next append to it. */
+  async park(file: string, w: ParkedWriter): Promise<void> {
+    const old = this.parked.get(file);
+    this.parked.delete(file);
+    this.parked.set(file, w);
+    if (old) await old.fh.close();
+    for (const [oldest, p] of this.parked) {
+      if (this.parked.size <= MAX_PARKED_WRITERS) break;
+      this.parked.delete(oldest);
+      await p.fh.close();
+    }
+  }
+
+  /** Closes the files parked at `file` or below it, before it is replaced, moved or removed. */
+  private async unpark(file: string): Promise<void> {
+    const below = `${file}/`;
+    for (const [path, p] of [...this.parked]) {
+      if (path !== file && !path.startsWith(below)) continue;
+      this.parked.delete(path);
+      await p.fh.close();
+    }
+  }
+
+  /** Files parked open right now (for tests). */
+  get parkedWriters(): number {
+    return this.parked.size;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.parked.values()];
+    this.parked.clear();
+    await Promise.all(all.map((p) => p.fh.close()));
   }
 
   get description(): string {
@@ -227,7 +284,8 @@ export class FsDriver implements StorageDriver {
     }
   }
 
-  putContent(path: string, content: string | Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
+  async putContent(path: string, content: string | Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
+    await this.unpark(this.fullPath(path));
     return writeFileAtomic(this.fullPath(path), content, this.tmpDir, { fsync: (opts.durable ?? false) && this.takeFsync() });
   }
 
@@ -243,6 +301,12 @@ export class FsDriver implements StorageDriver {
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const file = this.fullPath(path);
+    const parked = this.parked.get(file);
+    if (parked && append) {
+      this.parked.delete(file);
+      return new FsFileWriter(parked.fh, file, parked.size, parked.modTimeMs, this);
+    }
+    await this.unpark(file);
     let fh: FileHandle;
     if (append) {
       // r+ rather than a: appending to a file that is not there is an unknown upload, not a new one.
@@ -289,6 +353,8 @@ export class FsDriver implements StorageDriver {
   }
 
   async move(source: string, dest: string): Promise<void> {
+    await this.unpark(this.fullPath(source));
+    await this.unpark(this.fullPath(dest));
     try {
       await renameMakingDir(this.fullPath(source), this.fullPath(dest));
     } catch (e) {
@@ -298,6 +364,7 @@ export class FsDriver implements StorageDriver {
 
   async delete(path: string): Promise<void> {
     await this.stat(path);
+    await this.unpark(this.fullPath(path));
     await removeTree(this.fullPath(path));
   }
 }

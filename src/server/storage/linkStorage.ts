@@ -110,6 +110,12 @@ export class LinkStorage implements Storage {
   private readonly shared: boolean;
   /** The running hash of each upload this process has written, valid while its size matches the file. */
   private readonly digesters = new Map<string, Digester>();
+  /**
+   * The owner of each upload this process started (undefined: anonymous). The owner file is written
+   * once, before the upload's id is known to anyone, so on a driver only this process writes it is
+   * not read again on every chunk.
+   */
+  private readonly owners = new Map<string, string | undefined>();
   private readonly uploadLocks = new KeyedMutex();
   private readonly tagLocks = new KeyedMutex();
   private readonly manifests: Lru<StoredManifest>;
@@ -224,7 +230,9 @@ export class LinkStorage implements Storage {
     // Stored, not remembered: the binding to its user survives a restart and holds in every process.
     if (owner !== undefined) await this.driver.putContent(this.layout.uploadOwner(repository, id), owner);
     await (await this.driver.writer(this.layout.uploadData(repository, id), false)).close();
-    this.digesters.set(this.uploadKey(repository, id), new Digester('sha256'));
+    const key = this.uploadKey(repository, id);
+    this.digesters.set(key, new Digester('sha256'));
+    if (!this.shared) this.owners.set(key, owner);
     return { id, repository, offset: 0, ...(owner !== undefined ? { owner } : {}) };
   }
 
@@ -255,13 +263,21 @@ export class LinkStorage implements Storage {
     return this.uploadLocks.run(this.uploadKey(repository, id), async () => {
       const activity = await uploadActivity(this.driver, this.layout, repository, id);
       if (!activity) return undefined;
-      const owner = await this.readText(this.layout.uploadOwner(repository, id));
+      const owner = await this.uploadOwner(repository, id);
       return { id, repository, offset: activity.size, lastWriteMs: activity.lastWriteMs, ...(owner !== undefined ? { owner } : {}) };
     });
   }
 
-  uploadOwner(repository: string, id: string): Promise<string | undefined> {
+  async uploadOwner(repository: string, id: string): Promise<string | undefined> {
+    const key = this.uploadKey(repository, id);
+    if (this.owners.has(key)) return this.owners.get(key);
     return this.readText(this.layout.uploadOwner(repository, id));
+  }
+
+  /** Forgets what is kept in memory for an upload that is finished or removed. */
+  private forgetUpload(key: string): void {
+    this.digesters.delete(key);
+    this.owners.delete(key);
   }
 
   async listUploads(): Promise<{ repository: string; id: string }[]> {
@@ -329,11 +345,13 @@ export class LinkStorage implements Storage {
         ? digester.digest()
         : await this.hashUpload(repository, id, digest.algorithm as DigestAlgorithm);
       if (actual !== digest.digest) {
+        this.owners.delete(key);
         await this.remove(this.layout.uploadDir(repository, id));
         throw new DigestMismatchError(digest.digest, actual);
       }
       if ((await this.blobSize(digest)) === undefined) await this.driver.move(this.layout.uploadData(repository, id), this.layout.blobData(digest));
       await this.writeLink(this.layout.layerLink(repository, digest), digest);
+      this.owners.delete(key);
       await this.remove(this.layout.uploadDir(repository, id));
       return { digest: digest.digest, size };
     });
@@ -342,7 +360,7 @@ export class LinkStorage implements Storage {
   async cancelUpload(repository: string, id: string): Promise<boolean> {
     const key = this.uploadKey(repository, id);
     return this.uploadLocks.run(key, async () => {
-      this.digesters.delete(key);
+      this.forgetUpload(key);
       return this.remove(this.layout.uploadDir(repository, id));
     });
   }
@@ -358,7 +376,7 @@ export class LinkStorage implements Storage {
       const started = startedText ? Date.parse(startedText.trim()) : NaN;
       const when = Number.isNaN(started) ? (await orUndefined(this.driver.stat(dir)))?.modTimeMs ?? 0 : started;
       if (when < cutoff) {
-        this.digesters.delete(key);
+        this.forgetUpload(key);
         if (await this.remove(dir)) purged++;
       }
     }
