@@ -306,6 +306,8 @@ export async function composeServer(config: LoadedConfig, driver: StorageDriver,
   await linkStorage.init();
   const hooks = defaultHooks();
   hooks.onClose.push(() => manifestParser.close());
+  // Upload files kept open between chunks; the S3 driver's connections are its owner's to release.
+  if (driver instanceof FsDriver) hooks.onClose.push(() => driver.close());
   const ctx: PluginContext = { sections: config.sections, hooks, root: core.root, log };
   await wireTeamFeatures(ctx, driver, core.storage.readOnly);
   for (const plugin of registeredPlugins()) await plugin(ctx);
