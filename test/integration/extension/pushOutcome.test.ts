@@ -57,7 +57,10 @@ describe('a push that does not finish, through a real dockerd and the local regi
     const htpasswd = join(dir, 'htpasswd');
     writeFileSync(htpasswd, `${user.name}:${bcrypt.hashSync(user.password, 6)}\n`);
     const config = join(dir, 'secured.yml');
-    writeFileSync(config, stringify({ auth: { htpasswd: { realm: 'berth-test', path: htpasswd } } }));
+    writeFileSync(config, stringify({
+      auth: { htpasswd: { realm: 'berth-test', path: htpasswd } },
+      access: { rules: [{ repositories: ['team/*'], users: [user.name], actions: ['*'] }, { repositories: ['readonly/*'], users: [user.name], actions: ['pull'] }] },
+    }));
     secured = await startBerthRegistry({ args: ['--config', config] });
   });
   after(async () => {
@@ -197,6 +200,19 @@ describe('a push that does not finish, through a real dockerd and the local regi
     const [error] = d.ui.shown.filter((s) => s.kind === 'error');
     assert.equal(error?.text, `Push of ${target} failed: Team registry wants you to sign in.`);
     assert.deepEqual(error?.items, ['Edit Credentials…']);
+    assert.ok(!(await engineTags()).includes(target));
+  });
+
+  // dockerd 20.10 retries each layer five times on this 403 (about 50 s) before it gives up.
+  it('a push the account may not make (403) names the repository, with Edit Credentials… to sign in as someone who may', async () => {
+    const target = `${secured.host}/readonly/app:1`;
+    const d = deps([{ pick: 'Team registry' }, { input: 'readonly/app' }, { input: '1' }, { button: undefined }]);
+    await d.store.save(securedEntry(), { username: user.name, password: user.password });
+    await runCommand(retagAndPush, d, [await nodeOf(small)]);
+    const [error] = d.ui.shown.filter((s) => s.kind === 'error');
+    assert.equal(error?.text, `Push of ${target} failed: this account may not push to readonly/app on Team registry.`);
+    assert.deepEqual(error?.items, ['Edit Credentials…']);
+    assert.ok(d.log.lines.some((l) => l.startsWith(`error push of ${target} failed:`) && /denied/i.test(l)), d.log.lines.join('\n'));
     assert.ok(!(await engineTags()).includes(target));
   });
 
