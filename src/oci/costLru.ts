@@ -1,4 +1,4 @@
-/** Least-recently-used map with a cost per value and a budget. */
+/** Least-recently-used map with a cost per value and a budget; a budget of 0 keeps nothing. */
 export class CostLru<V> {
   private readonly items = new Map<string, { value: V; cost: number }>();
   private total = 0;
@@ -10,13 +10,10 @@ export class CostLru<V> {
     this.items.set(key, item);
     return item.value;
   }
+  /** Replaces what `key` held; a value over the whole budget is not kept, and neither is the old one. */
   set(key: string, value: V, cost: number): void {
+    this.delete(key);
     if (cost > this.budget) return;
-    const old = this.items.get(key);
-    if (old) {
-      this.total -= old.cost;
-      this.items.delete(key);
-    }
     this.items.set(key, { value, cost });
     this.total += cost;
     for (const [k, v] of this.items) {
@@ -24,6 +21,12 @@ export class CostLru<V> {
       this.items.delete(k);
       this.total -= v.cost;
     }
+  }
+  delete(key: string): void {
+    const old = this.items.get(key);
+    if (!old) return;
+    this.items.delete(key);
+    this.total -= old.cost;
   }
   has(key: string): boolean {
     return this.items.has(key);

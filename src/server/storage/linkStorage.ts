@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Digester, parseDigest, type DigestAlgorithm, type ParsedDigest } from '../../oci/digest';
+import { CostLru } from '../../oci/costLru';
 import type { Descriptor } from '../../oci/types';
 import { Layout, parseLink } from '../layout';
 import { referrerDescriptor, referrerFacts, type ParsedManifest, type ReferrerFacts } from '../manifest';
@@ -44,49 +45,15 @@ class KeyedMutex {
   }
 }
 
-/** A size-bounded map that forgets its oldest entries first; `maxWeight` 0 keeps nothing. */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  private weight = 0;
-  constructor(private readonly maxWeight: number, private readonly weigh: (v: V) => number = () => 1) {}
-
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-
-  set(key: string, v: V): void {
-    this.delete(key);
-    const w = this.weigh(v);
-    if (w > this.maxWeight) return;
-    this.map.set(key, v);
-    this.weight += w;
-    for (const [k, old] of this.map) {
-      if (this.weight <= this.maxWeight) break;
-      this.map.delete(k);
-      this.weight -= this.weigh(old);
-    }
-  }
-
-  delete(key: string): void {
-    const old = this.map.get(key);
-    if (old !== undefined) {
-      this.map.delete(key);
-      this.weight -= this.weigh(old);
-    }
-  }
-}
-
 export interface LinkStorageOptions {
   /** Bytes of manifests kept in memory (content-addressed, so safe on a shared driver too). */
   manifestCacheBytes?: number;
   /** Parses stored manifests (their type, their subject); default: on the event loop. */
   manifestParser?: ManifestParser;
 }
+
+/** What a cached manifest costs besides its bytes (its digest, type and the map entry). */
+const MANIFEST_ENTRY_OVERHEAD_BYTES = 200;
 
 /** A mount without `from` looks in at most this many repositories before answering with an upload instead. */
 const MAX_MOUNT_SOURCES_CHECKED = 1000;
@@ -118,21 +85,21 @@ export class LinkStorage implements Storage {
   private readonly owners = new Map<string, string | undefined>();
   private readonly uploadLocks = new KeyedMutex();
   private readonly tagLocks = new KeyedMutex();
-  private readonly manifests: Lru<StoredManifest>;
+  private readonly manifests: CostLru<StoredManifest>;
   /** `repo\0tag` → manifest digest, and `repo\0@digest` → revision known to exist. */
-  private readonly links: Lru<string>;
+  private readonly links: CostLru<string>;
   /** The catalog, walked once; repositories only appear (a first manifest), they are never removed. */
   private repositories: Promise<Set<string>> | undefined;
   /** Tags per repository, dropped whenever a tag of the repository is written or removed. */
-  private readonly tagLists: Lru<string[]>;
+  private readonly tagLists: CostLru<string[]>;
   private readonly parser: ManifestParser;
 
   constructor(readonly driver: StorageDriver, opts: LinkStorageOptions = {}) {
     this.shared = driver.shared;
     this.parser = opts.manifestParser ?? inlineManifestParser;
-    this.manifests = new Lru<StoredManifest>(opts.manifestCacheBytes ?? 32 * 1024 * 1024, (m) => m.size + 200);
-    this.links = new Lru<string>(this.shared ? 0 : 50_000);
-    this.tagLists = new Lru<string[]>(this.shared ? 0 : 200_000, (tags) => tags.length + 1);
+    this.manifests = new CostLru<StoredManifest>(opts.manifestCacheBytes ?? 32 * 1024 * 1024);
+    this.links = new CostLru<string>(this.shared ? 0 : 50_000);
+    this.tagLists = new CostLru<string[]>(this.shared ? 0 : 200_000);
   }
 
   /** Prepares the driver; the referrers index is rebuilt on demand where another registry may have written. */
@@ -389,7 +356,7 @@ export class LinkStorage implements Storage {
     const key = `${repository}\0@${digest.digest}`;
     if (this.links.get(key)) return true;
     const found = await this.exists(this.layout.revisionLink(repository, digest));
-    if (found) this.links.set(key, digest.digest);
+    if (found) this.links.set(key, digest.digest, 1);
     return found;
   }
 
@@ -399,7 +366,7 @@ export class LinkStorage implements Storage {
     if (cached) return parseLink(cached);
     const text = await this.readText(this.layout.tagCurrentLink(repository, tag));
     const d = text === undefined ? undefined : parseLink(text);
-    if (d) this.links.set(key, d.digest);
+    if (d) this.links.set(key, d.digest, 1);
     return d;
   }
 
@@ -423,7 +390,7 @@ export class LinkStorage implements Storage {
    * manifest is read afresh.
    */
   private cacheManifest(repository: string, m: StoredManifest, typeInBytes: boolean): void {
-    if (typeInBytes || !this.shared) this.manifests.set(`${repository}\0${m.digest}`, m);
+    if (typeInBytes || !this.shared) this.manifests.set(`${repository}\0${m.digest}`, m, m.size + MANIFEST_ENTRY_OVERHEAD_BYTES);
   }
 
   private async recordedManifestType(repository: string, digest: ParsedDigest): Promise<string | undefined> {
@@ -451,7 +418,7 @@ export class LinkStorage implements Storage {
     if (!(await this.hasManifest(repository, d))) {
       await this.writeLink(this.layout.revisionLink(repository, d), d);
       void this.repositories?.then((set) => set.add(repository), () => undefined);
-      this.links.set(`${repository}\0@${d.digest}`, d.digest);
+      this.links.set(`${repository}\0@${d.digest}`, d.digest, 1);
       await this.indexReferrer(repository, stored, parsed && { facts: parsed.subject ? referrerFacts(parsed, parsed.subject) : undefined });
     }
     if (tag !== undefined) {
@@ -462,7 +429,7 @@ export class LinkStorage implements Storage {
         // current first: a crash in between leaves a working tag that only lacks its history entry.
         await this.writeLink(this.layout.tagCurrentLink(repository, tag), d);
         await this.writeLink(this.layout.tagIndexLink(repository, tag, d), d);
-        this.links.set(`${repository}\0${tag}`, d.digest);
+        this.links.set(`${repository}\0${tag}`, d.digest, 1);
         this.tagLists.delete(repository);
       });
     }
@@ -498,7 +465,7 @@ export class LinkStorage implements Storage {
     const children = await orUndefined(this.driver.list(this.layout.tagsDir(repository)));
     if (!children) return (await this.repositoryExists(repository)) ? [] : undefined;
     const tags = children.map(baseName);
-    this.tagLists.set(repository, tags);
+    this.tagLists.set(repository, tags, tags.length + 1);
     return [...tags];
   }
 
