@@ -5,14 +5,15 @@
  */
 import http from 'node:http';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
+import { appendingStream } from '../src/server/fsutil';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 
 const storeDir = process.argv[2] ?? process.cwd();
 const SOURCE_CHUNK = randomBytes(1024 * 1024);
+const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 
 function drain(req: http.IncomingMessage): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -23,12 +24,22 @@ function drain(req: http.IncomingMessage): Promise<number> {
   });
 }
 
-/** What a streaming registry does at minimum for a push: hash, write a temp file, rename it into place. */
+/**
+ * What a durable streaming registry does at minimum for a push: hash the body, append it to a temp file
+ * with few large writes (whatever piled up while the last write ran goes out in one writev), fsync,
+ * and rename it into place.
+ */
 async function store(req: http.IncomingMessage): Promise<string> {
   const hash = createHash('sha256');
   const tmp = join(storeDir, `upload-${randomUUID()}`);
-  req.on('data', (c: Buffer) => hash.update(c));
-  await pipeline(req, createWriteStream(tmp));
+  const fh = await open(tmp, 'wx');
+  try {
+    req.on('data', (c: Buffer) => hash.update(c));
+    await pipeline(req, appendingStream(fh, 0, WRITE_BUFFER_BYTES));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
   const digest = hash.digest('hex');
   const final = join(storeDir, digest);
   await rename(tmp, final);

@@ -17,7 +17,7 @@ import { removeDir, startProcess, stopAndWait, tempDir } from '../test/support/p
 import { startDistribution } from '../test/support/distribution';
 import { distributionS3Config, freshBucket, startBerthOnS3 } from '../test/support/ceph';
 import { measureActivation, type ActivationReport } from './activation';
-import { measureCeilings, type Ceilings } from './ceilings';
+import { CeilingServer, measureCeilings, sha256Ceiling, type Ceilings, type RoundCeilings } from './ceilings';
 import { PROJECT_ROOT } from './children';
 import { GeneratedBlob, HttpClient } from './client';
 import { cpuMs, measureMemory } from './memory';
@@ -52,8 +52,13 @@ interface MetricDef {
   better: 'higher' | 'lower';
   /** The machine's ceiling for this metric, when there is a comparable one. */
   ceiling?: (c: Ceilings) => number;
-  /** For pushes: a minimal Node server that hashes, writes a temp file and renames, i.e. what any registry must at least do. */
+  /** For pushes: a minimal Node server that hashes, writes, fsyncs and renames, i.e. what a durable registry must at least do. */
   storeCeiling?: (c: Ceilings) => number;
+  /**
+   * For pushes: both ceilings come from the bench's own rounds (Bench.roundCeilingBytes), and each
+   * fraction is the median of the rounds' own Berth/ceiling, so a ceiling that moves during the run moves both.
+   */
+  perRound?: true;
   /** Shown for information only: no ratio. */
   informational?: boolean;
   /** The ratio is shown only when this other metric of the bench has the same median on both servers (same work done). */
@@ -77,6 +82,8 @@ interface Bench {
   /** Fresh servers that store in S3 (one Ceph gateway, a bucket each) in place of the filesystem. */
   s3?: boolean;
   metrics: MetricDef[];
+  /** Push benches: the ceiling server takes a body of this size in every round, next to the registries. */
+  roundCeilingBytes?: number;
   /** Untimed preparation per server; may return measurements of its own (e.g. how fast tags were written). */
   setup?(t: Target, client: HttpClient): Promise<Measured | void>;
   run(t: Target, client: HttpClient, rep: number): Promise<Measured>;
@@ -201,11 +208,12 @@ function benches(reps: number): Bench[] {
       id: 'blob',
       title: '64 MiB blob push and pull',
       reps,
+      roundCeilingBytes: BLOB_BYTES,
       metrics: [
-        { key: 'pushMonolithic', label: 'push: POST + PUT ?digest= with body', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
-        { key: 'pushStreamed', label: 'push: streamed PATCH (chunked encoding) + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
-        { key: 'pushMonolithicNoFsync', label: 'push, Berth with fsync off: POST + PUT ?digest=', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
-        { key: 'pushStreamedNoFsync', label: 'push, Berth with fsync off: streamed PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
+        { key: 'pushMonolithic', label: 'push: POST + PUT ?digest= with body', unit: 'MiB/s', better: 'higher', perRound: true },
+        { key: 'pushStreamed', label: 'push: streamed PATCH (chunked encoding) + PUT', unit: 'MiB/s', better: 'higher', perRound: true },
+        { key: 'pushMonolithicNoFsync', label: 'push, Berth with fsync off: POST + PUT ?digest=', unit: 'MiB/s', better: 'higher', perRound: true },
+        { key: 'pushStreamedNoFsync', label: 'push, Berth with fsync off: streamed PATCH + PUT', unit: 'MiB/s', better: 'higher', perRound: true },
         { key: 'pull', label: 'pull: GET blob', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sourceMiBps },
         cpuMetric('pushMonolithicCpu', 'server CPU per push: POST + PUT'),
         cpuMetric('pushStreamedCpu', 'server CPU per push: streamed PATCH + PUT'),
@@ -251,9 +259,10 @@ function benches(reps: number): Bench[] {
       id: 'chunked',
       title: `64 MiB chunked push (${CHUNK_BYTES / MiB} MiB PATCH chunks with Content-Range)`,
       reps,
+      roundCeilingBytes: BLOB_BYTES,
       metrics: [
-        { key: 'pushChunked', label: 'push: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
-        { key: 'pushChunkedNoFsync', label: 'push, Berth with fsync off: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', ceiling: (c) => c.sinkMiBps, storeCeiling: (c) => c.storeMiBps },
+        { key: 'pushChunked', label: 'push: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', perRound: true },
+        { key: 'pushChunkedNoFsync', label: 'push, Berth with fsync off: chunked PATCH + PUT', unit: 'MiB/s', better: 'higher', perRound: true },
         cpuMetric('pushChunkedCpu', 'server CPU per push'),
       ],
       async run(t, c, rep) {
@@ -432,8 +441,10 @@ function benches(reps: number): Bench[] {
 }
 
 type Results = Record<string, Record<TargetName, MetricValue>>;
+/** Each push bench's ceilings, one entry per round. */
+type Rounds = Record<string, RoundCeilings[]>;
 
-async function runBench(bench: Bench, targets: readonly Target[], results: Results, log: (line: string) => void): Promise<void> {
+async function runBench(bench: Bench, targets: readonly Target[], results: Results, log: (line: string) => void, ceilingServer?: CeilingServer, rounds: Rounds = {}): Promise<void> {
   const failed = new Map<TargetName, string>();
   const values = (key: string, name: TargetName): MetricValue => {
     results[`${bench.id}.${key}`] ??= { berth: { samples: [] }, distribution: { samples: [] } };
@@ -455,6 +466,9 @@ async function runBench(bench: Bench, targets: readonly Target[], results: Resul
   for (let rep = 0; rep < bench.reps; rep++) {
     // Alternate who goes first so that drift (page cache, thermal) does not favour one server.
     const order = rep % 2 === 0 ? targets : [...targets].reverse();
+    if (bench.roundCeilingBytes !== undefined && ceilingServer) {
+      (rounds[bench.id] ??= []).push(await ceilingServer.round(bench.roundCeilingBytes, blobSeed(`${bench.id}-ceiling`, rep), rep));
+    }
     for (const t of order) {
       if (failed.has(t.name) || !t.client) continue;
       try {
@@ -488,13 +502,38 @@ function ceilingFraction(def: MetricDef, value: number | undefined, ceiling: num
   return def.better === 'higher' ? value / ceiling : ceiling / value;
 }
 
+interface CeilingCells {
+  ceiling?: number;
+  ofCeiling?: number;
+  store?: number;
+  ofStore?: number;
+}
+
+/** A metric's ceiling and Berth's fraction of it: per round for push rows, from the run's ceilings otherwise. */
+function ceilingCells(m: MetricDef, berth: MetricValue | undefined, ceilings: Ceilings | undefined, rounds: RoundCeilings[] | undefined): CeilingCells {
+  if (m.perRound) {
+    if (!rounds?.length) return {};
+    const paired = (pick: (r: RoundCeilings) => number): number | undefined => {
+      const fractions = (berth?.samples ?? []).slice(0, rounds.length).map((v, i) => ceilingFraction(m, v, pick(rounds[i] as RoundCeilings)) as number);
+      return fractions.length ? median(fractions) : undefined;
+    };
+    return {
+      ceiling: median(rounds.map((r) => r.ceilingMiBps)), ofCeiling: paired((r) => r.ceilingMiBps),
+      store: median(rounds.map((r) => r.storeMiBps)), ofStore: paired((r) => r.storeMiBps),
+    };
+  }
+  const ceiling = ceilings && m.ceiling ? m.ceiling(ceilings) : undefined;
+  const store = ceilings && m.storeCeiling ? m.storeCeiling(ceilings) : undefined;
+  return { ceiling, ofCeiling: ceilingFraction(m, berth?.median, ceiling), store, ofStore: ceilingFraction(m, berth?.median, store) };
+}
+
 function cell(v: MetricValue | undefined): string {
   if (v?.median !== undefined) return formatNumber(v.median);
   return v?.error?.startsWith('not available') ? 'not avail.' : 'failed';
 }
 
-function renderBench(bench: Bench, results: Results, ceilings: Ceilings | undefined): string {
-  const withStore = bench.metrics.some((m) => m.storeCeiling);
+function renderBench(bench: Bench, results: Results, ceilings: Ceilings | undefined, rounds: Rounds): string {
+  const withStore = bench.metrics.some((m) => m.storeCeiling || m.perRound);
   const rows: string[][] = [['metric', 'unit', 'Berth', 'distribution', 'Berth/dist', 'ceiling', 'Berth/ceiling', ...(withStore ? ['Berth/store ceiling'] : [])]];
   const notes = new Set<string>();
   for (const m of bench.metrics) {
@@ -502,13 +541,15 @@ function renderBench(bench: Bench, results: Results, ceilings: Ceilings | undefi
     const b = r?.berth;
     const d = r?.distribution;
     for (const [name, v] of [['Berth', b], ['distribution', d]] as const) if (v?.error) notes.add(`${name}: ${v.error}`);
-    const ceiling = ceilings && m.ceiling ? m.ceiling(ceilings) : undefined;
-    const store = ceilings && m.storeCeiling ? m.storeCeiling(ceilings) : undefined;
+    const c = ceilingCells(m, b, ceilings, rounds[bench.id]);
     const other = m.comparableWhenEqual ? results[`${bench.id}.${m.comparableWhenEqual}`] : undefined;
     const comparable = !other || other.berth.median === other.distribution.median;
     if (!comparable) notes.add(`${m.label}: the servers did different work (${m.comparableWhenEqual} differ), so no ratio; distribution 2.8 ignores n= on tags/list`);
-    rows.push([m.label, m.unit, cell(b), cell(d), comparable ? formatNumber(ratio(m, b?.median, d?.median)) : 'n/c', ceiling === undefined ? '' : formatNumber(ceiling), ceiling === undefined ? '' : formatNumber(ceilingFraction(m, b?.median, ceiling)),
-      ...(withStore ? [store === undefined ? '' : formatNumber(ceilingFraction(m, b?.median, store))] : [])]);
+    rows.push([m.label, m.unit, cell(b), cell(d), comparable ? formatNumber(ratio(m, b?.median, d?.median)) : 'n/c', c.ceiling === undefined ? '' : formatNumber(c.ceiling), c.ceiling === undefined ? '' : formatNumber(c.ofCeiling),
+      ...(withStore ? [c.store === undefined ? '' : formatNumber(c.ofStore)] : [])]);
+  }
+  if (rounds[bench.id]?.length) {
+    notes.add('push rows: ceiling = min(sha256, loopback PUT into a counting sink) and store = loopback PUT hashed, written, fsynced and renamed, both measured in every round next to the registries; the fractions are medians of each round\'s own');
   }
   const reps = bench.reps > 1 ? ` (median of ${bench.reps})` : '';
   return [`\n## ${bench.title}${reps}`, renderTable(rows), ...[...notes].map((n) => `   ${n}`)].join('\n');
@@ -522,7 +563,7 @@ function renderCeilings(c: Ceilings): string {
     [`loopback tiny GET, concurrency ${MANIFEST_CONCURRENCY}`, 'req/s', formatNumber(c.tinyGet.reqPerSec)],
     ['loopback tiny GET latency p50 / p99', 'ms', `${formatNumber(c.tinyGet.p50Ms)} / ${formatNumber(c.tinyGet.p99Ms)}`],
     ['loopback 64 MiB PUT into a counting sink', 'MiB/s', formatNumber(c.sinkMiBps)],
-    ['loopback 64 MiB PUT, hashed + temp file + rename', 'MiB/s', formatNumber(c.storeMiBps)],
+    ['loopback 64 MiB PUT, hashed + written + fsynced + renamed', 'MiB/s', formatNumber(c.storeMiBps)],
     ['loopback 64 MiB GET from memory', 'MiB/s', formatNumber(c.sourceMiBps)],
   ])].join('\n');
 }
@@ -579,47 +620,55 @@ async function main(): Promise<void> {
   const loadBefore = loadAverage();
   log(`Berth bench: ${gitCommit() ?? 'unknown commit'}; ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Linux ${release()}, ${distributionVersion()}`);
 
-  let ceilings: Ceilings | undefined;
-  if (wanted('ceilings')) {
-    log('measuring the machine ceilings…');
-    ceilings = await measureCeilings({ reps: args.reps, blobBytes: BLOB_BYTES, requests: MANIFEST_GETS, concurrency: MANIFEST_CONCURRENCY, warmupRequests: WARMUP_REQUESTS, seed: blobSeed('ceiling', 0) }, log);
-  }
-
   const list = benches(args.reps).filter((b) => wanted(b.id));
+  let ceilings: Ceilings | undefined;
+  // Up for the whole run when the push benches measure their ceilings round by round.
+  const ceilingServer = wanted('ceilings') || list.some((b) => b.roundCeilingBytes !== undefined) ? await CeilingServer.start(MANIFEST_CONCURRENCY) : undefined;
+  const rounds: Rounds = {};
   const results: Results = {};
   const targets: Target[] = [];
-  // The S3 bench starts its own servers; the filesystem ones are for the rest.
-  if (list.some((b) => !b.s3)) {
-    const pushRows = list.some((b) => b.id === 'blob' || b.id === 'chunked');
-    for (const name of TARGETS) {
-      const t = await startTarget(name, args, false, pushRows);
-      targets.push(t);
-      const build = name === 'berth' && args.berthCli ? `, from ${args.berthCli}` : '';
-      log(`${LABELS[name]}: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid}${build})`}`);
-    }
-  }
   try {
-    for (const bench of list) {
-      log(`running: ${bench.title}… (${((performance.now() - startedAt) / 1000).toFixed(0)} s in)`);
-      if (!bench.freshServers && !bench.s3) {
-        await runBench(bench, targets, results, log);
-        continue;
+    if (wanted('ceilings') && ceilingServer) {
+      log('measuring the machine ceilings…');
+      ceilings = await measureCeilings(ceilingServer, { reps: args.reps, blobBytes: BLOB_BYTES, requests: MANIFEST_GETS, concurrency: MANIFEST_CONCURRENCY, warmupRequests: WARMUP_REQUESTS, seed: blobSeed('ceiling', 0) }, log);
+    } else {
+      ceilingServer?.useSha256(sha256Ceiling(args.reps));
+    }
+    // The S3 bench starts its own servers; the filesystem ones are for the rest.
+    if (list.some((b) => !b.s3)) {
+      const pushRows = list.some((b) => b.id === 'blob' || b.id === 'chunked');
+      for (const name of TARGETS) {
+        const t = await startTarget(name, args, false, pushRows);
+        targets.push(t);
+        const build = name === 'berth' && args.berthCli ? `, from ${args.berthCli}` : '';
+        log(`${LABELS[name]}: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid}${build})`}`);
       }
-      const fresh: Target[] = [];
-      try {
-        for (const name of TARGETS) {
-          const shared = targets.find((t) => t.name === name);
-          const t = shared?.unavailable && !bench.s3 ? shared : await startTarget(name, args, bench.s3);
-          if (bench.s3) log(`${LABELS[name]} on S3: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid})`}`);
-          fresh.push(t);
+    }
+    try {
+      for (const bench of list) {
+        log(`running: ${bench.title}… (${((performance.now() - startedAt) / 1000).toFixed(0)} s in)`);
+        if (!bench.freshServers && !bench.s3) {
+          await runBench(bench, targets, results, log, ceilingServer, rounds);
+          continue;
         }
-        await runBench(bench, fresh, results, log);
-      } finally {
-        await Promise.all(fresh.filter((t) => !targets.includes(t)).map((t) => t.stop()));
+        const fresh: Target[] = [];
+        try {
+          for (const name of TARGETS) {
+            const shared = targets.find((t) => t.name === name);
+            const t = shared?.unavailable && !bench.s3 ? shared : await startTarget(name, args, bench.s3);
+            if (bench.s3) log(`${LABELS[name]} on S3: ${t.unavailable ? `not available (${t.unavailable})` : `${t.url} (pid ${t.pid})`}`);
+            fresh.push(t);
+          }
+          await runBench(bench, fresh, results, log, ceilingServer, rounds);
+        } finally {
+          await Promise.all(fresh.filter((t) => !targets.includes(t)).map((t) => t.stop()));
+        }
       }
+    } finally {
+      await Promise.all(targets.map((t) => t.stop()));
     }
   } finally {
-    await Promise.all(targets.map((t) => t.stop()));
+    await ceilingServer?.stop();
   }
 
   let activation: ActivationReport | undefined;
@@ -631,7 +680,7 @@ async function main(): Promise<void> {
   const out: string[] = ['\n# Berth bench — ratio > 1.0 means Berth is better (throughput Berth/dist, latency and memory dist/Berth)'];
   for (const t of targets) if (t.unavailable) out.push(`${LABELS[t.name]}: not available (${t.unavailable})`);
   if (ceilings) out.push(renderCeilings(ceilings));
-  for (const bench of list) out.push(renderBench(bench, results, ceilings));
+  for (const bench of list) out.push(renderBench(bench, results, ceilings, rounds));
   const memory = list.find((b) => b.id === 'memory');
   if (memory) out.push(...TARGETS.map((name) => `   ${LABELS[name]} memory: ${flatVerdict(results, name)}`));
   if (activation) out.push(renderActivation(activation));
@@ -657,13 +706,12 @@ async function main(): Promise<void> {
       reps: b.reps,
       metrics: b.metrics.map((m) => {
         const r = results[`${b.id}.${m.key}`];
-        const ceiling = ceilings && m.ceiling ? m.ceiling(ceilings) : undefined;
-        const store = ceilings && m.storeCeiling ? m.storeCeiling(ceilings) : undefined;
+        const c = ceilingCells(m, r?.berth, ceilings, rounds[b.id]);
         const other = m.comparableWhenEqual ? results[`${b.id}.${m.comparableWhenEqual}`] : undefined;
         const comparable = !other || other.berth.median === other.distribution.median;
         return {
           key: m.key, label: m.label, unit: m.unit, better: m.better, berth: r?.berth, distribution: r?.distribution, ratio: comparable ? ratio(m, r?.berth.median, r?.distribution.median) : undefined,
-          ceiling, berthOfCeiling: ceilingFraction(m, r?.berth.median, ceiling), storeCeiling: store, berthOfStoreCeiling: ceilingFraction(m, r?.berth.median, store),
+          ceiling: c.ceiling, berthOfCeiling: c.ofCeiling, storeCeiling: c.store, berthOfStoreCeiling: c.ofStore,
         };
       }),
     })),

@@ -1,7 +1,8 @@
 /** Small async filesystem helpers the storage needs: atomic writes, tolerant reads and removals. */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { Digester, type DigestAlgorithm } from '../oci/digest';
 
@@ -99,4 +100,31 @@ export async function hashFile(path: string, algorithm: DigestAlgorithm): Promis
   const d = new Digester(algorithm);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) d.update(chunk as Buffer);
   return { digest: d.digest(), size: d.size };
+}
+
+/**
+ * A stream that appends to an open file with positioned writes from `position` on, each batch in one
+ * writev: whatever piled up (up to `bufferBytes`) while the last write ran goes out together, so the
+ * socket and the hash keep running while the disk write is pending. `onWritten` hears every write's
+ * size as it lands. Not fs.WriteStream: on an error that one closes the descriptor whatever autoClose
+ * says, and here the caller owns it.
+ */
+export function appendingStream(fh: FileHandle, position: number, bufferBytes: number, onWritten: (bytes: number) => void = () => undefined): Writable {
+  let at = position;
+  const writeAll = async (bufs: Buffer[]): Promise<void> => {
+    let rest = bufs;
+    while (rest.length > 0) {
+      const { bytesWritten } = await fh.writev(rest, at);
+      at += bytesWritten;
+      onWritten(bytesWritten);
+      let skip = bytesWritten;
+      while (rest.length > 0 && skip >= (rest[0] as Buffer).length) skip -= (rest.shift() as Buffer).length;
+      if (skip > 0 && rest.length > 0) rest = [(rest[0] as Buffer).subarray(skip), ...rest.slice(1)];
+    }
+  };
+  return new Writable({
+    highWaterMark: bufferBytes,
+    write: (chunk: Buffer, _enc, cb) => void writeAll([chunk]).then(() => cb(), cb),
+    writev: (chunks, cb) => void writeAll(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb),
+  });
 }

@@ -12,7 +12,7 @@ import { mkdir, open, readFile, readdir, rm, stat, type FileHandle } from 'node:
 import { dirname, join } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isNotFound, removeTree, renameMakingDir, writeFileAtomic } from '../fsutil';
+import { appendingStream, isNotFound, removeTree, renameMakingDir, writeFileAtomic } from '../fsutil';
 import type { SelfSending } from './blobStream';
 import { PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver } from './driver';
 
@@ -141,27 +141,9 @@ class FsFileWriter implements FileWriter {
     }
   }
 
-  /**
-   * Positioned writes on the handle, what piled up in one writev. Not fs.WriteStream: on an error it
-   * closes the descriptor whatever autoClose says, and the writer still owns it.
-   */
+  /** Appends at the end of the file; a deeper buffer lets the socket and the hash run while a disk write is pending. */
   private sink(): Writable {
-    const writeAll = async (bufs: Buffer[]): Promise<void> => {
-      let rest = bufs;
-      while (rest.length > 0) {
-        const { bytesWritten } = await this.fh.writev(rest, this.size);
-        this.size += bytesWritten;
-        let skip = bytesWritten;
-        while (rest.length > 0 && skip >= (rest[0] as Buffer).length) skip -= (rest.shift() as Buffer).length;
-        if (skip > 0 && rest.length > 0) rest = [(rest[0] as Buffer).subarray(skip), ...rest.slice(1)];
-      }
-    };
-    return new Writable({
-      // A deeper buffer lets the socket and the hash run while the disk write is pending.
-      highWaterMark: WRITE_BUFFER_BYTES,
-      write: (chunk: Buffer, _enc, cb) => void writeAll([chunk]).then(() => cb(), cb),
-      writev: (chunks, cb) => void writeAll(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb),
-    });
+    return appendingStream(this.fh, this.size, WRITE_BUFFER_BYTES, (bytes) => { this.size += bytes; });
   }
 
   private async finish(sync: boolean): Promise<void> {
