@@ -136,6 +136,7 @@ async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver, readO
   hooks.metrics.push(metrics);
   if (driver instanceof FsDriver) {
     metrics.registry.gauge('berth_storage_fsyncs_total', 'Blob files fsynced before they were acknowledged, since start (none with storage.filesystem.fsync: false).', () => [{ value: driver.fsyncs }]);
+    metrics.registry.gauge('berth_storage_writeback_syncs_total', 'Background fdatasyncs of upload files while their bytes arrived, so that the fsync before acknowledging finds little left to write (none with storage.filesystem.fsync: false).', () => [{ value: driver.writebackSyncs }]);
     if (!driver.fsync) log('warn', 'storage.filesystem.fsync is false: a kill -9 of the registry still loses nothing it acknowledged, but an OS crash or power cut can leave blobs acknowledged in the last 30 s or so (the kernel writeback delay) short or empty');
   }
 

@@ -25,11 +25,59 @@ const freeReadBuffers: Buffer[] = [];
 const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 /** Open upload files kept between requests; beyond this the least recently parked are closed. */
 const MAX_PARKED_WRITERS = 64;
+/** Unsynced bytes of an upload after which a background fdatasync starts (fsync on only). */
+const WRITEBACK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Background fdatasync of an upload file while its bytes still arrive, so that the fsync at commit
+ * finds little left to write: for a 64 MiB blob that fsync took most of the final PUT. At most one
+ * runs per process (`slot`), so they hold one thread-pool thread, never all of them. A failure is
+ * kept and thrown at commit: the kernel reports a writeback error to a file only once, so the fsync
+ * after it would succeed over lost bytes.
+ */
+export class Writeback {
+  private inFlight: Promise<void> | undefined;
+  private failure: unknown;
+  private unsynced = 0;
+
+  constructor(private readonly fh: Pick<FileHandle, 'datasync' | 'close'>, private readonly slot: WritebackSlot) {}
+
+  wrote(bytes: number): void {
+    this.unsynced += bytes;
+    if (this.unsynced < WRITEBACK_BYTES || this.inFlight || this.slot.busy) return;
+    this.unsynced = 0;
+    this.slot.busy = true;
+    this.slot.started++;
+    this.inFlight = this.fh.datasync().then(() => undefined, (e: unknown) => { this.failure ??= e; }).finally(() => {
+      this.inFlight = undefined;
+      this.slot.busy = false;
+    });
+  }
+
+  /** Waits for the sync in flight, if any; throws what a background sync met. */
+  async settle(): Promise<void> {
+    await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Closes the file once no sync uses it. */
+  async close(): Promise<void> {
+    await this.inFlight;
+    await this.fh.close();
+  }
+}
+
+/** The process's one background sync, and how many were started (for `/metrics`). */
+export interface WritebackSlot {
+  busy: boolean;
+  started: number;
+}
 
 interface ParkedWriter {
   fh: FileHandle;
   size: number;
   modTimeMs: number;
+  writeback: Writeback;
 }
 
 const CLIENT_GONE = 'the client closed the connection during the download';
@@ -120,9 +168,12 @@ class FsFileWriter implements FileWriter {
   /** A failed write may leave a positioned write in flight: such a handle is closed, never parked. */
   private broken = false;
   private wroteMs: number | undefined;
+  private readonly writeback: Writeback;
 
   constructor(private readonly fh: FileHandle, private readonly file: string, public size: number, readonly modTimeMs: number,
-    private readonly driver: FsDriver) {}
+    private readonly driver: FsDriver, writeback?: Writeback) {
+    this.writeback = writeback ?? driver.writebackFor(fh);
+  }
 
   async write(body: Readable, onChunk?: (chunk: Buffer) => void): Promise<void> {
     const meter = new Transform({
@@ -143,16 +194,22 @@ class FsFileWriter implements FileWriter {
 
   /** Appends at the end of the file; a deeper buffer lets the socket and the hash run while a disk write is pending. */
   private sink(): Writable {
-    return appendingStream(this.fh, this.size, WRITE_BUFFER_BYTES, (bytes) => { this.size += bytes; });
+    return appendingStream(this.fh, this.size, WRITE_BUFFER_BYTES, (bytes) => {
+      this.size += bytes;
+      if (this.driver.fsync) this.writeback.wrote(bytes);
+    });
   }
 
   private async finish(sync: boolean): Promise<void> {
     if (this.done) return;
     this.done = true;
     try {
-      if (sync) await this.fh.sync();
+      if (sync) {
+        await this.writeback.settle();
+        await this.fh.sync();
+      }
     } finally {
-      await this.fh.close();
+      await this.writeback.close();
     }
   }
 
@@ -164,7 +221,7 @@ class FsFileWriter implements FileWriter {
     if (this.done) return;
     if (this.broken) return this.finish(false);
     this.done = true;
-    await this.driver.park(this.file, { fh: this.fh, size: this.size, modTimeMs: this.wroteMs ?? this.modTimeMs });
+    await this.driver.park(this.file, { fh: this.fh, size: this.size, modTimeMs: this.wroteMs ?? this.modTimeMs, writeback: this.writeback });
   }
 
   async cancel(): Promise<void> {
@@ -185,6 +242,8 @@ export class FsDriver implements StorageDriver {
   readonly tmpDir: string;
   readonly fsync: boolean;
   private fsyncCount = 0;
+  /** Background syncs in flight (at most one): see Writeback. */
+  private readonly writebackSlot: WritebackSlot = { busy: false, started: 0 };
   /** Closed writers' open files by full file path, oldest first. */
   private readonly parked = new Map<string, ParkedWriter>();
 
@@ -198,10 +257,19 @@ export class FsDriver implements StorageDriver {
     return this.fsyncCount;
   }
 
+  /** Background fdatasyncs of upload files since start (none with fsync off). */
+  get writebackSyncs(): number {
+    return this.writebackSlot.started;
+  }
+
   /** Whether a durable write is to be fsynced; counts the ones that are. */
   takeFsync(): boolean {
     if (this.fsync) this.fsyncCount++;
     return this.fsync;
+  }
+
+  writebackFor(fh: FileHandle): Writeback {
+    return new Writeback(fh, this.writebackSlot);
   }
 
   /** Keeps a closed writer's file open for the next append to it. */
@@ -209,11 +277,11 @@ export class FsDriver implements StorageDriver {
     const old = this.parked.get(file);
     this.parked.delete(file);
     this.parked.set(file, w);
-    if (old) await old.fh.close();
+    if (old) await old.writeback.close();
     for (const [oldest, p] of this.parked) {
       if (this.parked.size <= MAX_PARKED_WRITERS) break;
       this.parked.delete(oldest);
-      await p.fh.close();
+      await p.writeback.close();
     }
   }
 
@@ -223,7 +291,7 @@ export class FsDriver implements StorageDriver {
     for (const [path, p] of [...this.parked]) {
       if (path !== file && !path.startsWith(below)) continue;
       this.parked.delete(path);
-      await p.fh.close();
+      await p.writeback.close();
     }
   }
 
@@ -235,7 +303,7 @@ export class FsDriver implements StorageDriver {
   async close(): Promise<void> {
     const all = [...this.parked.values()];
     this.parked.clear();
-    await Promise.all(all.map((p) => p.fh.close()));
+    await Promise.all(all.map((p) => p.writeback.close()));
   }
 
   get description(): string {
@@ -286,7 +354,7 @@ export class FsDriver implements StorageDriver {
     const parked = this.parked.get(file);
     if (parked && append) {
       this.parked.delete(file);
-      return new FsFileWriter(parked.fh, file, parked.size, parked.modTimeMs, this);
+      return new FsFileWriter(parked.fh, file, parked.size, parked.modTimeMs, this, parked.writeback);
     }
     await this.unpark(file);
     let fh: FileHandle;

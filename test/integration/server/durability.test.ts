@@ -1,8 +1,9 @@
 /**
  * `storage.filesystem.fsync`: the registry as a user runs it, on a real root. By default every blob
  * (layers, configs, manifests, however uploaded) is fsynced before it is acknowledged; with
- * `fsync: false` none is, and the blobs are stored and served just the same. The count of fsyncs is
- * the registry's own `/metrics` figure, read before and after the pushes.
+ * `fsync: false` none is, and the blobs are stored and served just the same. A large upload is also
+ * synced in the background while it arrives (fsync on only). The counts are the registry's own
+ * `/metrics` figures, read before and after the pushes.
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,13 +12,16 @@ import { corruptBlobs, storedBlobs } from '../crash/streaming';
 import { berth, berthNoFsync, storageOf, type RegistryTarget, type RunningRegistry } from '../clients/targets';
 import { buildImage, getBlob, layerOf, pushBlob, pushBuilt, type UploadMode } from '../../support/ociImage';
 
-async function fsyncs(registry: RunningRegistry): Promise<number> {
+async function counter(registry: RunningRegistry, name: string): Promise<number> {
   const res = await fetch(`${registry.url}/metrics`);
   assert.equal(res.status, 200);
-  const line = (await res.text()).split('\n').find((l) => l.startsWith('berth_storage_fsyncs_total '));
-  assert.ok(line, '/metrics reports berth_storage_fsyncs_total');
+  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `));
+  assert.ok(line, `/metrics reports ${name}`);
   return Number(line.split(' ')[1]);
 }
+
+const fsyncs = (registry: RunningRegistry): Promise<number> => counter(registry, 'berth_storage_fsyncs_total');
+const writebackSyncs = (registry: RunningRegistry): Promise<number> => counter(registry, 'berth_storage_writeback_syncs_total');
 
 const UPLOADS: readonly UploadMode[] = ['post-put', 'single-post', 'chunked', 'streamed'];
 
@@ -54,6 +58,22 @@ for (const c of CASES) {
       const driver = storageOf(registry.root);
       assert.deepEqual(await corruptBlobs(driver), []);
       assert.ok((await storedBlobs(driver)).includes(image.digest));
+    });
+
+    it(`${c.fsyncsPerBlob ? 'syncs' : 'does not sync'} a large upload in the background while its bytes arrive, and serves it whole`, async function () {
+      // 8 MiB of unsynced bytes start a background sync (fsDriver WRITEBACK_BYTES): 24 MiB starts at least one per upload.
+      const before = await writebackSyncs(registry);
+      const blobs = (['streamed', 'post-put'] as const).map((mode) => ({ mode, bytes: randomBytes(24 * 1024 * 1024) }));
+      for (const b of blobs) await pushBlob(registry.url, 'durable/large', b.bytes, b.mode);
+      const started = await writebackSyncs(registry) - before;
+      if (c.fsyncsPerBlob) assert.ok(started >= blobs.length, `background syncs started: ${started}, expected at least ${blobs.length}`);
+      else assert.equal(started, 0);
+      for (const b of blobs) {
+        const got = await getBlob(registry.url, 'durable/large', digestOf(b.bytes));
+        assert.equal(got.status, 200);
+        assert.ok(got.bytes.equals(b.bytes), `the ${b.mode} upload reads back whole`);
+      }
+      assert.deepEqual(await corruptBlobs(storageOf(registry.root)), []);
     });
   });
 }
