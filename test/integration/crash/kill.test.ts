@@ -24,6 +24,16 @@ const MODES = [
   { name: 'a monolithic PUT with its digest', method: 'PUT' },
 ] as const;
 
+/** Bytes in the root's upload folders, read with a driver of its own that is closed after (it keeps files it opened). */
+async function uploadBytesUnder(root: string): Promise<number> {
+  const driver = storageOf(root);
+  try {
+    return await bytesInUploads(driver);
+  } finally {
+    await driver.close?.();
+  }
+}
+
 /** After a restart an old session either resumes from the offset it reports, or is refused as unknown/invalid. */
 async function finishOrForget(registry: RunningRegistry, location: string, blob: RepeatedBlob): Promise<string> {
   const status = await fetch(uploadUrl(registry.url, location));
@@ -74,7 +84,7 @@ for (const target of [...STORAGE_TARGETS, berthNoFsync]) {
           const absolute = new URL(post.headers.get('location') ?? '', registry.url);
           const location = absolute.pathname + absolute.search;
           const upload = await openUpload(registry.url, location, mode.method, blob, SENT_BEFORE_KILL);
-          await waitFor('upload bytes on disk', async () => ((await bytesInUploads(storageOf(root))) >= ON_DISK_BEFORE_KILL ? true : undefined), 30_000);
+          await waitFor('upload bytes on disk', async () => ((await uploadBytesUnder(root)) >= ON_DISK_BEFORE_KILL ? true : undefined), 30_000);
 
           await fixture.kill();
           upload.abort();
@@ -119,7 +129,7 @@ describe('kill -9 during a docker push', function () {
         await dockerBuildScratch(dockerd, first, opts);
         // docker retries a failed layer for about a minute; the CLI is stopped sooner, which cancels the push.
         const push = dockerd.docker(['push', first], { timeoutMs: 15_000 }).then(() => 'completed', (e: Error) => e.message);
-        await waitFor('docker upload bytes on disk', async () => ((await bytesInUploads(storageOf(fixture.root))) >= ON_DISK_BEFORE_KILL ? true : undefined), 60_000, 10);
+        await waitFor('docker upload bytes on disk', async () => ((await uploadBytesUnder(fixture.root)) >= ON_DISK_BEFORE_KILL ? true : undefined), 60_000, 10);
         await fixture.kill();
         assert.notEqual(await push, 'completed');
         assert.deepEqual(await corruptBlobs(storageOf(fixture.root)), []);
