@@ -6,7 +6,10 @@
  * Writers are S3 multipart uploads on the file's key, as distribution's: every `close` stores what
  * arrived as parts, so a chunked upload resumes in any process (`writer(path, true)` finds the
  * multipart upload and its parts). S3 accepts a part under 5 MiB only as the last one, so a writer
- * that appends after a short part first completes the upload and starts a new one from the object.
+ * never leaves one behind when it can help it: a request of 5 MiB or more ends on a part of 5 MiB or
+ * more, and a chunked upload stays one multipart upload to the end. Only a request whose own bytes are
+ * fewer leaves a short part; a writer that appends after one first completes the upload and starts a
+ * new one from the object.
  */
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
@@ -22,6 +25,8 @@ import { MIN_S3_CHUNK_BYTES, type S3Config } from './s3Config';
 /** CopyObject's limit; larger objects are copied part by part. */
 const MAX_COPY_OBJECT_BYTES = 5 * 1024 * 1024 * 1024;
 const COPY_PART_BYTES = 1024 * 1024 * 1024;
+/** S3's largest part. */
+const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
 const DELETE_BATCH = 1000;
 const PRESIGN_EXPIRY_SECONDS = 20 * 60;
 
@@ -355,8 +360,37 @@ class S3Writer implements FileWriter {
     return b;
   }
 
+  /** The first `bytes` pending bytes as one buffer; the rest stays pending as the socket reads it came in. */
+  private takeFront(bytes: number): Buffer {
+    const front: Buffer[] = [];
+    let n = 0;
+    while (n < bytes) {
+      const head = this.pending[0] as Buffer;
+      const want = bytes - n;
+      if (head.length <= want) {
+        front.push(head);
+        this.pending.shift();
+        n += head.length;
+      } else {
+        front.push(head.subarray(0, want));
+        this.pending[0] = head.subarray(want);
+        n += want;
+      }
+    }
+    this.pendingBytes -= bytes;
+    return Buffer.concat(front, bytes);
+  }
+
+  /**
+   * A part goes up mid-request only when what stays pending is a valid part on its own (5 MiB or more),
+   * so that `close` can store the request's tail as one part that is not short: a request that ends
+   * leaves no short part behind for the next one to consolidate, unless the request itself was short.
+   * Memory per upload stays bounded: at most chunkSize + 5 MiB + one socket read pending (the part in
+   * flight is chunkSize of it; reading the body waits while it uploads).
+   */
   async write(body: Readable, onChunk?: (chunk: Buffer) => void): Promise<void> {
-    const chunkBytes = this.driver.chunkBytes;
+    // Capped so that what a request leaves pending (under chunkBytes + 5 MiB) fits in one part.
+    const chunkBytes = Math.min(this.driver.chunkBytes, MAX_PART_BYTES - MIN_S3_CHUNK_BYTES);
     let consolidated = false;
     for await (const data of body) {
       const chunk = data as Buffer;
@@ -368,20 +402,14 @@ class S3Writer implements FileWriter {
       onChunk?.(chunk);
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      while (this.pendingBytes >= chunkBytes) {
-        const all = this.takePending();
-        await this.uploadPart(all.subarray(0, chunkBytes));
-        if (all.length > chunkBytes) {
-          this.pending = [all.subarray(chunkBytes)];
-          this.pendingBytes = all.length - chunkBytes;
-        }
-      }
+      while (this.pendingBytes >= chunkBytes + MIN_S3_CHUNK_BYTES) await this.uploadPart(this.takeFront(chunkBytes));
     }
   }
 
   async close(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    // The request's tail in one part (under chunkSize + 5 MiB, at most S3's 5 GiB): short only when the request was.
     if (this.pendingBytes > 0) await this.uploadPart(this.takePending());
   }
 

@@ -13,8 +13,10 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { digestOf } from '../../../src/oci/digest';
+import { HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import { Layout } from '../../../src/server/layout';
 import { S3Driver } from '../../../src/server/storage/s3Driver';
-import type { S3Config } from '../../../src/server/storage/s3Config';
+import { MIN_S3_CHUNK_BYTES, type S3Config } from '../../../src/server/storage/s3Config';
 import { freshBucket, s3ConfigSection } from '../../support/ceph';
 import { buildImage, layerOf, MANIFEST_ACCEPT, randomLayer, uploadUrl, type BuiltImage } from '../../support/ociImage';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
@@ -73,6 +75,21 @@ function startOn(s3: S3Config, opts: { limits?: Record<string, unknown>; readOnl
   return startTeamRegistry({ users: USERS, config: { auth: {}, limits: opts.limits ?? {}, storage } });
 }
 
+/** What the bucket holds at an upload's data key: its multipart uploads (with their parts' sizes) and whether an object is there. */
+async function uploadInBucket(driver: S3Driver, s3: S3Config, repo: string, session: string): Promise<{ uploads: { uploadId: string; partBytes: number[] }[]; object: boolean }> {
+  const id = /\/blobs\/uploads\/([^/?]+)/.exec(session)?.[1] ?? '';
+  const key = driver.key(new Layout('/').uploadData(repo, id));
+  const listed = await driver.client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: key }));
+  const uploads: { uploadId: string; partBytes: number[] }[] = [];
+  for (const u of listed.Uploads ?? []) {
+    if (u.Key !== key || !u.UploadId) continue;
+    const parts = await driver.client.send(new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: u.UploadId }));
+    uploads.push({ uploadId: u.UploadId, partBytes: (parts.Parts ?? []).map((part) => part.Size ?? 0) });
+  }
+  const object = await driver.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key })).then(() => true, () => false);
+  return { uploads, object };
+}
+
 describe('two Berth processes on one S3 bucket', function () {
   let s3: S3Config;
   let a: TeamRegistry;
@@ -94,7 +111,8 @@ describe('two Berth processes on one S3 bucket', function () {
     try {
       const repo = 'multi/resumed';
       const first = randomBytes(6 * MiB);
-      const streamed = randomBytes(8 * MiB);
+      // Over chunkSize + 5 MiB, so that a part of it is stored while the rest stays pending.
+      const streamed = randomBytes(12 * MiB);
       const tail = randomBytes(6 * MiB);
       const blob = Buffer.concat([first, streamed, tail]);
 
@@ -147,6 +165,50 @@ describe('two Berth processes on one S3 bucket', function () {
       await killed.stop();
     }
   });
+
+  // chunkSize is 5 MiB (S3's least part), so a PATCH over it stores parts while its body streams.
+  const chunkedPushes = [
+    { name: 'PATCHes of 5 MiB or more', patchMiB: [8, 17, 6, 8, 5], shortPatches: false },
+    { name: 'PATCHes under 5 MiB between larger ones', patchMiB: [3, 1, 8, 2, 4, 6, 3], shortPatches: true },
+  ];
+  for (const push of chunkedPushes) {
+    it(`takes a chunked push of ${push.name} through both processes in turn, reporting each offset, and serves the whole blob on both`, async function () {
+      const repo = `multi/chunked-${push.shortPatches ? 'short' : 'large'}`;
+      const chunks = push.patchMiB.map((mib) => randomBytes(mib * MiB));
+      const blob = Buffer.concat(chunks);
+      const post = await call(a, 'POST', `/v2/${repo}/blobs/uploads/`, 'alice');
+      assert.equal(post.status, 202);
+      const session = sessionPath(post);
+      let offset = 0;
+      let firstUploadId: string | undefined;
+      for (const [i, chunk] of chunks.entries()) {
+        const reg = i % 2 === 0 ? a : b;
+        const res = await call(reg, 'PATCH', session, 'alice', chunk, { ...OCTETS, 'Content-Range': `${offset}-${offset + chunk.length - 1}` });
+        assert.equal(res.status, 202, `PATCH ${i}: ${await res.text()}`);
+        offset += chunk.length;
+        assert.equal(res.headers.get('range'), `0-${offset - 1}`, `PATCH ${i} reports the bytes stored`);
+
+        const held = await uploadInBucket(driver, s3, repo, session);
+        assert.equal(held.uploads.length, 1, `PATCH ${i}: one multipart upload at the key`);
+        const upload = held.uploads[0] as { uploadId: string; partBytes: number[] };
+        assert.equal(upload.partBytes.reduce((n, p) => n + p, 0), offset, `PATCH ${i}: the parts hold every byte sent`);
+        if (chunk.length >= MIN_S3_CHUNK_BYTES) {
+          // The request's own tail went up as one part, so the next PATCH appends to this upload as it is.
+          assert.ok(upload.partBytes.every((p) => p >= MIN_S3_CHUNK_BYTES), `PATCH ${i} (${chunk.length} bytes) leaves no part under 5 MiB: ${upload.partBytes.join(', ')}`);
+        }
+        if (!push.shortPatches) {
+          // A short part is folded into a new upload by completing the old one; with none, nothing is ever completed.
+          assert.equal(held.object, false, `PATCH ${i}: nothing is completed at the upload's key before the PUT`);
+          firstUploadId ??= upload.uploadId;
+          assert.equal(upload.uploadId, firstUploadId, `PATCH ${i}: the same multipart upload as after the first PATCH, not a re-assembled one`);
+        }
+      }
+      const put = await call(b, 'PUT', uploadUrl(b.url, session, { digest: digestOf(blob) }), 'alice');
+      assert.equal(put.status, 201, await put.text());
+      assert.deepEqual((await uploadInBucket(driver, s3, repo, session)).uploads, [], 'the PUT leaves no multipart upload behind');
+      for (const reg of [a, b]) assert.equal(await blobDigest(reg, repo, digestOf(blob)), digestOf(blob));
+    });
+  }
 
   it('shows a tag pushed or moved through one process on the other at once, and a deletion through either on both', async function () {
     const repo = 'multi/tags';
