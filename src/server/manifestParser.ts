@@ -27,19 +27,20 @@ export interface ManifestParser {
   close(): Promise<void>;
 }
 
-/** Parses everything on the calling thread: for tools and tests that handle small manifests. */
-export const inlineManifestParser: ManifestParser = {
-  pushed: async (bytes, contentType, depthChecked) => ({ parsed: parseManifest(bytes, contentType, depthChecked), bytes }),
-  ownType: async (bytes) => manifestOwnType(bytes),
-  referrer: async (bytes, mediaType) => manifestReferrer(bytes, mediaType),
-  close: async () => undefined,
-};
-
 /** The messages between the pool and its workers. */
 export type ParseTask =
   | { id: number; op: 'pushed'; bytes: Uint8Array; contentType: string | undefined; depthChecked: boolean }
   | { id: number; op: 'ownType'; bytes: Uint8Array }
   | { id: number; op: 'referrer'; bytes: Uint8Array; mediaType: string };
+
+/** What a task computes, on whichever thread runs it; throws the RegistryError a bad manifest earns. */
+export function computeTask(task: ParseTask): unknown {
+  switch (task.op) {
+    case 'pushed': return parseManifest(task.bytes, task.contentType, task.depthChecked);
+    case 'ownType': return manifestOwnType(task.bytes);
+    case 'referrer': return manifestReferrer(task.bytes, task.mediaType);
+  }
+}
 
 export type ParseAnswer =
   | { id: number; ok: true; value: unknown; bytes: Uint8Array }
@@ -91,7 +92,7 @@ export class ManifestParserPool implements ManifestParser {
   private readonly queue: Pending[] = [];
   private readonly maxWorkers: number;
   private readonly inlineMaxBytes: number;
-  private readonly workerFile: string;
+  private readonly workerFile: string | undefined;
   private readonly heapMb: number;
   private nextId = 1;
   private closed = false;
@@ -99,7 +100,7 @@ export class ManifestParserPool implements ManifestParser {
   constructor(opts: ManifestParserPoolOptions) {
     this.maxWorkers = Math.max(1, opts.maxWorkers ?? Math.min(2, availableParallelism() - 1));
     this.inlineMaxBytes = opts.inlineMaxBytes ?? INLINE_PARSE_MAX_BYTES;
-    this.workerFile = opts.workerFile ?? defaultWorkerFile();
+    this.workerFile = opts.workerFile;
     // JSON.parse of the worst input found (`[{},{},…]`) takes about 23 bytes of heap per byte. The
     // heap is sized well past that, never to be reached: a worker hitting its limit can abort the
     // whole process rather than end alone (nodejs/node#47224), so the bound is maxManifestBytes.
@@ -112,23 +113,26 @@ export class ManifestParserPool implements ManifestParser {
   }
 
   async pushed(bytes: Buffer, contentType: string | undefined, depthChecked = false): Promise<{ parsed: ParsedManifest; bytes: Buffer }> {
-    if (bytes.length <= this.inlineMaxBytes) return { parsed: parseManifest(bytes, contentType, depthChecked), bytes };
     // A buffer that owns its whole memory moves to the worker and back; a view into a shared one is copied.
     const { buffer } = bytes;
     const movable = buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
-    const answer = await this.run({ id: this.nextId++, op: 'pushed', bytes, contentType, depthChecked }, movable ? [buffer] : []);
+    const answer = await this.parse({ id: this.nextId++, op: 'pushed', bytes, contentType, depthChecked }, movable ? [buffer] : []);
     return { parsed: answer.value as ParsedManifest, bytes: Buffer.from(answer.bytes.buffer, answer.bytes.byteOffset, answer.bytes.byteLength) };
   }
 
   async ownType(bytes: Buffer): Promise<ManifestOwnType> {
-    if (bytes.length <= this.inlineMaxBytes) return manifestOwnType(bytes);
-    // Copied: the caller keeps these bytes (the manifest cache serves them).
-    return (await this.run({ id: this.nextId++, op: 'ownType', bytes })).value as ManifestOwnType;
+    // Copied to a worker: the caller keeps these bytes (the manifest cache serves them).
+    return (await this.parse({ id: this.nextId++, op: 'ownType', bytes })).value as ManifestOwnType;
   }
 
   async referrer(bytes: Buffer, mediaType: string): Promise<ReferrerFacts | undefined> {
-    if (bytes.length <= this.inlineMaxBytes) return manifestReferrer(bytes, mediaType);
-    return (await this.run({ id: this.nextId++, op: 'referrer', bytes, mediaType })).value as ReferrerFacts | undefined;
+    return (await this.parse({ id: this.nextId++, op: 'referrer', bytes, mediaType })).value as ReferrerFacts | undefined;
+  }
+
+  /** A small manifest on the calling thread, a large one in a worker. */
+  private async parse(task: ParseTask, transfer: ArrayBuffer[] = []): Promise<Answered> {
+    if (task.bytes.length <= this.inlineMaxBytes) return { id: task.id, ok: true, value: computeTask(task), bytes: task.bytes };
+    return this.run(task, transfer);
   }
 
   async close(): Promise<void> {
@@ -160,7 +164,7 @@ export class ManifestParserPool implements ManifestParser {
   }
 
   private spawn(): Slot {
-    const file = this.workerFile;
+    const file = this.workerFile ?? defaultWorkerFile();
     const resourceLimits = { maxOldGenerationSizeMb: this.heapMb };
     const worker = file.endsWith('.ts')
       // From the sources (tests run through tsx): register tsx, found from the worker's own folder, first.
@@ -214,3 +218,6 @@ export class ManifestParserPool implements ManifestParser {
     slot.idleTimer.unref();
   }
 }
+
+/** Parses everything on the calling thread: for tools and tests that handle small manifests. */
+export const inlineManifestParser: ManifestParser = new ManifestParserPool({ maxManifestBytes: 0, inlineMaxBytes: Number.POSITIVE_INFINITY });

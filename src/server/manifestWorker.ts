@@ -4,15 +4,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { RegistryError } from './errors';
-import { manifestOwnType, manifestReferrer, parseManifest } from './manifest';
-import type { ParseAnswer, ParseTask } from './manifestParser';
+import { computeTask, type ParseAnswer, type ParseTask } from './manifestParser';
 
 function answer(task: ParseTask): ParseAnswer {
   try {
-    const value = task.op === 'pushed' ? parseManifest(task.bytes, task.contentType, task.depthChecked)
-      : task.op === 'ownType' ? manifestOwnType(task.bytes)
-        : manifestReferrer(task.bytes, task.mediaType);
-    return { id: task.id, ok: true, value, bytes: task.bytes };
+    return { id: task.id, ok: true, value: computeTask(task), bytes: task.bytes };
   } catch (e) {
     if (e instanceof RegistryError) {
       return { id: task.id, ok: false, message: e.message, registryError: { code: e.code, message: e.message, detail: e.detail, status: e.status } };
