@@ -2,7 +2,7 @@
 // The one test runner: `node test/run.mjs <tier|all>`. Tiers run in order; each reports
 // its counts, and the last line is always the total: "N passed, M failed".
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,12 +25,12 @@ function check(cmd, args) {
  * Runs `node <args>` with $BERTH_STATS_FILE set and returns the counts it wrote there. A runner that
  * exits non-zero after reporting no failure (a crash, a hook mocha did not count) still fails its tier.
  */
-function reported(what, args) {
+function reported(what, args, env = () => ({})) {
   return () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-stats-'));
     const statsFile = join(dir, 'stats.json');
     try {
-      const code = run(process.execPath, args, { BERTH_STATS_FILE: statsFile });
+      const code = run(process.execPath, args, { ...env(), BERTH_STATS_FILE: statsFile });
       if (!existsSync(statsFile)) return { passes: 0, failures: 1, note: `${what} exited ${code} before reporting` };
       const s = JSON.parse(readFileSync(statsFile, 'utf8'));
       if (code !== 0 && s.failures === 0) s.failures = 1;
@@ -41,20 +41,50 @@ function reported(what, args) {
   };
 }
 
-function mocha(glob, extra = []) {
+function mocha(glob, extra = [], env = undefined) {
   return reported('mocha', [
     '--import', 'tsx', join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'),
     '--reporter', join(root, 'test/support/statsReporter.cjs'),
     ...extra, glob,
-  ]);
+  ], env);
 }
+
+const TMPFS_MAGIC = 0x01021994;
+const SCRATCH_MIN_FREE_BYTES = 8 * 1024 ** 3;
+const scratchDirs = [];
+
+/**
+ * Where the integration tier's tests make their folders (BERTH_TEST_TMPDIR, read by tempDir() in
+ * test/support/proc.ts): a private folder on /dev/shm when it is a tmpfs with room to spare. The tier
+ * writes and deletes well over 100,000 files (registry layouts of 10,000 and 50,000 repositories,
+ * dockerd's and podman's vfs storage); on a disk mounted with online discard, deleting them alone took
+ * minutes. Every test still makes its own folder under it.
+ */
+function scratchEnv() {
+  try {
+    const fs = statfsSync('/dev/shm');
+    if (fs.type !== TMPFS_MAGIC || fs.bavail * fs.bsize < SCRATCH_MIN_FREE_BYTES) return {};
+    const dir = mkdtempSync('/dev/shm/berth-test-');
+    scratchDirs.push(dir);
+    return { BERTH_TEST_TMPDIR: dir };
+  } catch {
+    return {};
+  }
+}
+
+// Tests remove what they make; this catches what a crashed run left. rm copes with read-only image files.
+process.on('exit', () => {
+  for (const dir of scratchDirs) spawnSync('rm', ['-rf', dir]);
+});
+// A folder on tmpfs holds memory: remove it on Ctrl-C too (the tier's own process gets the signal as well).
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) process.on(signal, () => process.exit(code));
 
 const tiers = {
   typecheck: check(bin('tsc'), ['--noEmit', '-p', '.']),
   lint: check(bin('eslint'), ['--no-error-on-unmatched-pattern', 'src', 'test', 'bench']),
   unit: mocha('test/unit/**/*.test.ts', ['--timeout', '10000']),
   build: check(process.execPath, ['esbuild.mjs']),
-  integration: mocha('test/integration/**/*.test.ts', ['--timeout', '180000', '--slow', '5000']),
+  integration: mocha('test/integration/**/*.test.ts', ['--timeout', '180000', '--slow', '5000'], scratchEnv),
   // The end-to-end tier drives a real code-server; its runner writes the same stats file.
   e2e: reported('e2e runner', ['--import', 'tsx', 'test/e2e/run.ts']),
 };

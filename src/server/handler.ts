@@ -297,14 +297,17 @@ export class RegistryHandler {
       if (decision.user) ctx.user = decision.user;
       return;
     }
+    // The access asked for, as distribution's detail: a DENIED body without a detail and with the code's
+    // default message reaches dockerd's client as a bare error code, which it retries as if the refusal were
+    // transient (five times per layer, for close to a minute) instead of reporting it.
+    const detail = access.map((a) => ({ Type: a.type, Name: a.name, Action: a.actions.join(',') }));
     if (decision.status === 401) {
-      throw new RegistryError('UNAUTHORIZED', decision.message ?? 'authentication required', access.map((a) => ({ Type: a.type, Name: a.name, Action: a.actions.join(',') })),
-        401, { 'WWW-Authenticate': decision.challenge });
+      throw new RegistryError('UNAUTHORIZED', decision.message ?? 'authentication required', detail, 401, { 'WWW-Authenticate': decision.challenge });
     }
     if (decision.status === 429) {
       throw new RegistryError('TOOMANYREQUESTS', decision.message ?? 'too many requests', undefined, 429, { 'Retry-After': String(decision.retryAfterSeconds) });
     }
-    throw new RegistryError('DENIED', decision.message ?? 'requested access to the resource is denied', undefined, 403);
+    throw new RegistryError('DENIED', decision.message ?? 'requested access to the resource is denied', detail, 403);
   }
 
   /** True when `access` is granted, without failing the request (optional accesses such as a mount's source). */

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, type PromiseWithChild } from 'node:child_process';
 import { promisify } from 'node:util';
 import { removeDir, startProcess, stopAndWait, tempDir, waitFor } from './proc';
 
@@ -22,8 +22,8 @@ export interface Dockerd {
   host: string;
   dir: string;
   pid: number;
-  /** Runs the docker CLI against this engine, with a private DOCKER_CONFIG. */
-  docker(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<{ stdout: string; stderr: string }>;
+  /** Runs the docker CLI against this engine, with a private DOCKER_CONFIG; `child` streams its output as it runs. */
+  docker(args: string[], opts?: { input?: string; timeoutMs?: number }): PromiseWithChild<{ stdout: string; stderr: string }>;
   /** The DOCKER_CONFIG folder the CLI uses (config.json lives here). */
   configDir: string;
   stop(): Promise<void>;
@@ -44,7 +44,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
     '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--storage-driver', 'vfs',
   ], /API listen on/, { timeoutMs: 60_000 });
   const host = `unix://${socket}`;
-  const docker: Dockerd['docker'] = async (args, o = {}) => {
+  const docker: Dockerd['docker'] = (args, o = {}) => {
     const p = run('docker', ['--host', host, ...args], {
       env: { ...process.env, DOCKER_CONFIG: configDir, DOCKER_HOST: host, DOCKER_CLI_HINTS: 'false' },
       timeout: o.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024,

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 
+/** Where tests make their folders: `$BERTH_TEST_TMPDIR` (test/run.mjs points it at a tmpfs when there is one), else the OS's. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `berth-${prefix}-`));
+  return mkdtempSync(join(process.env['BERTH_TEST_TMPDIR'] || tmpdir(), `berth-${prefix}-`));
 }
 
 export function removeDir(dir: string): void {

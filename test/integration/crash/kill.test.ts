@@ -127,10 +127,21 @@ describe('kill -9 during a docker push', function () {
         const opts = { layers: 1, label: `docker-crash-${target.name}`, bigFileBytes: 48 * MiB };
         const first = `${registry.host}/crash/docker:v1`;
         await dockerBuildScratch(dockerd, first, opts);
-        // docker retries a failed layer for about a minute; the CLI is stopped sooner, which cancels the push.
-        const push = dockerd.docker(['push', first], { timeoutMs: 15_000 }).then(() => 'completed', (e: Error) => e.message);
+        const pushing = dockerd.docker(['push', first], { timeoutMs: 120_000 });
+        const push = pushing.then(() => 'completed', (e: Error) => e.message);
+        let pushOutput = '';
+        pushing.child.stdout?.on('data', (chunk: Buffer) => { pushOutput += chunk.toString(); });
         await waitFor('docker upload bytes on disk', async () => ((await uploadBytesUnder(fixture.root)) >= ON_DISK_BEFORE_KILL ? true : undefined), 60_000, 10);
         await fixture.kill();
+        // docker retries a failed layer for about a minute: once it says it will retry, the layer has failed,
+        // and stopping the CLI cancels the push.
+        const beforeKill = pushOutput.length;
+        const outcome = await Promise.race([
+          push,
+          waitFor('docker to report the failed layer', async () => (/Retrying in \d+ seconds?/.test(pushOutput.slice(beforeKill)) ? 'retrying' : undefined), 60_000, 50),
+        ]);
+        pushing.child.kill();
+        assert.notEqual(outcome, 'completed');
         assert.notEqual(await push, 'completed');
         assert.deepEqual(await corruptBlobs(storageOf(fixture.root)), []);
 

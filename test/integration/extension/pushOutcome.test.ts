@@ -203,7 +203,6 @@ describe('a push that does not finish, through a real dockerd and the local regi
     assert.ok(!(await engineTags()).includes(target));
   });
 
-  // dockerd 20.10 retries each layer five times on this 403 (about 50 s) before it gives up.
   it('a push the account may not make (403) names the repository, with Edit Credentials… to sign in as someone who may', async () => {
     const target = `${secured.host}/readonly/app:1`;
     const d = deps([{ pick: 'Team registry' }, { input: 'readonly/app' }, { input: '1' }, { button: undefined }]);
