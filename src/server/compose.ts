@@ -66,6 +66,13 @@ export const TEAM_CONFIG_HELP = `Team sections of the YAML config (all optional)
   notifications: endpoints: [{name, url, headers: {H: [V]}, timeout: 1s, threshold: 10, backoff: 1s, ignore: {actions: [pull]}}]
                  a url with user:password@ is sent as Authorization: Basic; logs show it redacted
   metrics:       {enabled: true}   Prometheus text on /metrics; /healthz is always served
+
+Storage on S3 (storage.s3, instead of the root folder; README: "When a team outgrows one machine"):
+  storage:       s3: {endpoint: URL, region: us-east-1, bucket: NAME, rootDirectory: berth, forcePathStyle: true,
+                      redirect: false, chunkSize: 10485760, accessKey: ..., secretKey: ...,
+                      connectTimeout: 10s, idleTimeout: 60s}
+                 a connection to the store not set up within connectTimeout, or with no byte moving for
+                 idleTimeout, fails its request, which is retried; a store that stays stalled answers 503
 `;
 
 export const HEALTH_PATH = '/healthz';

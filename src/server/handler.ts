@@ -228,7 +228,7 @@ export class RegistryHandler {
     try {
       await this.dispatch(ctx, rawPath);
     } catch (e) {
-      const err = e instanceof RegistryError ? e : e instanceof StorageError ? registryErrorOf(e) : diskFull(e, this.opts.storageName);
+      const err = e instanceof RegistryError ? e : e instanceof StorageError ? registryErrorOf(e) : diskFull(e, this.opts.storageName) ?? storeStalled(e, this.opts.storageName);
       if (!err) {
         if (isClientGone(req, res)) return;
         this.opts.onServerError?.(e, ctx.id);
@@ -766,6 +766,17 @@ function diskFull(e: unknown, storageName: string | undefined): RegistryError | 
   const why = code === 'EDQUOT' ? 'is over its disk quota' : 'has no space left';
   return new RegistryError('INSUFFICIENT_STORAGE', `the registry's storage${where} ${why}; nothing was stored. Pulls still work; free space on that disk, then push again`,
     undefined, 507, { Connection: 'close' });
+}
+
+/**
+ * A store that stopped answering (the S3 client's connect or idle timeout, after its retries): 503, so
+ * clients retry, rather than a 500 that reads like a bug in the registry.
+ */
+function storeStalled(e: unknown, storageName: string | undefined): RegistryError | undefined {
+  if (!(e instanceof Error) || e.name !== 'TimeoutError' || !('$metadata' in e)) return undefined;
+  const where = storageName ? ` (${storageName})` : '';
+  return new RegistryError('UNSUPPORTED', `the registry's storage${where} did not answer in time (storage.s3.connectTimeout, storage.s3.idleTimeout); try again`,
+    undefined, 503);
 }
 
 /** The spec's answer to what storage reports: the storage says what happened, the handler how to answer. */

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CopyObjectCommand, CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { S3Config } from '../../src/server/storage/s3Config';
+import { DEFAULT_S3_CONNECT_TIMEOUT_MS, DEFAULT_S3_IDLE_TIMEOUT_MS, type S3Config } from '../../src/server/storage/s3Config';
 import { stringify } from 'yaml';
 import { startBerthRegistry, type BerthRegistry } from './berthRegistry';
 import { removeDir, tempDir } from './proc';
@@ -99,6 +99,7 @@ export async function freshBucket(prefix = 'berth'): Promise<S3Config> {
   return {
     endpoint: gw.endpoint, region: 'us-east-1', bucket, accessKey: gw.accessKey, secretKey: gw.secretKey,
     rootDirectory: 'registry', forcePathStyle: true, redirect: false, chunkSizeBytes: 5 * 1024 * 1024,
+    connectTimeoutMs: DEFAULT_S3_CONNECT_TIMEOUT_MS, idleTimeoutMs: DEFAULT_S3_IDLE_TIMEOUT_MS,
   };
 }
 
@@ -107,6 +108,7 @@ export function s3ConfigSection(c: S3Config): Record<string, unknown> {
   return {
     endpoint: c.endpoint, region: c.region, bucket: c.bucket, accessKey: c.accessKey, secretKey: c.secretKey,
     ...(c.rootDirectory ? { rootDirectory: c.rootDirectory } : {}), forcePathStyle: c.forcePathStyle, redirect: c.redirect, chunkSize: c.chunkSizeBytes,
+    connectTimeout: `${c.connectTimeoutMs}ms`, idleTimeout: `${c.idleTimeoutMs}ms`,
   };
 }
 

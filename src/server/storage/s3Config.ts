@@ -5,6 +5,7 @@
  * AWS_REGION) instead of the file.
  */
 import { ConfigError, expectBoolean, expectInteger, expectObject, expectString } from '../config';
+import { parseDurationMs } from '../limits/units';
 
 export interface S3Config {
   /** Any S3-compatible endpoint (Ceph RGW, MinIO); AWS itself when absent. */
@@ -21,10 +22,38 @@ export interface S3Config {
   redirect: boolean;
   /** Multipart part size; at least 5 MiB (S3's minimum for every part but the last). */
   chunkSizeBytes: number;
+  /** A TCP connection to the store not set up within this time fails the request (retried). */
+  connectTimeoutMs: number;
+  /**
+   * A connection to the store on which no byte moves either way for this long fails its request: a
+   * stalled store fails a push or pull instead of hanging it (the request is retried on a new connection
+   * while the response has not begun).
+   */
+  idleTimeoutMs: number;
 }
 
-export const S3_CONFIG_KEYS = ['endpoint', 'region', 'bucket', 'accessKey', 'secretKey', 'rootDirectory', 'forcePathStyle', 'redirect', 'chunkSize'] as const;
+export const S3_CONFIG_KEYS = ['endpoint', 'region', 'bucket', 'accessKey', 'secretKey', 'rootDirectory', 'forcePathStyle', 'redirect', 'chunkSize', 'connectTimeout', 'idleTimeout'] as const;
 export const MIN_S3_CHUNK_BYTES = 5 * 1024 * 1024;
+/**
+ * Connecting takes milliseconds to a store on the network or AWS; 10 s still covers three SYNs (sent at
+ * 0, 1 and 3 s, the next at 7 s) on a lossy path before calling the store unreachable.
+ */
+export const DEFAULT_S3_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * The longest silence in a healthy exchange is the store working on a request it has fully read (storing
+ * a part, a server-side copy; AWS and RGW send whitespace through long copies and completes), which takes
+ * seconds, not a minute. The timer also runs while a pull's client holds the S3 stream back, so it is as
+ * long as the default `limits.idleTimeout`: a client that takes in nothing for that long is cut anyway.
+ */
+export const DEFAULT_S3_IDLE_TIMEOUT_MS = 60_000;
+
+function durationMs(value: unknown, path: string, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  const ms = parseDurationMs(value);
+  if (ms === undefined) throw new ConfigError(path, `${JSON.stringify(value)} is not a duration (use 500ms, 10s, 1m)`);
+  if (ms < 1) throw new ConfigError(path, 'must be longer than 0: without it a stalled store hangs requests forever (use 500ms, 10s, 1m)');
+  return ms;
+}
 
 export function readS3Config(value: unknown, path: string, env: NodeJS.ProcessEnv = process.env): S3Config {
   const o = expectObject(value, path, S3_CONFIG_KEYS);
@@ -49,5 +78,7 @@ export function readS3Config(value: unknown, path: string, env: NodeJS.ProcessEn
     forcePathStyle: expectBoolean(o['forcePathStyle'], `${path}.forcePathStyle`, endpoint !== undefined),
     redirect: expectBoolean(o['redirect'], `${path}.redirect`, false),
     chunkSizeBytes: expectInteger(o['chunkSize'], `${path}.chunkSize`, 10 * 1024 * 1024, MIN_S3_CHUNK_BYTES, 5 * 1024 * 1024 * 1024),
+    connectTimeoutMs: durationMs(o['connectTimeout'], `${path}.connectTimeout`, DEFAULT_S3_CONNECT_TIMEOUT_MS),
+    idleTimeoutMs: durationMs(o['idleTimeout'], `${path}.idleTimeout`, DEFAULT_S3_IDLE_TIMEOUT_MS),
   };
 }

@@ -58,6 +58,11 @@ export class S3Driver implements StorageDriver {
       // Checksums only where S3 requires them: S3-compatible stores (Ceph, MinIO) reject or ignore the rest.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // Without these a connection that stops moving bytes (a dropped NAT entry, a half-open TCP
+      // connection, a gateway under load) holds its request, and the registry request behind it, forever.
+      // An idle socket fails with a TimeoutError, which the SDK retries on a new connection (part bodies
+      // are Buffers, so they are sent again whole); once a response body streams, the error ends the stream.
+      requestHandler: { connectionTimeout: config.connectTimeoutMs, socketTimeout: config.idleTimeoutMs },
       ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
       ...(config.accessKey !== undefined && config.secretKey !== undefined
         ? { credentials: { accessKeyId: config.accessKey, secretAccessKey: config.secretKey } }

@@ -43,6 +43,16 @@ describe('server config', () => {
     assert.equal(flagged.root, '/elsewhere');
   });
 
+  it('gives the S3 client a connect and an idle timeout, 10 s and 60 s unless storage.s3 sets them', () => {
+    const s3Of = (s3: Record<string, unknown>): unknown => {
+      const backend = buildConfig({ storage: { s3: { bucket: 'bucket', ...s3 } } }, {}, '/base').core.storage.backend;
+      return backend.kind === 's3' ? { connectTimeoutMs: backend.s3.connectTimeoutMs, idleTimeoutMs: backend.s3.idleTimeoutMs } : backend;
+    };
+    assert.deepEqual(s3Of({}), { connectTimeoutMs: 10_000, idleTimeoutMs: 60_000 });
+    assert.deepEqual(s3Of({ connectTimeout: '2s', idleTimeout: '1m30s' }), { connectTimeoutMs: 2_000, idleTimeoutMs: 90_000 });
+    assert.deepEqual(s3Of({ connectTimeout: 500, idleTimeout: '750ms' }), { connectTimeoutMs: 500, idleTimeoutMs: 750 });
+  });
+
   const bad: Array<{ input: Record<string, unknown>; flags?: Record<string, string>; names: string }> = [
     { input: { colour: 'blue' }, names: 'colour: unknown key' },
     { input: { storage: { deletes: true } }, names: 'storage.deletes: unknown key' },
@@ -54,6 +64,10 @@ describe('server config', () => {
     { input: { storage: { filesystem: { fsync: 0 } } }, names: 'storage.filesystem.fsync: expected true or false, got 0' },
     { input: { storage: { filesystem: { sync: false } } }, names: 'storage.filesystem.sync: unknown key (allowed here: fsync)' },
     { input: { storage: { filesystem: { fsync: false }, s3: { bucket: 'b' } } }, names: 'storage.filesystem: applies to a registry storing in its root folder, and storage.s3 is set' },
+    { input: { storage: { s3: { bucket: 'bucket', idleTimeout: 'soon' } } }, names: 'storage.s3.idleTimeout: "soon" is not a duration (use 500ms, 10s, 1m)' },
+    { input: { storage: { s3: { bucket: 'bucket', idleTimeout: 0 } } }, names: 'storage.s3.idleTimeout: must be longer than 0' },
+    { input: { storage: { s3: { bucket: 'bucket', connectTimeout: '-1s' } } }, names: 'storage.s3.connectTimeout: "-1s" is not a duration' },
+    { input: { storage: { s3: { bucket: 'bucket', connectTimeout: '0s' } } }, names: 'storage.s3.connectTimeout: must be longer than 0' },
     { input: { listen: 'localhost' }, names: 'listen: expected HOST:PORT' },
     { input: { listen: '127.0.0.1:70000' }, names: 'listen: expected HOST:PORT' },
     { input: {}, flags: { listen: 'nope' }, names: '--listen: expected HOST:PORT' },
