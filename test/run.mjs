@@ -84,7 +84,9 @@ const tiers = {
   lint: check(bin('eslint'), ['--no-error-on-unmatched-pattern', 'src', 'test', 'bench']),
   unit: mocha('test/unit/**/*.test.ts', ['--timeout', '10000']),
   build: check(process.execPath, ['esbuild.mjs']),
-  integration: mocha('test/integration/**/*.test.ts', ['--timeout', '180000', '--slow', '5000'], scratchEnv),
+  // Two files at a time: the tier mostly waits on dockerd, disks, child processes and timers, not the CPU.
+  // Each file starts its own servers on port 0 in its own folders, so files do not share state.
+  integration: mocha('test/integration/**/*.test.ts', ['--timeout', '180000', '--slow', '5000', '--parallel', '--jobs', '2'], scratchEnv),
   // The end-to-end tier drives a real code-server; its runner writes the same stats file.
   e2e: reported('e2e runner', ['--import', 'tsx', 'test/e2e/run.ts']),
 };
