@@ -14,7 +14,7 @@ import { isUploadId } from './layout';
 import { JsonDepthGuard, manifestTooDeep, type ParsedManifest } from './manifest';
 import { INLINE_PARSE_MAX_BYTES, inlineManifestParser, type ManifestParser } from './manifestParser';
 import { runPool } from '../oci/pool';
-import { DigestMismatchError, sendBlob, StorageError, UploadOffsetError, UploadUnknownError, type ManifestRef, type Storage } from './storage';
+import { DigestMismatchError, sendBlob, StorageError, UploadOffsetError, UploadUnknownError, type BlobInfo, type ManifestRef, type Storage } from './storage';
 
 export interface HandlerOptions {
   storage: Storage;
@@ -631,8 +631,15 @@ export class RegistryHandler {
     if (digestParam !== null) {
       const digest = checkDigest(digestParam);
       const upload = await this.storage.startUpload(name, ctx.user);
+      let blob: BlobInfo;
       try {
-        const blob = await this.storage.finishUpload(name, upload.id, digest, ctx.req);
+        blob = await this.storage.finishUpload(name, upload.id, digest, ctx.req);
+      } catch (e) {
+        // The store may be what failed (stalled): cleaning up waits on it again, so it does not hold the answer.
+        void this.storage.cancelUpload(name, upload.id).catch(() => undefined);
+        throw e;
+      }
+      try {
         this.blobCreated(ctx, name, blob.digest);
         this.emit(ctx, 'push', { mediaType: 'application/octet-stream', digest: blob.digest, size: blob.size });
       } finally {
