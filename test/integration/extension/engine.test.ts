@@ -6,6 +6,7 @@ import { retagAndPush } from '../../../src/commands/retagAndPush';
 import { Engine } from '../../../src/engine/engine';
 import type { LocalImageNode, TagNode } from '../../../src/views/nodes';
 import { startBerthRegistry, type BerthRegistry } from '../../support/berthRegistry';
+import { dockerBuildScratch } from '../../support/clients';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
 import { busyboxContext } from '../../support/images';
 import { listTags } from '../../support/ociImage';
@@ -43,7 +44,7 @@ describe('engine commands through a real dockerd', () => {
     d.local = { ...d.local, entry: () => ({ id: 'local', label: 'Local registry', server: registry.host, preset: 'local', insecureHttp: true }) };
     return d;
   };
-  const image = (): LocalImageNode => ({ kind: 'localImage', image: { id: imageId, reference: source, repoTags: [source], sizeBytes: 1, createdMs: 0 } });
+  const image = (id = imageId, reference = source): LocalImageNode => ({ kind: 'localImage', image: { id, reference, repoTags: [reference], sizeBytes: 1, createdMs: 0 } });
 
   it('Retag and Push: asks registry, repository and tag, pushes with per-layer progress, and refreshes the trees', async () => {
     const d = deps([{ pick: 'Local registry' }, { input: 'team/app' }, { input: '1.0' }]);
@@ -58,13 +59,18 @@ describe('engine commands through a real dockerd', () => {
   });
 
   it('a push cancelled from the notification says so and leaves no tag, in the registry or the engine', async () => {
+    // An image with a layer of its own: the registry already holds the other image's layers, and a push that
+    // only mounts them can finish before the cancel reaches the engine.
+    const big = 'berth-ext/cancel:dev';
+    await dockerBuildScratch(dockerd, big, { layers: 1, label: 'berth-ext-cancel', bigFileBytes: 32 * 1024 * 1024 });
+    const bigId = (await dockerd.docker(['image', 'inspect', '-f', '{{.Id}}', big])).stdout.trim();
     const d = deps([{ pick: 'Local registry' }, { input: 'team/cancelled' }, { input: '1.0' }, { button: undefined }]);
     // Cancel as the first progress line arrives, as a person pressing Cancel on the notification.
     d.ui.withProgress = async (title, _cancellable, task) => {
       const abort = new AbortController();
       return task(() => abort.abort(), abort.signal);
     };
-    await runCommand(retagAndPush, d, [image()]);
+    await runCommand(retagAndPush, d, [image(bigId, big)]);
     assert.deepEqual(d.ui.messages('error'), []);
     assert.match(d.ui.messages('info')[0] ?? '', new RegExp(`^Push of ${registry.host.replace(/\./g, '\\.')}/team/cancelled:1\\.0 cancelled\\. Its temporary tag was removed\\.`));
     const tags = await fetch(`${registry.url}/v2/team/cancelled/tags/list`);
