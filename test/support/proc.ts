@@ -48,6 +48,19 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+/**
+ * Waits until a process's output matches `pattern` and returns the match. A log line a server writes while
+ * it answers reaches the test through a pipe, after the answer itself may have: asserting on `output()`
+ * right after the response races with that pipe.
+ */
+export async function outputMatching(proc: { output(): string }, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  try {
+    return await waitFor(`output matching ${pattern}`, async () => proc.output().match(pattern) ?? undefined, timeoutMs, 50);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nlast output:\n${proc.output().slice(-3000)}`, { cause: e });
+  }
+}
+
 /** A registry process a test started: the embedded one or distribution. */
 export interface RunningRegistry {
   url: string;

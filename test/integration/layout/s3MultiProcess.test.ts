@@ -20,7 +20,7 @@ import { MIN_S3_CHUNK_BYTES, type S3Config } from '../../../src/server/storage/s
 import { freshBucket, s3ConfigSection } from '../../support/ceph';
 import { buildImage, layerOf, MANIFEST_ACCEPT, randomLayer, uploadUrl, type BuiltImage } from '../../support/ociImage';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
-import { isAlive, removeDir, sleep, tempDir, waitFor } from '../../support/proc';
+import { isAlive, outputMatching, removeDir, sleep, tempDir, waitFor } from '../../support/proc';
 import { bytesInUploads } from '../crash/streaming';
 import { basic, errorCode, startTeamRegistry, type TeamRegistry } from '../team/teamRegistry';
 
@@ -276,7 +276,7 @@ describe('idle upload sessions with two Berth processes on one S3 bucket', funct
     const session = sessionPath(post);
     assert.equal((await call(other, 'PATCH', session, 'alice', 'some bytes', { ...OCTETS, 'Content-Range': '0-9' })).status, 202);
     await waitFor('the sweeping process to remove the abandoned session', async () => ((await call(other, 'GET', session, 'alice')).status === 404 ? true : undefined), 60_000, 500);
-    assert.match(sweeping.output(), /"msg":"removed idle upload sessions"/);
+    await outputMatching(sweeping, /"msg":"removed idle upload sessions"/);
   });
 });
 

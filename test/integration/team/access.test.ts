@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBerthRegistry } from '../../support/berthRegistry';
 import { buildImage, contentOf } from '../../support/ociImage';
-import { removeDir, sleep, stopAndWait, tempDir } from '../../support/proc';
+import { outputMatching, removeDir, sleep, stopAndWait, tempDir } from '../../support/proc';
 import { basic, errorCode, fetchToken, registryCli, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const USERS = { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw' };
@@ -220,7 +220,7 @@ describe('team registry anonymous pull and failed logins', function () {
     assert.equal(await errorCode(limited), 'TOOMANYREQUESTS');
     const retryAfter = Number(limited.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
-    assert.match(reg.output(), /"msg":"failed login","user":"admin"/);
+    await outputMatching(reg, /"msg":"failed login","user":"admin"/);
     assert.doesNotMatch(reg.output(), /wrong-0|admin-pw/, 'passwords never reach the log');
   });
 });

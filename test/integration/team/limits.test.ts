@@ -11,7 +11,7 @@ import { digestOf } from '../../../src/oci/digest';
 import { checkStorageWritable } from '../../../src/server/metrics/health';
 import { FsDriver } from '../../../src/server/storage';
 import { pushBlob } from '../../support/ociImage';
-import { removeDir, tempDir, waitFor } from '../../support/proc';
+import { outputMatching, removeDir, tempDir, waitFor } from '../../support/proc';
 import { errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 /** A raw connection that records when the server closes it. */
@@ -124,7 +124,7 @@ describe('health and metrics', function () {
     assert.ok(sample('berth_http_received_bytes_total', 'route="blobs.upload"') >= blob.length, 'the blob bytes are counted in');
     assert.equal(sample('berth_http_request_duration_seconds_count', 'route="base"'), 3);
     assert.match(text, /^berth_uploads_in_flight 0$/m);
-    assert.match(reg.output(), /"msg":"request".*"route":"blobs\.upload","status":201/);
+    await outputMatching(reg, /"msg":"request".*"route":"blobs\.upload","status":201/);
   });
 });
 

@@ -11,7 +11,7 @@ import { strict as assert } from 'node:assert';
 import { containerTools, dockerBuildScratch, expectedScratchOutput, type ContainerTools } from '../../support/clients';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
-import { freePort, sleep } from '../../support/proc';
+import { freePort, outputMatching, sleep } from '../../support/proc';
 import { startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const IMAGE = 'berth-mirror-test:1';
@@ -69,7 +69,7 @@ describe('docker daemon using Berth as its registry mirror', function () {
   it('pulls a Docker Hub name through the mirror, which fetches it from its upstream', async function () {
     await dockerd.docker(['pull', IMAGE]);
     assert.equal((await dockerd.docker(['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim(), imageId);
-    assert.match(mirror.output(), /"path":"\/v2\/library\/berth-mirror-test\/manifests\/1","route":"manifests","status":200/);
+    await outputMatching(mirror, /"path":"\/v2\/library\/berth-mirror-test\/manifests\/1","route":"manifests","status":200/);
     assert.equal((await dockerd.docker(['run', '--rm', '--network', 'none', IMAGE])).stdout, expectedScratchOutput(opts));
     const metrics = await (await fetch(`${mirror.url}/metrics`)).text();
     assert.match(metrics, /^berth_proxy_cache_requests_total\{kind="blob",result="miss"\} [1-9]/m);
@@ -82,6 +82,6 @@ describe('docker daemon using Berth as its registry mirror', function () {
     await dockerd.docker(['pull', IMAGE]);
     assert.equal((await dockerd.docker(['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim(), imageId);
     assert.equal((await dockerd.docker(['run', '--rm', '--network', 'none', IMAGE])).stdout, expectedScratchOutput(opts));
-    assert.match(mirror.output(), /pull-through upstream failed; serving from the cache/);
+    await outputMatching(mirror, /pull-through upstream failed; serving from the cache/);
   });
 });

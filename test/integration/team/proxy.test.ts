@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { digestOf } from '../../../src/oci/digest';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { buildImage, getBlob, getManifest, layerOf, pushBuilt, randomLayer } from '../../support/ociImage';
-import { sleep } from '../../support/proc';
+import { outputMatching, sleep } from '../../support/proc';
 import { basic, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const cacheCount = (metrics: string, kind: string, result: string): number =>
@@ -79,7 +79,7 @@ describe('pull-through cache', function () {
     const layer = await getBlob(cache.url, 'library/cached', first.layers[0]?.descriptor.digest ?? '');
     assert.equal(layer.status, 200);
     assert.equal((await getManifest(cache.url, 'library/cached', 'later')).status, 404);
-    assert.match(cache.output(), /"msg":"pull-through upstream failed; serving from the cache"/);
+    await outputMatching(cache, /"msg":"pull-through upstream failed; serving from the cache"/);
   });
 });
 
@@ -115,8 +115,8 @@ describe('pull-through cache with an upstream that wants bearer tokens', functio
     assert.equal(digestOf(m.bytes), image.digest);
     const layer = await getBlob(cache.url, 'private/app', image.layers[0]?.descriptor.digest ?? '');
     assert.equal(digestOf(layer.bytes), image.layers[0]?.descriptor.digest);
-    assert.match(upstream.output(), /"path":"\/auth\/token","route":"extra:token","status":200/);
-    assert.match(upstream.output(), /"path":"\/v2\/private\/app\/manifests\/1","route":"manifests","status":200[^\n]*"user":"mirror"/);
+    await outputMatching(upstream, /"path":"\/auth\/token","route":"extra:token","status":200/);
+    await outputMatching(upstream, /"path":"\/v2\/private\/app\/manifests\/1","route":"manifests","status":200[^\n]*"user":"mirror"/);
   });
 
   it('answers 404 when its upstream credentials are refused', async function () {

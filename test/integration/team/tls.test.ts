@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { REGISTRY_CLI } from '../../support/berthRegistry';
 import { containerTools, dockerBuildScratch, ToolError, type ContainerTools } from '../../support/clients';
 import { startDockerd, type Dockerd } from '../../support/dockerd';
-import { removeDir, tempDir } from '../../support/proc';
+import { outputMatching, removeDir, tempDir } from '../../support/proc';
 import { buildImage, layerOf, tarArchive, writeOciLayout } from '../../support/ociImage';
 import { registryCli, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
@@ -101,7 +101,7 @@ describe('docker and a TLS registry on loopback', function () {
   it('docker pushes over TLS to a loopback registry with no CA configured at all (it does not verify there)', async function () {
     await dockerBuildScratch(dockerd, `${reg.host}/tls/docker:v1`, { layers: 1, label: 'tls' });
     await dockerd.docker(['push', `${reg.host}/tls/docker:v1`]);
-    assert.match(reg.output(), /"path":"\/v2\/tls\/docker\/manifests\/v1","route":"manifests","status":201/);
+    await outputMatching(reg, /"path":"\/v2\/tls\/docker\/manifests\/v1","route":"manifests","status":201/);
   });
 });
 
