@@ -14,7 +14,7 @@ import { isUploadId } from './layout';
 import { JsonDepthGuard, manifestTooDeep, type ParsedManifest } from './manifest';
 import { INLINE_PARSE_MAX_BYTES, inlineManifestParser, type ManifestParser } from './manifestParser';
 import { runPool } from '../oci/pool';
-import { DigestMismatchError, sendBlob, StorageError, UploadOffsetError, UploadUnknownError, type BlobInfo, type ManifestRef, type Storage } from './storage';
+import { DigestMismatchError, sendBlob, StorageError, StoreUnavailableError, UploadOffsetError, UploadUnknownError, type BlobInfo, type ManifestRef, type Storage } from './storage';
 
 export interface HandlerOptions {
   storage: Storage;
@@ -228,7 +228,7 @@ export class RegistryHandler {
     try {
       await this.dispatch(ctx, rawPath);
     } catch (e) {
-      const err = e instanceof RegistryError ? e : e instanceof StorageError ? registryErrorOf(e) : diskFull(e, this.opts.storageName) ?? storeStalled(e, this.opts.storageName);
+      const err = e instanceof RegistryError ? e : e instanceof StorageError ? registryErrorOf(e) : diskFull(e, this.opts.storageName);
       if (!err) {
         if (isClientGone(req, res)) return;
         this.opts.onServerError?.(e, ctx.id);
@@ -775,17 +775,6 @@ function diskFull(e: unknown, storageName: string | undefined): RegistryError | 
     undefined, 507, { Connection: 'close' });
 }
 
-/**
- * A store that stopped answering (the S3 client's connect or idle timeout, after its retries): 503, so
- * clients retry, rather than a 500 that reads like a bug in the registry.
- */
-function storeStalled(e: unknown, storageName: string | undefined): RegistryError | undefined {
-  if (!(e instanceof Error) || e.name !== 'TimeoutError' || !('$metadata' in e)) return undefined;
-  const where = storageName ? ` (${storageName})` : '';
-  return new RegistryError('UNSUPPORTED', `the registry's storage${where} did not answer in time (storage.s3.connectTimeout, storage.s3.idleTimeout); try again`,
-    undefined, 503);
-}
-
 /** The spec's answer to what storage reports: the storage says what happened, the handler how to answer. */
 function registryErrorOf(e: StorageError): RegistryError | undefined {
   if (e instanceof UploadUnknownError) return new RegistryError('BLOB_UPLOAD_UNKNOWN', e.message, { uuid: e.id });
@@ -793,6 +782,8 @@ function registryErrorOf(e: StorageError): RegistryError | undefined {
     return new RegistryError('BLOB_UPLOAD_INVALID', e.message, { offset: e.offset }, 416, { Range: `0-${Math.max(0, e.offset - 1)}` });
   }
   if (e instanceof DigestMismatchError) return new RegistryError('DIGEST_INVALID', e.message, { digest: e.expected });
+  // 503, not 500: the store is unavailable, not the registry broken, and clients retry a 503.
+  if (e instanceof StoreUnavailableError) return new RegistryError('UNSUPPORTED', e.message, undefined, 503);
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 /**
- * What can go wrong in storage that a client caused, as types: the handler decides the HTTP
- * answer (status, code, headers), the storage only says what happened.
+ * What can go wrong in storage, as types: the handler decides the HTTP answer (status, code,
+ * headers), the storage only says what happened.
  */
 export class StorageError extends Error {}
 
@@ -22,5 +22,12 @@ export class UploadOffsetError extends StorageError {
 export class DigestMismatchError extends StorageError {
   constructor(readonly expected: string, readonly actual: string) {
     super(`the uploaded content has digest ${actual}, not ${expected}`);
+  }
+}
+
+/** The store behind the registry did not answer in time, after its retries (an S3 connect or idle timeout). */
+export class StoreUnavailableError extends StorageError {
+  constructor(readonly storage: string, readonly settings: string) {
+    super(`the registry's storage (${storage}) did not answer in time (${settings}); try again`);
   }
 }

@@ -7,4 +7,4 @@ export { sendBlob } from './blobStream';
 export { LinkStorage, walkRepositories, type LinkStorageOptions } from './linkStorage';
 export { FsDriver } from './fsDriver';
 export { PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver } from './driver';
-export { DigestMismatchError, StorageError, UploadOffsetError, UploadUnknownError } from './errors';
+export { DigestMismatchError, StorageError, StoreUnavailableError, UploadOffsetError, UploadUnknownError } from './errors';

@@ -20,6 +20,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
 import { PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver } from './driver';
+import { StoreUnavailableError } from './errors';
 import { MIN_S3_CHUNK_BYTES, type S3Config } from './s3Config';
 
 /** CopyObject's limit; larger objects are copied part by part. */
@@ -69,6 +70,15 @@ export class S3Driver implements StorageDriver {
         : {}),
     };
     this.client = new S3Client(clientConfig);
+    // Outermost, so after the SDK's retries: a timeout that outlasted them says the store is unavailable.
+    this.client.middlewareStack.add((next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (e) {
+        if (e instanceof Error && e.name === 'TimeoutError') throw new StoreUnavailableError(this.description, 'storage.s3.connectTimeout, storage.s3.idleTimeout');
+        throw e;
+      }
+    }, { step: 'initialize', name: 'berthStoreUnavailable' });
   }
 
   get description(): string {
