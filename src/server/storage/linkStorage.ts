@@ -300,9 +300,20 @@ export class LinkStorage implements Storage {
         // algorithm; chunked uploads run sha256 and hash the file again only for another algorithm.
         if (body && writer.size === 0 && digester?.algorithm !== digest.algorithm) digester = new Digester(digest.algorithm);
         if (body) await this.appendTo(key, writer, id, body, start, digester);
-        await writer.commit();
       } catch (e) {
         await writer.close().catch(() => undefined);
+        throw e;
+      }
+      try {
+        await writer.commit();
+      } catch (e) {
+        // The store refused to make the bytes durable (a failed fsync, a failed multipart completion):
+        // what it holds is in doubt, and the kernel reports a failed writeback only once, so a retried
+        // commit would succeed over lost bytes that the running hash still vouches for. Drop the
+        // session: the client gets the error and pushes the blob again from the start.
+        this.forgetUpload(key);
+        await writer.cancel().catch(() => undefined);
+        await this.remove(this.layout.uploadDir(repository, id)).catch(() => undefined);
         throw e;
       }
       // The running hash is spent; should anything below fail, a retry hashes the file again.
