@@ -1,12 +1,43 @@
 // Bundles: the extension and its lazily loaded parts (vscode is provided by the host), and the
 // registry CLI, which runs as its own process and must never import vscode.
 import * as esbuild from 'esbuild';
+import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
+/**
+ * Writes each output whole and in one step: to a temporary file, then renamed over the old one, and only
+ * when its content changed. A build runs while the registry CLI or an extension host may be starting from
+ * dist/ (the test suite builds in one file while another spawns dist/registry.js); writing in place let such
+ * a process read half a bundle and fail with a SyntaxError.
+ * @type {esbuild.Plugin}
+ */
+const atomicWrite = {
+  name: 'atomic-write',
+  setup(b) {
+    b.onEnd((result) => {
+      for (const file of result.outputFiles ?? []) {
+        let old;
+        try {
+          old = readFileSync(file.path);
+        } catch {
+          old = undefined;
+        }
+        if (old && Buffer.compare(old, file.contents) === 0) continue;
+        mkdirSync(dirname(file.path), { recursive: true });
+        const tmp = `${file.path}.${process.pid}.tmp`;
+        writeFileSync(tmp, file.contents);
+        renameSync(tmp, file.path);
+      }
+    });
+  },
+};
+
 /** @type {esbuild.BuildOptions} */
 const common = {
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -27,17 +58,17 @@ const noVscode = {
 };
 
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [atomicWrite] },
   // Commands and the credentials layer (with yaml): loaded on the first command.
-  { ...common, entryPoints: ['src/commands/lazyEntry.ts'], outfile: 'dist/commands.js', external: ['vscode'] },
+  { ...common, entryPoints: ['src/commands/lazyEntry.ts'], outfile: 'dist/commands.js', external: ['vscode'], plugins: [atomicWrite] },
   // The registry client behind the app layer's RegistryApi: loaded on the first tree expansion or command.
-  { ...common, entryPoints: ['src/app/clientRegistryApi.ts'], outfile: 'dist/client.js', external: ['vscode'] },
+  { ...common, entryPoints: ['src/app/clientRegistryApi.ts'], outfile: 'dist/client.js', external: ['vscode'], plugins: [atomicWrite] },
   // The engine layer (dockerode, ssh2, grpc: ~2 MB) is its own bundle, loaded on first use, so
   // activation never parses it. ssh2 loads its optional native addons inside try/catch: leave them out.
-  { ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js', external: ['vscode', '*.node'] },
-  { ...common, entryPoints: ['src/server/cli.ts'], outfile: 'dist/registry.js', banner: { js: '#!/usr/bin/env node' }, plugins: [noVscode] },
+  { ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js', external: ['vscode', '*.node'], plugins: [atomicWrite] },
+  { ...common, entryPoints: ['src/server/cli.ts'], outfile: 'dist/registry.js', banner: { js: '#!/usr/bin/env node' }, plugins: [noVscode, atomicWrite] },
   // The registry's manifest parser thread, started from dist/registry.js by file name.
-  { ...common, entryPoints: ['src/server/manifestWorker.ts'], outfile: 'dist/manifestWorker.js', plugins: [noVscode] },
+  { ...common, entryPoints: ['src/server/manifestWorker.ts'], outfile: 'dist/manifestWorker.js', plugins: [noVscode, atomicWrite] },
 ];
 
 if (watch) {
