@@ -31,7 +31,10 @@ export interface FileWriter {
    * hash). On failure part of the body may have been written: `size` says how much.
    */
   write(body: Readable, onChunk?: (chunk: Buffer) => void): Promise<void>;
-  /** Makes everything written durable and readable at the path; the writer is done. */
+  /**
+   * Makes everything written durable and readable at the path; the writer is done. When it throws, what
+   * the file holds is in doubt (a failed writeback is reported once): callers discard it, never retry it.
+   */
   commit(): Promise<void>;
   /** Releases the writer; what was written stays for a later `writer(path, true)`. */
   close(): Promise<void>;
