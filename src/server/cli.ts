@@ -134,6 +134,10 @@ function lockOrFail(driver: StorageDriver, purpose: string): RootLock | undefine
     return lockStorage(driver, purpose);
   } catch (e) {
     if (e instanceof LockedError) fail(e.message, 1);
+    if ((e as NodeJS.ErrnoException).code === 'EROFS') {
+      fail(`the storage root ${driver.description} is on a read-only filesystem (EROFS), and ${purpose === 'gc' ? 'gc' : 'the registry'} writes its lock and uploads there. `
+        + 'Make the filesystem writable (the kernel turns one read-only after disk errors: check the disk first), then start again', 1);
+    }
     throw e;
   }
 }

@@ -228,9 +228,11 @@ export class RegistryHandler {
     try {
       await this.dispatch(ctx, rawPath);
     } catch (e) {
-      const err = e instanceof RegistryError ? e : e instanceof StorageError ? registryErrorOf(e) : diskFull(e, this.opts.storageName);
-      if (!err) {
-        if (isClientGone(req, res)) return;
+      const failedDisk = diskFailed(e, this.opts.storageName);
+      const err = e instanceof RegistryError ? e : e instanceof StorageError ? registryErrorOf(e) : diskFull(e, this.opts.storageName) ?? failedDisk;
+      if (!err || failedDisk) {
+        if (!err && isClientGone(req, res)) return;
+        // A failing disk is the operator's to fix: the log keeps the details the answer leaves out.
         this.opts.onServerError?.(e, ctx.id);
       }
       errorCode = err?.code;
@@ -773,6 +775,20 @@ function diskFull(e: unknown, storageName: string | undefined): RegistryError | 
   const why = code === 'EDQUOT' ? 'is over its disk quota' : 'has no space left';
   return new RegistryError('INSUFFICIENT_STORAGE', `the registry's storage${where} ${why}; nothing was stored. Pulls still work; free space on that disk, then push again`,
     undefined, 507, { Connection: 'close' });
+}
+
+/**
+ * The disk under the storage failed (EIO) or is read-only (EROFS, which the kernel does to a filesystem
+ * after disk errors): a 500 that says so and what to do, instead of "internal error".
+ */
+function diskFailed(e: unknown, storageName: string | undefined): RegistryError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'EIO' && code !== 'EROFS') return undefined;
+  const where = storageName ? ` (${storageName})` : '';
+  const message = code === 'EROFS'
+    ? `the registry's storage${where} is read-only (EROFS; the kernel does this to a filesystem after disk errors); nothing was stored. Pulls still work; check the disk, make it writable, then push again`
+    : `the registry's storage${where} reported an I/O error (EIO); nothing this request sent was stored. Check the disk and the registry log, then try again`;
+  return new RegistryError('UNSUPPORTED', message, undefined, 500);
 }
 
 /** The spec's answer to what storage reports: the storage says what happened, the handler how to answer. */

@@ -91,7 +91,7 @@ describe('an upload whose commit the disk fails', () => {
       driver.failNextCommit = true;
       const failed = await c.send(session, blob);
       assertError(failed, 500, 'UNSUPPORTED');
-      assert.match(failed.text, /internal error; see the registry log/);
+      assert.match(failed.text, /the registry's storage reported an I\/O error \(EIO\); nothing this request sent was stored\. Check the disk and the registry log, then try again/);
       assert.match(String(serverErrors.at(-1)), /EIO/, 'the disk error is logged as a server error');
 
       // The client retries the PUT it saw fail, as a resuming client would: the session is gone.

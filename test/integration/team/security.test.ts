@@ -12,7 +12,7 @@ import { digestOf } from '../../../src/oci/digest';
 import { startDistribution, type Distribution } from '../../support/distribution';
 import { buildImage, pushBlob, pushBuilt, randomLayer } from '../../support/ociImage';
 import { outputMatching, removeDir, sleep, tempDir, waitFor } from '../../support/proc';
-import { basic, errorCode, startTeamRegistry, type TeamRegistry } from './teamRegistry';
+import { basic, errorCode, registryCli, startTeamRegistry, type TeamRegistry } from './teamRegistry';
 
 const USERS = { alice: 'alice-pw', bob: 'bob-pw' };
 type User = keyof typeof USERS;
@@ -383,6 +383,68 @@ describe('team registry on a full disk', function () {
     rmSync(fill);
     const blob = randomLayer(100_000).bytes;
     assert.equal(await pushBlobAs(reg as TeamRegistry, 'library/full', blob, 'alice'), digestOf(blob));
+  });
+});
+
+describe('team registry on a disk that turns read-only', function () {
+  let dir: string;
+  let mountPoint: string;
+  let reg: TeamRegistry;
+  let image: ReturnType<typeof buildImage>;
+  const remount = (mode: 'ro' | 'rw'): void => void execFileSync('mount', ['-o', `remount,${mode}`, mountPoint]);
+  before(async function () {
+    dir = tempDir('readonly');
+    mountPoint = join(dir, 'disk');
+    mkdirSync(mountPoint);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountPoint]);
+    reg = await startTeamRegistry({ users: USERS, config: { auth: {}, access: ACCESS }, root: join(mountPoint, 'data') });
+    image = await pushImageAs(reg, 'library/ro', '1', 'alice');
+    // What the kernel does to a filesystem after disk errors (errors=remount-ro).
+    remount('ro');
+  });
+  after(async function () {
+    await reg?.stop();
+    try {
+      execFileSync('umount', [mountPoint]);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('answers pushes with a JSON 500 that says the storage is read-only and what to do, and serves pulls', async function () {
+    const blob = randomLayer(64 * 1024).bytes;
+    const refusals = [
+      await call(reg, 'POST', `/v2/library/ro/blobs/uploads/?digest=${digestOf(blob)}`, 'alice', blob, { 'Content-Type': 'application/octet-stream' }),
+      await call(reg, 'POST', '/v2/library/ro/blobs/uploads/', 'alice'),
+      await call(reg, 'PUT', '/v2/library/ro/manifests/2', 'alice', image.bytes, { 'Content-Type': image.mediaType }),
+    ];
+    const where = join(mountPoint, 'data').replace(/[/.]/g, '\\$&');
+    for (const res of refusals) {
+      assert.equal(res.status, 500);
+      const body = (await res.json()) as { errors: Array<{ code: string; message: string }> };
+      assert.equal(body.errors[0]?.code, 'UNSUPPORTED');
+      assert.match(body.errors[0]?.message ?? '', new RegExp(`storage \\(${where}\\) is read-only \\(EROFS;.*nothing was stored.*make it writable`));
+    }
+    await pullImageAs(reg, 'library/ro', '1', 'bob');
+  });
+
+  it('refuses to start again on the read-only root, saying why and what to do', async function () {
+    await reg.stop();
+    const refused = await registryCli(['serve', '--listen', '127.0.0.1:0', '--root', join(mountPoint, 'data')])
+      .then(() => undefined, (e: { code: number; stderr: string }) => e);
+    assert.ok(refused, 'the registry started on a read-only root');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /the storage root \S+ is on a read-only filesystem \(EROFS\).*Make the filesystem writable .*then start again/);
+  });
+
+  it('starts and takes pushes again once the disk is writable', async function () {
+    remount('rw');
+    reg = await startTeamRegistry({ users: USERS, config: { auth: {}, access: ACCESS }, root: join(mountPoint, 'data') });
+    await pullImageAs(reg, 'library/ro', '1', 'bob');
+    const blob = randomLayer(100_000).bytes;
+    assert.equal(await pushBlobAs(reg, 'library/ro', blob, 'alice'), digestOf(blob));
+    const res = await call(reg, 'PUT', '/v2/library/ro/manifests/2', 'alice', image.bytes, { 'Content-Type': image.mediaType });
+    assert.equal(res.status, 201, await res.text());
   });
 });
 
