@@ -327,6 +327,23 @@ function fillDisk(dir: string): string {
   return big;
 }
 
+/** A tmpfs of `size` mounted in a fresh folder, for a registry root whose disk a test fills or remounts. */
+function mountTmpfs(name: string, size: string): { dir: string; mountPoint: string } {
+  const dir = tempDir(name);
+  const mountPoint = join(dir, 'disk');
+  mkdirSync(mountPoint);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mountPoint]);
+  return { dir, mountPoint };
+}
+
+function unmountTmpfs(dir: string, mountPoint: string): void {
+  try {
+    execFileSync('umount', [mountPoint]);
+  } finally {
+    removeDir(dir);
+  }
+}
+
 describe('team registry on a full disk', function () {
   let dir: string;
   let mountPoint: string;
@@ -335,21 +352,14 @@ describe('team registry on a full disk', function () {
   let fill: string;
   const config = { auth: {}, access: ACCESS };
   before(async function () {
-    dir = tempDir('full');
-    mountPoint = join(dir, 'disk');
-    mkdirSync(mountPoint);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mountPoint]);
+    ({ dir, mountPoint } = mountTmpfs('full', '16m'));
     reg = await startTeamRegistry({ users: USERS, config, root: join(mountPoint, 'data') });
     image = await pushImageAs(reg, 'library/full', '1', 'alice');
     fill = fillDisk(mountPoint);
   });
   after(async function () {
     await reg?.stop();
-    try {
-      execFileSync('umount', [mountPoint]);
-    } finally {
-      removeDir(dir);
-    }
+    unmountTmpfs(dir, mountPoint);
   });
 
   const assertDiskFull = async (res: Response): Promise<void> => {
@@ -393,10 +403,7 @@ describe('team registry on a disk that turns read-only', function () {
   let image: ReturnType<typeof buildImage>;
   const remount = (mode: 'ro' | 'rw'): void => void execFileSync('mount', ['-o', `remount,${mode}`, mountPoint]);
   before(async function () {
-    dir = tempDir('readonly');
-    mountPoint = join(dir, 'disk');
-    mkdirSync(mountPoint);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountPoint]);
+    ({ dir, mountPoint } = mountTmpfs('readonly', '64m'));
     reg = await startTeamRegistry({ users: USERS, config: { auth: {}, access: ACCESS }, root: join(mountPoint, 'data') });
     image = await pushImageAs(reg, 'library/ro', '1', 'alice');
     // What the kernel does to a filesystem after disk errors (errors=remount-ro).
@@ -404,11 +411,7 @@ describe('team registry on a disk that turns read-only', function () {
   });
   after(async function () {
     await reg?.stop();
-    try {
-      execFileSync('umount', [mountPoint]);
-    } finally {
-      removeDir(dir);
-    }
+    unmountTmpfs(dir, mountPoint);
   });
 
   it('answers pushes with a JSON 500 that says the storage is read-only and what to do, and serves pulls', async function () {
