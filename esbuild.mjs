@@ -58,18 +58,21 @@ const noVscode = {
 };
 
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [atomicWrite] },
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // Commands and the credentials layer (with yaml): loaded on the first command.
-  { ...common, entryPoints: ['src/commands/lazyEntry.ts'], outfile: 'dist/commands.js', external: ['vscode'], plugins: [atomicWrite] },
+  { ...common, entryPoints: ['src/commands/lazyEntry.ts'], outfile: 'dist/commands.js', external: ['vscode'] },
   // The registry client behind the app layer's RegistryApi: loaded on the first tree expansion or command.
-  { ...common, entryPoints: ['src/app/clientRegistryApi.ts'], outfile: 'dist/client.js', external: ['vscode'], plugins: [atomicWrite] },
+  { ...common, entryPoints: ['src/app/clientRegistryApi.ts'], outfile: 'dist/client.js', external: ['vscode'] },
   // The engine layer (dockerode, ssh2, grpc: ~2 MB) is its own bundle, loaded on first use, so
   // activation never parses it. ssh2 loads its optional native addons inside try/catch: leave them out.
-  { ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js', external: ['vscode', '*.node'], plugins: [atomicWrite] },
-  { ...common, entryPoints: ['src/server/cli.ts'], outfile: 'dist/registry.js', banner: { js: '#!/usr/bin/env node' }, plugins: [noVscode, atomicWrite] },
+  { ...common, entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js', external: ['vscode', '*.node'] },
+  { ...common, entryPoints: ['src/server/cli.ts'], outfile: 'dist/registry.js', banner: { js: '#!/usr/bin/env node' }, plugins: [noVscode] },
   // The registry's manifest parser thread, started from dist/registry.js by file name.
-  { ...common, entryPoints: ['src/server/manifestWorker.ts'], outfile: 'dist/manifestWorker.js', plugins: [noVscode, atomicWrite] },
+  { ...common, entryPoints: ['src/server/manifestWorker.ts'], outfile: 'dist/manifestWorker.js', plugins: [noVscode] },
 ];
+
+// Every bundle is written by atomicWrite (esbuild itself writes nothing: `write: false`).
+for (const options of builds) options.plugins = [...(options.plugins ?? []), atomicWrite];
 
 if (watch) {
   for (const options of builds) {
