@@ -13,6 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { requireStrace, straceArgs } from '../support/netTrace';
 import { freePort, isAlive, sleep, stopPid, stopTree } from '../support/proc';
 
 export const NODE_VERSION = '24.21.0';
@@ -292,18 +293,24 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** Extra environment for the server and its extension hosts. */
   env?: NodeJS.ProcessEnv;
-  /** Extensions to install from .vsix files or IDs into the private extensions dir before starting. */
+  /** Extensions to install from .vsix files into the private extensions dir before starting (there is no gallery). */
   installExtensions?: string[];
   install?: CodeServerInstall;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
   /** Aborting while code-server starts stops it (and rejects). */
   signal?: AbortSignal;
+  /**
+   * Runs code-server and everything it starts (extension hosts, terminals) under strace, which writes
+   * their connects and DNS queries here; `outboundInTraceFile` reads what left 127.0.0.1.
+   */
+  netTraceFile?: string;
 }
 
 export interface CodeServer {
   url: string;
   port: number;
+  /** The leader of code-server's process group: code-server, or strace when its traffic is watched. */
   pid: number;
   userDataDir: string;
   extensionsDir: string;
@@ -317,17 +324,35 @@ export interface CodeServer {
   stop(): Promise<void>;
 }
 
+/**
+ * What keeps VS Code itself on 127.0.0.1: no telemetry, update or experiment checks, no extension
+ * recommendations or update checks, and none of the built-in extensions' online look-ups (npm package
+ * info, JSON schemas, TypeScript type acquisition, natural-language settings search, the MCP gallery).
+ * The extension gallery itself is switched off with EXTENSIONS_GALLERY (see startCodeServer).
+ */
+export const OFFLINE_SETTINGS: Record<string, unknown> = {
+  'telemetry.telemetryLevel': 'off',
+  'telemetry.feedback.enabled': false,
+  'update.mode': 'none',
+  'workbench.enableExperiments': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'npm.fetchOnlinePackageInfo': false,
+  'json.schemaDownload.enable': false,
+  'typescript.disableAutomaticTypeAcquisition': true,
+  'workbench.settings.enableNaturalLanguageSearch': false,
+  'workbench.commandPalette.experimental.enableNaturalLanguageSearch': false,
+  'chat.mcp.gallery.enabled': false,
+  'chat.disableAIFeatures': true,
+};
+
 export const QUIET_SETTINGS: Record<string, unknown> = {
+  ...OFFLINE_SETTINGS,
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  'workbench.enableExperiments': false,
-  'chat.disableAIFeatures': true,
   'security.workspace.trust.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
   'git.enabled': false,
   'window.dialogStyle': 'custom',
   // Sticky parent rows sit on top of the rows under them and take their clicks.
@@ -368,6 +393,10 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     XDG_DATA_HOME: join(home, '.local', 'share'),
     XDG_CACHE_HOME: join(home, '.cache'),
     PATH: `${join(inst.nodeDir, 'bin')}:${opts.env?.['PATH'] ?? process.env['PATH'] ?? ''}`,
+    // code-server's extension gallery is Open VSX unless this says otherwise; one without a serviceUrl
+    // is "unavailable", so neither the server nor the workbench in the browser queries a marketplace.
+    // Extensions still install from .vsix files.
+    EXTENSIONS_GALLERY: '{}',
   };
   // A password in the environment would turn `--auth none` back on in some versions.
   delete env['PASSWORD'];
@@ -385,7 +414,9 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   if (opts.smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
   args.push(opts.folder);
 
-  const child = spawn(inst.node, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (opts.netTraceFile) requireStrace();
+  const [cmd, cmdArgs] = opts.netTraceFile ? ['strace', [...straceArgs(opts.netTraceFile), inst.node, ...args]] : [inst.node, args];
+  const child = spawn(cmd, cmdArgs, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid ?? -1;
   let output = '';
   const onData = (b: Buffer): void => {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Context } from 'mocha';
 import { REPO_ROOT, startCodeServer, type CodeServer } from '../codeServer';
 import { freePort, removeDir, tempDir } from '../../support/proc';
-import { ARTIFACTS_DIR, launchBrowser, type Browser } from './browser';
+import { outboundInTraceFile, summarize, type Outbound } from '../../support/netTrace';
+import { ARTIFACTS_DIR, CHROMIUM_ROUTE_PROBES, launchBrowser, type Browser } from './browser';
 import { Workbench } from './workbench';
 
 export interface UiSession {
@@ -23,8 +24,20 @@ export interface UiSession {
   reload(): Promise<void>;
   /** In an afterEach hook: keeps a screenshot and the server's log tail when the test failed. */
   captureFailure(ctx: Context): Promise<void>;
+  /**
+   * With `watchNetwork`, once stopped: every attempt to reach beyond 127.0.0.1 by code-server's process
+   * tree, by Chromium, or by the pages (one line each, with how often); empty when there was none.
+   */
+  outbound(): string[];
   stop(): Promise<void>;
 }
+
+export interface UiSessionOptions {
+  /** Runs code-server and Chromium under strace and records the pages' requests (see `outbound`). */
+  watchNetwork?: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Environment variables the runner shares with the extension host (see test/e2e/fixtures.ts). */
 function hostEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
@@ -38,17 +51,31 @@ function hostEnvironment(overrides: Record<string, string> = {}): Record<string,
 
 const slug = (s: string): string => s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').slice(0, 80).toLowerCase();
 
-export async function startUiSession(name: string, settings: Record<string, unknown> = {}, hostEnv: Record<string, string> = {}): Promise<UiSession> {
+export async function startUiSession(name: string, settings: Record<string, unknown> = {}, hostEnv: Record<string, string> = {},
+  opts: UiSessionOptions = {}): Promise<UiSession> {
   const scratch = tempDir(`e2e-ui-${slug(name)}`);
   const workspace = join(scratch, 'workspace');
   mkdirSync(workspace, { recursive: true });
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const traces = opts.watchNetwork ? { codeServer: join(scratch, 'code-server.strace'), chromium: join(scratch, 'chromium.strace') } : undefined;
+  const pageRequests: Outbound[] = [];
+  let outbound: string[] | undefined;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   try {
     // The payload (extensionDevelopmentPath, extensionEnvironment) is honoured only with the smoke-test driver.
-    server = await startCodeServer({ folder: workspace, scratchDir: join(scratch, 'cs'), smokeTestDriver: true, settings, log: () => undefined });
-    browser = await launchBrowser(join(scratch, 'chromium'));
+    server = await startCodeServer({ folder: workspace, scratchDir: join(scratch, 'cs'), smokeTestDriver: true, settings, log: () => undefined,
+      netTraceFile: traces?.codeServer });
+    browser = await launchBrowser(join(scratch, 'chromium'), { netTraceFile: traces?.chromium });
+    if (traces) {
+      // What the workbench and its workers ask for, whether or not the name would resolve.
+      browser.context.on('request', (r) => {
+        const url = new URL(r.url());
+        if (/^https?:$/.test(url.protocol) && !LOOPBACK_HOSTS.has(url.hostname)) {
+          pageRequests.push({ process: 'the workbench page', what: `${r.method()} ${url.origin}${url.pathname}` });
+        }
+      });
+    }
     const wb = new Workbench(browser.page);
     await browser.page.goto(server.workbenchUrl([
       ['extensionDevelopmentPath', server.remoteUri(REPO_ROOT)],
@@ -73,9 +100,21 @@ export async function startUiSession(name: string, settings: Record<string, unkn
         await wb.dismissAll().catch(() => undefined);
         console.log(`    screenshot: ${base}.png\n    extension host and server logs: ${base}.log\n${excerpt.slice(-2500).replace(/^/gm, '      ')}`);
       },
+      outbound() {
+        if (!traces) throw new Error('outbound() needs a session started with watchNetwork');
+        if (!outbound) throw new Error('outbound() is known once the session is stopped');
+        return outbound;
+      },
       async stop() {
         await b.close();
         await s.stop();
+        if (traces) {
+          outbound = summarize([
+            ...outboundInTraceFile(traces.codeServer).map((o) => ({ ...o, process: `code-server: ${o.process}` })),
+            ...outboundInTraceFile(traces.chromium, { ignoreConnects: CHROMIUM_ROUTE_PROBES }).map((o) => ({ ...o, process: `Chromium: ${o.process}` })),
+            ...pageRequests,
+          ]);
+        }
         removeDir(scratch);
       },
     };

@@ -40,6 +40,9 @@ const SEL = {
   activeTab: '.editor-group-container.active .tab.active',
   runningExtensionList: '.runtime-extensions-editor .monaco-list',
   statusBarItem: '.part.statusbar .statusbar-item',
+  extensionsViewlet: '.extensions-viewlet',
+  extensionsSearch: '.extensions-viewlet .suggest-input-container',
+  progressActive: '.monaco-progress-container.active',
 } as const;
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -223,6 +226,22 @@ export class Workbench {
     await input.fill(`>${title}`);
     await this.page.locator(SEL.quickInputRow, { hasText: title }).first().waitFor({ timeout: 15_000 });
     await this.page.keyboard.press('Enter');
+  }
+
+  /**
+   * Searches the Extensions view as a person types into its search box, and returns what the view shows
+   * once it has answered (rows or a message).
+   */
+  async searchExtensions(query: string, timeoutMs = 30_000): Promise<string> {
+    await this.openViewContainer('Extensions');
+    const viewlet = this.page.locator(SEL.extensionsViewlet);
+    await this.page.locator(SEL.extensionsSearch).click();
+    await this.page.keyboard.type(query);
+    await this.page.keyboard.press('Enter');
+    // Answered: its sections are drawn and none of them is still loading.
+    await viewlet.locator(SEL.paneHeader).first().waitFor({ timeout: timeoutMs });
+    await viewlet.locator(SEL.progressActive).first().waitFor({ state: 'hidden', timeout: timeoutMs });
+    return (await viewlet.innerText()).trim();
   }
 
   /** Waits for a quick pick or input box; returns its visible prompt and items. */
