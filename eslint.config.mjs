@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 const NO_VSCODE = { name: 'vscode', message: 'This layer is vscode-free; use an adapter.' };
 const COMMANDS_ARE_ABOVE = { group: ['**/commands/**', '**/commands'], message: 'Views do not import commands; shared services and types live in src/app/.' };
 /** The view files that adapt the pure tree model to VS Code. */
-const VIEW_ADAPTERS = ['src/views/registriesProvider.ts', 'src/views/localImagesProvider.ts', 'src/views/statusBar.ts', 'src/views/documents.ts', 'src/views/vscodeTreeItem.ts', 'src/views/imageFileSystem.ts'];
+const VIEW_ADAPTERS = ['src/views/registriesProvider.ts', 'src/views/localImagesProvider.ts', 'src/views/statusBar.ts', 'src/views/documents.ts', 'src/views/vscodeTreeItem.ts', 'src/views/imageFileSystem.ts', 'src/views/workspaceFolders.ts'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },

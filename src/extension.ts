@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as vscode from 'vscode';
+import type { Registry } from './client';
 import type { CommandDeps } from './commands/command';
 import { MementoRegistryStore } from './app/registryStore';
 import { COMMAND_IDS, registerCommands } from './commands/commandIds';
@@ -20,6 +21,7 @@ import { BerthDocuments, DOC_SCHEME } from './views/documents';
 import { LocalImagesProvider } from './views/localImagesProvider';
 import { LOCAL_REGISTRY_ID, type RegistryEntry } from './app/registryEntry';
 import { RegistriesProvider } from './views/registriesProvider';
+import { WorkspaceFolders } from './views/workspaceFolders';
 import { LocalStatusBar } from './views/statusBar';
 import type { TagOrder } from './views/tagOrder';
 
@@ -40,6 +42,20 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 
 export function activate(context: vscode.ExtensionContext): void {
   const subs = context.subscriptions;
+  // Commands and the registry client are separate bundles (see esbuild.mjs), each parsed on first use:
+  // expanding a tree row loads the client only.
+  const commandsBundle = once(async () => (await import(pathToFileURL(join(__dirname, 'commands.js')).href)) as typeof import('./commands/lazyEntry.js'));
+
+  // The `berth-image:` file system comes first: a window that reopens on an image's folder activates us
+  // for it (onFileSystem:berth-image) and asks for it straight away. Its backend, which needs the
+  // services below, loads on the first call (tar reading, layer cache).
+  const images: { registryFor?: (id: string) => Promise<Registry | undefined> } = {};
+  const imageFiles = new ImageFileSystem(once(async () => new (await commandsBundle()).ImageFileBackend(async (id) => {
+    if (!images.registryFor) throw new Error('Berth did not finish starting: see the Berth output for why.');
+    return images.registryFor(id);
+  })));
+  subs.push(imageFiles, vscode.workspace.registerFileSystemProvider(IMAGE_SCHEME, imageFiles, { isReadonly: true, isCaseSensitive: true }));
+
   const log = vscode.window.createOutputChannel('Berth', { log: true });
   const registryLog = vscode.window.createOutputChannel('Berth Local Registry', { log: true });
   subs.push(log, registryLog);
@@ -123,9 +139,6 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const store = new MementoRegistryStore(context.globalState, context.secrets);
   subs.push(store);
-  // Commands and the registry client are separate bundles (see esbuild.mjs), each parsed on first use:
-  // expanding a tree row loads the client only.
-  const commandsBundle = once(async () => (await import(pathToFileURL(join(__dirname, 'commands.js')).href)) as typeof import('./commands/lazyEntry.js'));
   const registryApi = once<RegistryApi>(async () => {
     const { ClientRegistryApi } = (await import(pathToFileURL(join(__dirname, 'client.js')).href)) as typeof import('./app/clientRegistryApi.js');
     return new ClientRegistryApi({ store, localEntry });
@@ -136,19 +149,18 @@ export function activate(context: vscode.ExtensionContext): void {
     return new Engine();
   });
 
+  images.registryFor = async (id) => {
+    // A reload (adding a first workspace folder) stops the local registry with the extension host:
+    // an image of it being opened starts it again.
+    if (id === LOCAL_REGISTRY_ID && registry.status().state !== 'running') await registry.start();
+    const entry = id === LOCAL_REGISTRY_ID ? localEntry() : store.get(id);
+    return entry ? (await registryApi()).registryFor(entry) : undefined;
+  };
+
   const registries = new RegistriesProvider({ store, local, settings, registry: registryApi });
   const data = registries.data;
   const localImages = new LocalImagesProvider(engine, logger);
   const docs = new BerthDocuments();
-  // An image's files as a read-only folder; the backend (tar reading, layer cache) loads on first use.
-  const imageFiles = new ImageFileSystem(once(async () => new (await commandsBundle()).ImageFileBackend(async (id) => {
-    // Adding the first extra workspace folder restarts the extension host, which stops the local
-    // registry: an image of it being opened starts it again.
-    if (id === LOCAL_REGISTRY_ID && registry.status().state !== 'running') await registry.start();
-    const entry = id === LOCAL_REGISTRY_ID ? localEntry() : store.get(id);
-    return entry ? (await registryApi()).registryFor(entry) : undefined;
-  })));
-  subs.push(imageFiles, vscode.workspace.registerFileSystemProvider(IMAGE_SCHEME, imageFiles, { isReadonly: true, isCaseSensitive: true }));
   subs.push(
     registries,
     localImages,
@@ -188,7 +200,13 @@ export function activate(context: vscode.ExtensionContext): void {
     repositoryEmptied: (id, repository) => data.repositoryEmptied(id, repository),
     refreshLocalImages: () => localImages.refresh(),
   };
-  const deps: CommandDeps = { ui: vscodeUi(), log: logger, store, registry: registryApi, engine, local, tree, settings, docs, env: process.env };
+  const workspaceFolders = new WorkspaceFolders({
+    state: context.globalState, storageUri: context.globalStorageUri, log: logger,
+    registryRunning: () => registry.status().state === 'running',
+    // Through the start command when it fails, which says why and offers what fixes it.
+    startRegistry: () => registry.start().catch(() => void vscode.commands.executeCommand('berth.local.start', { automatic: true })),
+  });
+  const deps: CommandDeps = { ui: vscodeUi((uri, name) => workspaceFolders.add(uri, name)), log: logger, store, registry: registryApi, engine, local, tree, settings, docs, env: process.env };
   subs.push(...registerCommands(COMMAND_IDS, deps, commandsBundle, (id, handler) => vscode.commands.registerCommand(id, handler)));
 
   // A registry that stops on its own is news: the tree row alone is easy to miss.
@@ -198,6 +216,9 @@ export function activate(context: vscode.ExtensionContext): void {
     if (choice === 'Restart') await vscode.commands.executeCommand('berth.local.start');
     if (choice === 'Show Logs') registryLog.show(true);
   }));
+
+  // Finishes a Browse Files that reloaded this window (brings the explorer forward, restarts the registry).
+  workspaceFolders.resume().catch((e: unknown) => logger.error(`Could not finish opening an image's files after the reload: ${e instanceof Error ? e.message : String(e)}`));
 
   if (config().get<boolean>('localRegistry.autoStart', false)) {
     // A failed auto-start goes through the start command, which says why and offers what fixes it.

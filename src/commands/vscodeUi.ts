@@ -17,7 +17,8 @@ function toItems<T>(items: readonly PickItem<T>[]): VsPick<T>[] {
   }));
 }
 
-export function vscodeUi(): Ui {
+/** `addWorkspaceFolder` is views/workspaceFolders.ts's, which needs the extension's state and storage. */
+export function vscodeUi(addWorkspaceFolder: Ui['addWorkspaceFolder']): Ui {
   return {
     async pick<T>(items: readonly PickItem<T>[], options: PickOptions): Promise<T | undefined> {
       const picked = await vscode.window.showQuickPick(toItems(items), { ...options, ignoreFocusOut: true });
@@ -64,19 +65,7 @@ export function vscodeUi(): Ui {
       if (language) doc = await vscode.languages.setTextDocumentLanguage(doc, language);
       await vscode.window.showTextDocument(doc, { preview: false });
     },
-    async addWorkspaceFolder(uri: string, name: string) {
-      const parsed = vscode.Uri.parse(uri);
-      const folders = vscode.workspace.workspaceFolders ?? [];
-      const open = folders.find((f) => f.uri.toString() === parsed.toString());
-      if (open) {
-        await vscode.commands.executeCommand('revealInExplorer', open.uri);
-        return;
-      }
-      if (!vscode.workspace.updateWorkspaceFolders(folders.length, 0, { uri: parsed, name })) {
-        throw new Error(`VS Code did not add ${name} to the workspace.`);
-      }
-      await vscode.commands.executeCommand('workbench.view.explorer');
-    },
+    addWorkspaceFolder,
     async revealFolder(path: string) {
       if (vscode.env.remoteName !== undefined || vscode.env.uiKind === vscode.UIKind.Web) return false;
       await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path));

@@ -282,8 +282,8 @@ export async function ensureCodeServer(opts: EnsureOptions = {}): Promise<CodeSe
 }
 
 export interface StartOptions {
-  /** The folder the workbench opens. */
-  folder: string;
+  /** The folder the workbench opens; none opens an empty window (no folder, no workspace). */
+  folder?: string;
   /** A scratch folder for HOME, TMPDIR, the user data and extensions dirs; must exist. */
   scratchDir: string;
   port?: number;
@@ -314,7 +314,7 @@ export interface CodeServer {
   pid: number;
   userDataDir: string;
   extensionsDir: string;
-  folder: string;
+  folder: string | undefined;
   /** The workbench URL with optional `payload` entries (see VS Code's IWorkbenchConstructionOptions). */
   workbenchUrl(payload?: Array<[string, string]>): string;
   /** A `vscode-remote://` URI for an absolute path on this machine, as the payload expects. */
@@ -412,7 +412,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
     '--reconnection-grace-time', '10'];
   if (opts.smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
-  args.push(opts.folder);
+  if (opts.folder) args.push(opts.folder);
 
   if (opts.netTraceFile) requireStrace();
   const [cmd, cmdArgs] = opts.netTraceFile ? ['strace', [...straceArgs(opts.netTraceFile), inst.node, ...args]] : [inst.node, args];
@@ -436,7 +436,8 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     url, port, pid, userDataDir, extensionsDir, folder: opts.folder,
     remoteUri: (p) => `vscode-remote://${authority}${p}`,
     workbenchUrl(payload) {
-      const q = new URLSearchParams({ folder: opts.folder });
+      // `ew`: code-server would otherwise reopen the last folder or workspace it had open.
+      const q = new URLSearchParams(opts.folder ? { folder: opts.folder } : { ew: 'true' });
       if (payload && payload.length > 0) q.set('payload', JSON.stringify(payload));
       return `${url}/?${q.toString()}`;
     },

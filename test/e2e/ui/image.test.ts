@@ -3,35 +3,42 @@ import { MediaType } from '../../../src/oci/mediaTypes';
 import { shortDigest } from '../../../src/views/format';
 import { layerTar } from '../../support/layerTar';
 import { blobOf, buildArtifact, buildImage, layerOf, pushBuilt, type BuiltImage } from '../../support/ociImage';
-import { useUiSession } from './session';
+import { useUiSession, type SessionHooks } from './session';
 
-/**
+/*
  * Seeing inside an image without pulling it: the Referrers group under its digest, the image page,
  * and its files as a folder in the explorer, all straight from the local registry.
  */
-describe('Image insight (UI): referrers, the image page and the files of a tag', function () {
+
+/** An image with one file, /etc/motd, pushed to the session's local registry (started for it) as e2e/insight:v1. */
+async function pushInsightImage(ui: SessionHooks): Promise<BuiltImage> {
+  const wb = ui.s.wb;
+  await wb.showView('Registries');
+  await wb.runCommand('Berth: Start Local Registry');
+  await wb.waitForRow('Registries', /^\s*Local registry\s*running on/, 60_000);
+  const layer = layerOf(await layerTar([{ path: 'etc', type: 'directory' }, { path: 'etc/motd', content: 'welcome aboard\n' }]), { gzip: true });
+  const config = blobOf(JSON.stringify({
+    architecture: 'amd64', os: 'linux', created: '2025-05-06T07:08:09Z', config: { Cmd: ['/bin/motd'], ExposedPorts: { '8080/tcp': {} } },
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] }, history: [{ created_by: 'COPY motd /etc/motd # buildkit' }],
+  }), MediaType.ociConfig);
+  const image = buildImage({ layers: [layer], config });
+  await pushBuilt(ui.localUrl, 'e2e/insight', image, 'v1');
+  await wb.collapseAll('Registries');
+  await wb.expand(wb.treeRow('Registries', 'Local registry'));
+  await wb.expandUntil(await wb.waitForRow('Registries', 'e2e/insight'), wb.treeRow('Registries', 'v1'));
+  return image;
+}
+
+describe('Image insight (UI): referrers and the image page of a tag', function () {
   const ui = useUiSession('image-insight');
   let image: BuiltImage;
 
   before(async function () {
-    const wb = ui.s.wb;
-    await wb.showView('Registries');
-    await wb.runCommand('Berth: Start Local Registry');
-    await wb.waitForRow('Registries', /^\s*Local registry\s*running on/, 60_000);
-    const layer = layerOf(await layerTar([{ path: 'etc', type: 'directory' }, { path: 'etc/motd', content: 'welcome aboard\n' }]), { gzip: true });
-    const config = blobOf(JSON.stringify({
-      architecture: 'amd64', os: 'linux', created: '2025-05-06T07:08:09Z', config: { Cmd: ['/bin/motd'], ExposedPorts: { '8080/tcp': {} } },
-      rootfs: { type: 'layers', diff_ids: [layer.diffId] }, history: [{ created_by: 'COPY motd /etc/motd # buildkit' }],
-    }), MediaType.ociConfig);
-    image = buildImage({ layers: [layer], config });
-    await pushBuilt(ui.localUrl, 'e2e/insight', image, 'v1');
+    image = await pushInsightImage(ui);
     await pushBuilt(ui.localUrl, 'e2e/insight', buildArtifact({
       subject: image.descriptor, artifactType: 'application/spdx+json', annotations: { 'org.opencontainers.image.created': '2025-05-06T08:00:00Z' },
       blobs: [blobOf('{"spdxVersion":"SPDX-2.3","name":"insight"}', 'application/spdx+json')],
     }));
-    await wb.collapseAll('Registries');
-    await wb.expand(wb.treeRow('Registries', 'Local registry'));
-    await wb.expandUntil(await wb.waitForRow('Registries', 'e2e/insight'), wb.treeRow('Registries', 'v1'));
   });
 
   it('lists the SBOM in a Referrers group under the digest and opens its payload', async function () {
@@ -55,17 +62,34 @@ describe('Image insight (UI): referrers, the image page and the files of a tag',
     assert.match(text, /`8080\/tcp`/);
     await wb.screenshot('image-page');
   });
+});
 
-  it('opens the tag’s files as a folder in the explorer and a file from it', async function () {
+/**
+ * Browse Files in a window with no folder: VS Code can only add a folder by reloading the window into
+ * a workspace, which also restarts the extension host (and with it the local registry).
+ */
+describe('Image insight (UI): the files of a tag, from a window with no folder open', function () {
+  const ui = useUiSession('image-files', { emptyWindow: true });
+
+  before(async function () {
+    await pushInsightImage(ui);
+  });
+
+  it('opens the tag’s files as a folder in the explorer after the reload, and a file from it; the local registry runs again', async function () {
     const wb = ui.s.wb;
+    await wb.statusBarItem(new RegExp(`Registry :${ui.port}`));
     await wb.contextMenu(wb.treeRow('Registries', 'v1'), 'Browse Files');
+    // The window comes back as a workspace; on a loaded machine that takes a while.
+    await wb.waitForReload(/[?&]workspace=/, 120_000);
     const folder = wb.explorerRow('Local registry: e2e/insight:v1');
-    await folder.waitFor({ timeout: 60_000 });
-    await wb.expandUntil(folder, wb.explorerRow('etc'));
+    await folder.waitFor({ timeout: 90_000 });
+    await wb.expandUntil(folder, wb.explorerRow('etc'), 90_000);
     await wb.expandUntil(wb.explorerRow('etc'), wb.explorerRow('motd'));
     await wb.explorerRow('motd').click();
     await wb.waitForEditorTitle(/motd/);
     assert.match(await wb.activeEditorText(), /welcome aboard/);
+    // It ran before the reload, so it runs after it, on the same port.
+    await wb.statusBarItem(new RegExp(`Registry :${ui.port}`), 60_000);
     await wb.screenshot('image-files');
   });
 });

@@ -16,8 +16,8 @@ export interface UiSession {
   server: CodeServer;
   browser: Browser;
   wb: Workbench;
-  /** The workspace folder the window has open. */
-  workspace: string;
+  /** The folder the window has open (none in an empty window). */
+  workspace: string | undefined;
   /** Everything this session writes: code-server's HOME, TMPDIR, user data and the browser profile. */
   scratch: string;
   /** Reloads the window (a new extension host) and waits for the workbench. */
@@ -35,6 +35,8 @@ export interface UiSession {
 export interface UiSessionOptions {
   /** Runs code-server and Chromium under strace and records the pages' requests (see `outbound`). */
   watchNetwork?: boolean;
+  /** Opens the window with no folder (what a person sees before opening one), not the scratch folder. */
+  emptyWindow?: boolean;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -54,8 +56,8 @@ const slug = (s: string): string => s.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-
 export async function startUiSession(name: string, settings: Record<string, unknown> = {}, hostEnv: Record<string, string> = {},
   opts: UiSessionOptions = {}): Promise<UiSession> {
   const scratch = tempDir(`e2e-ui-${slug(name)}`);
-  const workspace = join(scratch, 'workspace');
-  mkdirSync(workspace, { recursive: true });
+  const workspace = opts.emptyWindow ? undefined : join(scratch, 'workspace');
+  if (workspace) mkdirSync(workspace, { recursive: true });
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const traces = opts.watchNetwork ? { codeServer: join(scratch, 'code-server.strace'), chromium: join(scratch, 'chromium.strace') } : undefined;
   const pageRequests: Outbound[] = [];
@@ -158,6 +160,8 @@ export interface SessionOptions {
   hostEnv?: Record<string, string>;
   /** User settings beyond the local registry's port and storage. */
   settings?: Record<string, unknown>;
+  /** Opens the window with no folder, not the scratch folder. */
+  emptyWindow?: boolean;
 }
 
 export function useUiSession(name: string, opts: SessionOptions = {}): SessionHooks {
@@ -168,7 +172,7 @@ export function useUiSession(name: string, opts: SessionOptions = {}): SessionHo
     await opts.prepare?.();
     storage = tempDir(`e2e-ui-${slug(name)}-storage`);
     port = await freePort();
-    session = await startUiSession(name, { 'berth.localRegistry.port': port, 'berth.localRegistry.storagePath': storage, ...opts.settings }, opts.hostEnv);
+    session = await startUiSession(name, { 'berth.localRegistry.port': port, 'berth.localRegistry.storagePath': storage, ...opts.settings }, opts.hostEnv, { emptyWindow: opts.emptyWindow });
     await session.wb.openViewContainer('Berth');
   });
   afterEach(async function () {

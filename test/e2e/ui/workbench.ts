@@ -56,6 +56,16 @@ export class Workbench {
     await this.page.locator(SEL.activityBar).waitFor({ timeout: timeoutMs });
   }
 
+  /**
+   * Waits until the window has reloaded at an address whose query matches `query` (e.g. a window that
+   * became a workspace) and the workbench is drawn again there.
+   */
+  async waitForReload(query: RegExp, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await this.page.waitForURL((u) => query.test(u.search), { timeout: timeoutMs, waitUntil: 'load' });
+    await this.waitReady(Math.max(1000, deadline - Date.now()));
+  }
+
   activityBarItem(title: string): Locator {
     return this.page.locator(`${SEL.activityBar} .action-item a[aria-label^="${title}"], ${SEL.activityBar} .action-item[aria-label^="${title}"]`).first();
   }

@@ -1,0 +1,126 @@
+/**
+ * Opening an image's files as a workspace folder, across the reload it may cause.
+ *
+ * In an empty or single-folder window, VS Code can only add a folder by turning the window into a
+ * workspace, which restarts the extension host (and, in a browser, reloads the page). Left to
+ * `updateWorkspaceFolders`, that switch happens in place and races a reload of the window's old
+ * address, which can win: the window comes back as it was, the folder gone. So in those windows
+ * the folder is written into a workspace file and the window opens that file, one navigation with
+ * nothing to race. The extension host that made the switch dies with it (and the local registry it
+ * ran), so what the next one needs to finish the job is handed over in global state.
+ */
+
+export interface FolderRef {
+  /** The folder's URI as the extension host sees it (`file:` for a local folder). */
+  uri: string;
+  name: string;
+  /** A local (`file:`) folder's path on this machine. */
+  path?: string;
+}
+
+/** What the window has open now: its folders and, in a multi-root workspace, the workspace file. */
+export interface WindowFolders {
+  folders: readonly FolderRef[];
+  workspaceFile: string | undefined;
+}
+
+export type FolderPlan =
+  /** Already open: show it. */
+  | { kind: 'reveal' }
+  /** A workspace with folders: appending one leaves the first folder alone, so nothing restarts. */
+  | { kind: 'append' }
+  /** Appending makes a workspace's first folder, which restarts the extension host: hand over first. */
+  | { kind: 'append-with-restart'; workspaceFile: string }
+  /** Empty or single-folder window: write these folders into a workspace file and open it. */
+  | { kind: 'open-workspace'; folders: FolderRef[] };
+
+export function planAddFolder(current: WindowFolders, folder: FolderRef): FolderPlan {
+  if (current.folders.some((f) => f.uri === folder.uri)) return { kind: 'reveal' };
+  if (current.workspaceFile !== undefined) return current.folders.length > 0 ? { kind: 'append' } : { kind: 'append-with-restart', workspaceFile: current.workspaceFile };
+  return { kind: 'open-workspace', folders: [...current.folders, folder] };
+}
+
+/**
+ * The text of a `.code-workspace` file. A `file:` folder is written as a path, which VS Code resolves
+ * against the workspace file's own location: in a remote window that keeps it on the remote machine,
+ * where a `file:` URI would point at the browser's. Other schemes keep their URI.
+ */
+export function workspaceFileText(folders: readonly FolderRef[]): string {
+  const entries = folders.map((f) => (f.path !== undefined ? { path: f.path, name: f.name } : { uri: f.uri, name: f.name }));
+  return `${JSON.stringify({ folders: entries }, null, 2)}\n`;
+}
+
+/**
+ * A file name for the workspace, from the folder's label (the window's title shows it), unique per
+ * open so that a workspace another window has open is never rewritten under it.
+ */
+export function workspaceFileName(label: string, nowMs: number): string {
+  const base = label.replace(/[^A-Za-z0-9._ -]+/g, '-').replace(/-+/g, '-').replace(/^[-. ]+|[-. ]+$/g, '').slice(0, 80) || 'image';
+  return `${base} ${nowMs.toString(36)}.code-workspace`;
+}
+
+/** What the extension host after the switch needs to finish it. */
+export interface FolderHandoff {
+  /** The workspace file the window is meant to come back with. */
+  workspaceFile: string;
+  /** The folders it is meant to come back with, the one being opened last. */
+  folders: FolderRef[];
+  /** The local registry ran before the switch stopped it: start it again. */
+  registryWasRunning: boolean;
+  atMs: number;
+}
+
+/** The part of VS Code's Memento used here. */
+export interface StateStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): Thenable<void>;
+}
+
+export const HANDOFF_KEY = 'berth.folderHandoff';
+/** A handoff older than this was never picked up (the window was closed instead): drop it. */
+export const HANDOFF_MAX_AGE_MS = 10 * 60_000;
+
+export async function rememberHandoff(state: StateStore, handoff: FolderHandoff): Promise<void> {
+  await state.update(HANDOFF_KEY, handoff);
+}
+
+function isHandoff(v: unknown): v is FolderHandoff {
+  const h = v as Partial<FolderHandoff> | undefined;
+  return typeof h === 'object' && h !== null && typeof h.workspaceFile === 'string' && typeof h.atMs === 'number'
+    && typeof h.registryWasRunning === 'boolean' && Array.isArray(h.folders) && h.folders.length > 0
+    && h.folders.every((f: Partial<FolderRef> | null) => typeof f?.uri === 'string' && typeof f.name === 'string');
+}
+
+/**
+ * The handoff meant for a window that has `workspaceFile` open, taken once: the first activation
+ * there gets it, later ones (and other windows) do not. A stale or unreadable one is dropped; one
+ * for another window's workspace is left for that window.
+ */
+export async function takeHandoff(state: StateStore, workspaceFile: string | undefined, nowMs: number): Promise<FolderHandoff | undefined> {
+  const stored = state.get<unknown>(HANDOFF_KEY);
+  if (stored === undefined) return undefined;
+  if (!isHandoff(stored) || nowMs - stored.atMs > HANDOFF_MAX_AGE_MS || stored.atMs > nowMs + HANDOFF_MAX_AGE_MS) {
+    await state.update(HANDOFF_KEY, undefined);
+    return undefined;
+  }
+  if (workspaceFile === undefined || stored.workspaceFile !== workspaceFile) return undefined;
+  await state.update(HANDOFF_KEY, undefined);
+  return stored;
+}
+
+/** What to do with a handoff once taken. */
+export interface Resume {
+  startRegistry: boolean;
+  /**
+   * Folders the window came back without, in order: add them (once; the handoff is gone). VS Code
+   * has been seen to open a fresh workspace with none of its folders.
+   */
+  missing: FolderRef[];
+}
+
+export function resumePlan(handoff: FolderHandoff, current: WindowFolders, registryRunning: boolean): Resume {
+  return {
+    startRegistry: handoff.registryWasRunning && !registryRunning,
+    missing: handoff.folders.filter((f) => !current.folders.some((c) => c.uri === f.uri)),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Adds a folder of any scheme to the window's workspace so the explorer shows it, including in an
+ * empty or single-folder window, where that takes a reload (see app/folderHandoff.ts for why it opens
+ * a workspace file there instead of calling `updateWorkspaceFolders`).
+ */
+import * as vscode from 'vscode';
+import type { Log } from '../app/ports';
+import { planAddFolder, rememberHandoff, resumePlan, takeHandoff, workspaceFileName, workspaceFileText, type FolderRef, type StateStore, type WindowFolders } from '../app/folderHandoff';
+
+export interface WorkspaceFoldersDeps {
+  state: StateStore;
+  /** Where the workspace files go (the extension's global storage). */
+  storageUri: vscode.Uri;
+  registryRunning: () => boolean;
+  /** Starts the local registry again after the reload stopped it; says why when it cannot. */
+  startRegistry: () => Promise<void>;
+  log: Log;
+}
+
+function currentFolders(): WindowFolders {
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f): FolderRef => ({
+    uri: f.uri.toString(), name: f.name, ...(f.uri.scheme === 'file' ? { path: f.uri.fsPath } : {}),
+  }));
+  return { folders, workspaceFile: vscode.workspace.workspaceFile?.toString() };
+}
+
+function append(folders: readonly FolderRef[]): void {
+  const count = vscode.workspace.workspaceFolders?.length ?? 0;
+  const toAdd = folders.map((f) => ({ uri: f.path !== undefined ? vscode.Uri.file(f.path) : vscode.Uri.parse(f.uri), name: f.name }));
+  if (!vscode.workspace.updateWorkspaceFolders(count, 0, ...toAdd)) {
+    throw new Error(`VS Code did not add ${folders.map((f) => f.name).join(', ')} to the workspace.`);
+  }
+}
+
+export class WorkspaceFolders {
+  constructor(private readonly deps: WorkspaceFoldersDeps) {}
+
+  async add(uri: string, name: string): Promise<void> {
+    // VS Code's own spelling of the URI, so it compares equal to the folders it lists.
+    const folder: FolderRef = { uri: vscode.Uri.parse(uri).toString(), name };
+    const plan = planAddFolder(currentFolders(), folder);
+    const handoff = { registryWasRunning: this.deps.registryRunning(), atMs: Date.now() };
+    switch (plan.kind) {
+      case 'reveal':
+        await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.parse(folder.uri));
+        return;
+      case 'append':
+        append([folder]);
+        await vscode.commands.executeCommand('workbench.view.explorer');
+        return;
+      case 'append-with-restart':
+        await rememberHandoff(this.deps.state, { ...handoff, workspaceFile: plan.workspaceFile, folders: [folder] });
+        append([folder]);
+        return;
+      case 'open-workspace': {
+        const dir = vscode.Uri.joinPath(this.deps.storageUri, 'workspaces');
+        const file = vscode.Uri.joinPath(dir, workspaceFileName(name, handoff.atMs));
+        await vscode.workspace.fs.createDirectory(dir);
+        await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(workspaceFileText(plan.folders)));
+        await rememberHandoff(this.deps.state, { ...handoff, workspaceFile: file.toString(), folders: plan.folders });
+        this.deps.log.info(`Opening ${name} in the workspace ${file.fsPath} (the window reloads).`);
+        await vscode.commands.executeCommand('vscode.openFolder', file, { forceReuseWindow: true });
+        return;
+      }
+    }
+  }
+
+  /**
+   * On activation: finishes what an `add` in the previous extension host of this window started.
+   * The explorer comes to the front with the folder, and a local registry that the reload stopped
+   * runs again.
+   */
+  async resume(): Promise<void> {
+    const handoff = await takeHandoff(this.deps.state, vscode.workspace.workspaceFile?.toString(), Date.now());
+    if (!handoff) return;
+    const plan = resumePlan(handoff, currentFolders(), this.deps.registryRunning());
+    const names = plan.missing.map((f) => f.name).join(', ');
+    this.deps.log.info(`The window reopened with ${handoff.folders.at(-1)?.name ?? 'the folder'}${names ? `, missing ${names}: adding again` : ''}${plan.startRegistry ? '; starting the local registry again' : ''}.`);
+    if (plan.startRegistry) void this.deps.startRegistry();
+    if (plan.missing.length > 0) append(plan.missing);
+    await vscode.commands.executeCommand('workbench.view.explorer');
+  }
+}
