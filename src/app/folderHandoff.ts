@@ -51,12 +51,13 @@ export function workspaceFileText(folders: readonly FolderRef[]): string {
 }
 
 /**
- * A file name for the workspace, from the folder's label (the window's title shows it), unique per
- * open so that a workspace another window has open is never rewritten under it.
+ * Where the workspace file goes, under the workspaces folder: a folder unique per open (so a workspace
+ * another window has open is never rewritten under it) holding a file named after the folder's label,
+ * which the window's title and the explorer show.
  */
-export function workspaceFileName(label: string, nowMs: number): string {
-  const base = label.replace(/[^A-Za-z0-9._ -]+/g, '-').replace(/-+/g, '-').replace(/^[-. ]+|[-. ]+$/g, '').slice(0, 80) || 'image';
-  return `${base} ${nowMs.toString(36)}.code-workspace`;
+export function workspaceFilePath(label: string, nowMs: number): [folder: string, file: string] {
+  const base = label.replace(/:\s+/g, ' ').replace(/[^A-Za-z0-9._ -]+/g, '-').replace(/-+/g, '-').replace(/^[-. ]+|[-. ]+$/g, '').slice(0, 80) || 'image';
+  return [nowMs.toString(36), `${base}.code-workspace`];
 }
 
 /** What the extension host after the switch needs to finish it. */

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Log } from '../app/ports';
-import { planAddFolder, rememberHandoff, resumePlan, takeHandoff, workspaceFileName, workspaceFileText, type FolderRef, type StateStore, type WindowFolders } from '../app/folderHandoff';
+import { planAddFolder, rememberHandoff, resumePlan, takeHandoff, workspaceFilePath, workspaceFileText, type FolderRef, type StateStore, type WindowFolders } from '../app/folderHandoff';
 
 export interface WorkspaceFoldersDeps {
   state: StateStore;
@@ -53,8 +53,9 @@ export class WorkspaceFolders {
         append([folder]);
         return;
       case 'open-workspace': {
-        const dir = vscode.Uri.joinPath(this.deps.storageUri, 'workspaces');
-        const file = vscode.Uri.joinPath(dir, workspaceFileName(name, handoff.atMs));
+        const [unique, fileName] = workspaceFilePath(name, handoff.atMs);
+        const dir = vscode.Uri.joinPath(this.deps.storageUri, 'workspaces', unique);
+        const file = vscode.Uri.joinPath(dir, fileName);
         await vscode.workspace.fs.createDirectory(dir);
         await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(workspaceFileText(plan.folders)));
         await rememberHandoff(this.deps.state, { ...handoff, workspaceFile: file.toString(), folders: plan.folders });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import {
-  HANDOFF_KEY, HANDOFF_MAX_AGE_MS, planAddFolder, rememberHandoff, resumePlan, takeHandoff, workspaceFileName, workspaceFileText,
+  HANDOFF_KEY, HANDOFF_MAX_AGE_MS, planAddFolder, rememberHandoff, resumePlan, takeHandoff, workspaceFilePath, workspaceFileText,
   type FolderHandoff, type FolderRef, type StateStore, type WindowFolders,
 } from '../../../src/app/folderHandoff';
 
@@ -45,12 +45,15 @@ describe('adding an image folder: what the window needs', () => {
     });
   });
 
-  it('names the workspace file after the folder’s label, safe on every file system and unique per open', () => {
-    const a = workspaceFileName('Local registry: e2e/insight:v1', 1_000);
-    const b = workspaceFileName('Local registry: e2e/insight:v1', 2_000);
-    assert.match(a, /^Local registry- e2e-insight-v1 [0-9a-z]+\.code-workspace$/);
-    assert.notEqual(a, b);
-    assert.match(workspaceFileName('::://', 1), /^image [0-9a-z]+\.code-workspace$/);
+  it('names the workspace file after the folder’s label, safe on every file system, in a folder unique per open', () => {
+    const [dirA, fileA] = workspaceFilePath('Local registry: e2e/insight:v1', 1_000);
+    const [dirB, fileB] = workspaceFilePath('Local registry: e2e/insight:v1', 2_000);
+    assert.equal(fileA, 'Local registry e2e-insight-v1.code-workspace');
+    assert.equal(fileB, fileA);
+    assert.notEqual(dirA, dirB);
+    assert.match(dirA, /^[0-9a-z]+$/);
+    assert.equal(workspaceFilePath('ghcr.io: acme/app@sha256:abc', 1)[1], 'ghcr.io acme-app-sha256-abc.code-workspace');
+    assert.equal(workspaceFilePath('::://', 1)[1], 'image.code-workspace');
   });
 });
 
