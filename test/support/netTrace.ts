@@ -36,7 +36,8 @@ export function requireStrace(): void {
   const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true'], { encoding: 'utf8', timeout: 30_000 });
   if (r.error || r.status !== 0) {
     throw new Error(`watching for traffic beyond 127.0.0.1 needs strace, allowed to trace (${r.error?.message ?? r.stderr.trim()}): `
-      + 'install it with `apt-get install strace`; in a container, add the SYS_PTRACE capability');
+      + 'install it with `apt-get install strace`; in a container, add the SYS_PTRACE capability; '
+      + 'and run the tests themselves outside strace or a debugger, since a traced process cannot trace');
   }
   checked = 'ok';
 }
