@@ -1,7 +1,8 @@
 /**
  * `npm start` as a person runs it, with code-server already in the cache: the script builds, seeds the demo
  * registry, starts code-server and prints the URL; a browser opens it (so an extension host starts and
- * auto-starts the local registry); then a signal must stop every process the script started.
+ * auto-starts the local registry); then a signal must stop every process the script started. Throughout,
+ * strace watches the script and everything it starts: none of it may reach beyond 127.0.0.1.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCodeServer, E2E_CACHE, REPO_ROOT } from '../../e2e/codeServer';
 import { launchBrowser, type Browser } from '../../e2e/ui/browser';
+import { outboundInTraceFile, requireStrace, straceArgs, summarize } from '../../support/netTrace';
 import { descendants, freePort, isAlive, removeDir, sleep, stopTree, tempDir, waitFor, type ProcessInfo } from '../../support/proc';
 
 interface StartRun {
@@ -41,6 +43,27 @@ function npmStartScript(home: string, demoDir: string, codeServerPort: number, r
   return { child, pid: child.pid ?? -1, output: () => out, exit };
 }
 
+/**
+ * Attaches strace to the script as soon as it runs; it follows every process the script starts from then
+ * on (node takes tens of milliseconds to load the script, longer than strace takes to attach). Resolves,
+ * once the script and what it started have exited, with what left 127.0.0.1.
+ */
+function watchNetwork(pid: number, traceFile: string): { outbound(): Promise<string[]> } {
+  requireStrace();
+  const strace = spawn('strace', [...straceArgs(traceFile), '-p', String(pid)], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => strace.once('exit', () => r()));
+  return {
+    async outbound() {
+      // strace ends when the last process it follows has; a process left behind is the test's failure, not this one's.
+      if (await Promise.race([exited.then(() => true), sleep(30_000).then(() => false)]) === false) {
+        strace.kill('SIGTERM');
+        await exited;
+      }
+      return summarize(outboundInTraceFile(traceFile));
+    },
+  };
+}
+
 async function answers(url: string): Promise<boolean> {
   try {
     await fetch(url, { signal: AbortSignal.timeout(2000) });
@@ -64,12 +87,13 @@ describe('npm start (code-server already installed)', function () {
     { signal: 'SIGHUP', how: 'closing the terminal', toGroup: true },
   ];
   for (const c of cases) {
-    it(`prints the URL, and ${c.signal} (${c.how}) stops code-server, its extension host and the local registry it started`, async function () {
+    it(`prints the URL, reaches nothing beyond 127.0.0.1, and ${c.signal} (${c.how}) stops code-server, its extension host and the local registry it started`, async function () {
       const scratch = tempDir('npm-start');
       const home = join(scratch, 'home');
       mkdirSync(home, { recursive: true });
       const [codeServerPort, registryPort] = [await freePort(), await freePort()];
       const run = npmStartScript(home, join(scratch, 'demo'), codeServerPort, registryPort);
+      const network = watchNetwork(run.pid, join(scratch, 'npm-start.strace'));
       let browser: Browser | undefined;
       let tree: ProcessInfo[] = [];
       try {
@@ -102,6 +126,7 @@ describe('npm start (code-server already installed)', function () {
         assert.deepEqual(left.map((p) => `${p.pid} ${p.cmd}`), [], 'processes left running');
         assert.equal(await answers(`http://127.0.0.1:${registryPort}/v2/`), false, 'the local registry still answers');
         assert.equal(await answers(`http://127.0.0.1:${codeServerPort}/healthz`), false, 'code-server still answers');
+        assert.deepEqual(await network.outbound(), [], 'npm start reached beyond 127.0.0.1');
       } finally {
         await browser?.close();
         // Whatever a failed run left behind.
