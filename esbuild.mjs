@@ -69,6 +69,8 @@ const builds = [
   { ...common, entryPoints: ['src/server/cli.ts'], outfile: 'dist/registry.js', banner: { js: '#!/usr/bin/env node' }, plugins: [noVscode] },
   // The registry's manifest parser thread, started from dist/registry.js by file name.
   { ...common, entryPoints: ['src/server/manifestWorker.ts'], outfile: 'dist/manifestWorker.js', plugins: [noVscode] },
+  // Its password check threads (bcrypt), started the same way.
+  { ...common, entryPoints: ['src/server/auth/passwordWorker.ts'], outfile: 'dist/passwordWorker.js', plugins: [noVscode] },
 ];
 
 // Every bundle is written by atomicWrite (esbuild itself writes nothing: `write: false`).

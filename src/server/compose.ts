@@ -23,6 +23,7 @@ import { allowAll, defaultHooks, registeredPlugins, type AccessController, type 
 import { AccessPolicy, METRICS_ACCESS } from './auth/access';
 import { readAuthConfig, TOKEN_PATH, type AuthConfig } from './auth/config';
 import { RegistryAuth, type AuthRequestInfo } from './auth/controller';
+import { PasswordCheckPool } from './auth/passwordChecks';
 import { checkStorageWritable, healthReport } from './metrics/health';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus';
 import { RegistryMetrics } from './metrics/registryMetrics';
@@ -152,10 +153,12 @@ async function wireTeamFeatures(ctx: PluginContext, driver: StorageDriver, readO
   if (policy && !authConfig) throw new ConfigValueError('access', 'access rules need authentication: add auth.htpasswd.path');
   if (authConfig) {
     let auth: RegistryAuth;
+    const passwordChecks = new PasswordCheckPool(limits.maxConcurrentPasswordChecks);
+    hooks.onClose.push(() => passwordChecks.close());
     try {
       auth = new RegistryAuth({
         config: authConfig, policy: policy ?? AccessPolicy.allowAllUsers(), maxFailedLoginsPerMinute: limits.maxFailedLoginsPerMinute,
-        maxConcurrentPasswordChecks: limits.maxConcurrentPasswordChecks,
+        maxConcurrentPasswordChecks: limits.maxConcurrentPasswordChecks, comparePassword: passwordChecks.compare,
         onFailedLogin: (user, remoteAddr) => {
           metrics.failedLogins.inc();
           // A password typed into the name field must not reach the log: unknown names are logged as a hash prefix.

@@ -5,12 +5,11 @@
  * The worker answers with the few facts the registry needs (`ParsedManifest`, `ReferrerFacts`), not
  * the document, so what crosses back is a cheap structured clone.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { RegistryError } from './errors';
 import { manifestOwnType, manifestReferrer, parseManifest, type ParsedManifest, type ReferrerFacts } from './manifest';
+import { startWorker, workerScript } from './workerThreads';
 
 export type ManifestOwnType = ReturnType<typeof manifestOwnType>;
 
@@ -78,13 +77,6 @@ interface Slot {
   worker: Worker;
   busy?: Pending;
   idleTimer?: NodeJS.Timeout;
-}
-
-/** The worker script: the bundle's sibling in dist/, or the TypeScript source when run through tsx. */
-function defaultWorkerFile(): string {
-  const bundled = join(__dirname, 'manifestWorker.js');
-  if (existsSync(bundled)) return bundled;
-  return join(__dirname, 'manifestWorker.ts');
 }
 
 export class ManifestParserPool implements ManifestParser {
@@ -164,14 +156,7 @@ export class ManifestParserPool implements ManifestParser {
   }
 
   private spawn(): Slot {
-    const file = this.workerFile ?? defaultWorkerFile();
-    const resourceLimits = { maxOldGenerationSizeMb: this.heapMb };
-    const worker = file.endsWith('.ts')
-      // From the sources (tests run through tsx): register tsx, found from the worker's own folder, first.
-      ? new Worker(`require(require('node:module').createRequire(${JSON.stringify(file)}).resolve('tsx/cjs')); require(${JSON.stringify(file)});`, { eval: true, resourceLimits })
-      : new Worker(file, { resourceLimits });
-    // A worker never keeps the process alive: shutdown does not wait for an idle one.
-    worker.unref();
+    const worker = startWorker(this.workerFile ?? workerScript(__dirname, 'manifestWorker'), { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     const slot: Slot = { worker };
     this.slots.push(slot);
     worker.on('message', (answer: ParseAnswer) => {

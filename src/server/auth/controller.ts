@@ -13,6 +13,7 @@ import { TOKEN_PATH } from './config';
 import { HtpasswdFile, safeEqual } from './htpasswd';
 import { TokenSigner, type TokenClaims } from './jwt';
 import { LoginGuard, type LoginOutcome } from './loginGuard';
+import type { PasswordCompare } from './passwordChecks';
 
 /** What authorization needs to know of a request; node's IncomingMessage fits after a small mapping. */
 export interface AuthRequestInfo {
@@ -61,6 +62,8 @@ export interface RegistryAuthOptions {
   maxFailedLoginsPerMinute: number;
   /** bcrypt comparisons running at once, over all clients. */
   maxConcurrentPasswordChecks: number;
+  /** Where bcrypt runs: the registry's worker threads; this thread when not given. */
+  comparePassword?: PasswordCompare;
   /** Seconds since the epoch; injected so tests can expire tokens without waiting. */
   nowSeconds?: () => number;
   /** Reports each failed login (user name only, never the password) for the request log. */
@@ -75,7 +78,7 @@ export class RegistryAuth {
   private readonly now: () => number;
 
   constructor(private readonly opts: RegistryAuthOptions) {
-    this.htpasswd = new HtpasswdFile(opts.config.htpasswdPath);
+    this.htpasswd = new HtpasswdFile(opts.config.htpasswdPath, opts.comparePassword);
     this.policy = opts.policy;
     this.logins = new LoginGuard({ maxFailuresPerMinute: opts.maxFailedLoginsPerMinute, maxConcurrentChecks: opts.maxConcurrentPasswordChecks });
     this.now = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));

@@ -5,6 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
+import type { PasswordCompare } from './passwordChecks';
 
 /** Cost 10 like distribution's tooling; `htpasswd -B` defaults to 5 and both verify alike. */
 export const DEFAULT_BCRYPT_COST = 10;
@@ -82,7 +83,8 @@ export class HtpasswdFile {
   private decoy: Promise<string> | undefined;
   private decoyCost = 0;
 
-  constructor(readonly path: string) {
+  /** `compare`: bcrypt on this thread by default; the registry hands in its worker threads' (`PasswordCheckPool`). */
+  constructor(readonly path: string, private readonly compare: PasswordCompare = (password, hash) => bcrypt.compare(password, hash)) {
     this.reload();
   }
 
@@ -151,7 +153,7 @@ export class HtpasswdFile {
   async verify(user: string, password: string): Promise<boolean> {
     if (this.isRemembered(user, password)) return true;
     const hash = this.users.get(user);
-    const ok = await bcrypt.compare(password, hash ?? (await this.decoyHash()));
+    const ok = await this.compare(password, hash ?? (await this.decoyHash()));
     if (ok && hash !== undefined) {
       if (this.verified.size > 1000) this.verified.clear();
       this.verified.add(this.rememberKey(user, password, hash));

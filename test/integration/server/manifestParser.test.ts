@@ -5,13 +5,13 @@
  */
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MediaType } from '../../../src/oci/mediaTypes';
 import { RegistryError } from '../../../src/server/errors';
 import { manifestOwnType, manifestReferrer, parseManifest } from '../../../src/server/manifest';
 import { ManifestParserPool } from '../../../src/server/manifestParser';
 import { removeDir, tempDir } from '../../support/proc';
+import { workerDyingOnce } from '../../support/workerThreads';
 
 const digest = (seed: string): string => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
 const desc = (seed: string, mediaType: string = MediaType.ociLayerGzip): { mediaType: string; digest: string; size: number } => ({ mediaType, digest: digest(seed), size: seed.length });
@@ -91,19 +91,8 @@ describe('manifest parser pool', function () {
   });
 
   it('fails the manifest a worker died on with an error, and parses the next one in a fresh worker', async function () {
-    // The first worker exits on its first task; the ones after it are the real parser.
-    const marker = join(dir, 'died-once');
-    const flaky = join(dir, 'flaky.js');
-    writeFileSync(flaky, [
-      "const { existsSync, writeFileSync } = require('node:fs');",
-      `if (!existsSync(${JSON.stringify(marker)})) {`,
-      `  writeFileSync(${JSON.stringify(marker)}, '');`,
-      "  require('node:worker_threads').parentPort.on('message', () => process.exit(3));",
-      '} else {',
-      `  require(${JSON.stringify(require.resolve('tsx/cjs'))});`,
-      `  require(${JSON.stringify(join(__dirname, '../../../src/server/manifestWorker.ts'))});`,
-      '}',
-    ].join('\n'));
+    // The first worker exits on its first task; the ones after it are the real one.
+    const flaky = workerDyingOnce(dir, join(__dirname, '../../../src/server/manifestWorker.ts'));
     const p = pool({ maxManifestBytes: 8 << 20, workerFile: flaky, maxWorkers: 1 });
     await assert.rejects(p.pushed(largeManifest(5000), undefined, false), (e: unknown) => e instanceof Error && !(e instanceof RegistryError) && /parser thread stopped .*exited with code 3/.test(e.message));
     assert.equal(p.workers, 0, 'the dead worker is gone');
