@@ -29,7 +29,7 @@ async function pushInsightImage(ui: SessionHooks): Promise<BuiltImage> {
   return image;
 }
 
-describe('Image insight (UI): referrers and the image page of a tag', function () {
+describe('Image insight (UI): referrers, the image page and the files of a tag, in a window with a folder', function () {
   const ui = useUiSession('image-insight');
   let image: BuiltImage;
 
@@ -61,6 +61,19 @@ describe('Image insight (UI): referrers and the image page of a tag', function (
     assert.match(text, /# 127\.0\.0\.1:\d+\/e2e\/insight:v1/);
     assert.match(text, /`8080\/tcp`/);
     await wb.screenshot('image-page');
+  });
+
+  it('adds the tag’s files next to the open folder: the window reloads as a workspace with both', async function () {
+    const wb = ui.s.wb;
+    await wb.contextMenu(wb.treeRow('Registries', 'v1'), 'Browse Files');
+    await wb.waitForReload(/[?&]workspace=/, 120_000);
+    const folder = wb.explorerRow('Local registry: e2e/insight:v1');
+    await folder.waitFor({ timeout: 90_000 });
+    await wb.explorerRow('workspace').waitFor({ timeout: 30_000 });
+    await wb.expandUntil(folder, wb.explorerRow('etc'), 90_000);
+    await wb.expandUntil(wb.explorerRow('etc'), wb.explorerRow('motd'));
+    await wb.statusBarItem(new RegExp(`Registry :${ui.port}`), 60_000);
+    await wb.screenshot('image-files-next-to-folder');
   });
 });
 
