@@ -228,7 +228,7 @@ export class RegistryHandler {
     try {
       await this.dispatch(ctx, rawPath);
     } catch (e) {
-      const failedDisk = diskFailed(e, this.opts.storageName);
+      const failedDisk = diskFailed(e, this.opts.storageName, req.method === 'GET' || req.method === 'HEAD');
       const err = e instanceof RegistryError ? e : e instanceof StorageError ? registryErrorOf(e) : diskFull(e, this.opts.storageName) ?? failedDisk;
       if (!err || failedDisk) {
         if (!err && isClientGone(req, res)) return;
@@ -781,13 +781,15 @@ function diskFull(e: unknown, storageName: string | undefined): RegistryError | 
  * The disk under the storage failed (EIO) or is read-only (EROFS, which the kernel does to a filesystem
  * after disk errors): a 500 that says so and what to do, instead of "internal error".
  */
-function diskFailed(e: unknown, storageName: string | undefined): RegistryError | undefined {
+function diskFailed(e: unknown, storageName: string | undefined, reading: boolean): RegistryError | undefined {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code !== 'EIO' && code !== 'EROFS') return undefined;
   const where = storageName ? ` (${storageName})` : '';
   const message = code === 'EROFS'
     ? `the registry's storage${where} is read-only (EROFS; the kernel does this to a filesystem after disk errors); nothing was stored. Pulls still work; check the disk, make it writable, then push again`
-    : `the registry's storage${where} reported an I/O error (EIO); nothing this request sent was stored. Check the disk and the registry log, then try again`;
+    : reading
+      ? `the registry's storage${where} reported an I/O error (EIO) while reading; what it holds may be damaged. Check the disk and the registry log, then try again`
+      : `the registry's storage${where} reported an I/O error (EIO); nothing this request sent was stored. Check the disk and the registry log, then try again`;
   return new RegistryError('UNSUPPORTED', message, undefined, 500);
 }
 

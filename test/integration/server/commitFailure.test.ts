@@ -5,12 +5,14 @@
  * drops its upload session, and the client pushes the blob again from the start.
  *
  * No disk fails on demand here: the driver below lets the real commit run and then does what a lost
- * writeback leaves, a byte of the file that differs from what was written, and reports EIO.
+ * writeback leaves, a byte of the file that differs from what was written, and reports EIO. A pull the
+ * disk fails is told that reading failed, not that nothing was stored.
  */
 import * as assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { RegistryHandler } from '../../../src/server/handler';
 import { defaultHooks } from '../../../src/server/hooks';
 import { startServer, type RunningServer } from '../../../src/server/server';
@@ -22,6 +24,15 @@ import { assertError, call, locationOf, startUpload, withParams, type Reply } fr
 /** A filesystem driver whose next upload commit loses the file's first byte and reports EIO, once. */
 class LosingDriver extends FsDriver {
   failNextCommit = false;
+  failNextBlobRead = false;
+
+  override async reader(path: string, offset?: number, end?: number): Promise<Readable> {
+    if (this.failNextBlobRead && path.includes('/blobs/')) {
+      this.failNextBlobRead = false;
+      throw Object.assign(new Error(`EIO: i/o error, read '${this.fullPath(path)}'`), { code: 'EIO', syscall: 'read' });
+    }
+    return super.reader(path, offset, end);
+  }
 
   override async writer(path: string, append: boolean): Promise<FileWriter> {
     const inner = await super.writer(path, append);
@@ -106,4 +117,20 @@ describe('an upload whose commit the disk fails', () => {
       assert.equal(sha256(pulled.body), sha256(blob), 'the blob reads back whole');
     });
   }
+
+  it('answers a pull the disk fails with a JSON 500 that says reading failed, and serves the blob once the disk reads again', async () => {
+    const repo = 'disk/reading';
+    const blob = randomBytes(64 * 1024);
+    const pushed = await call(withParams(await startUpload(base, repo), { digest: sha256(blob) }), { method: 'PUT', body: blob, headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.equal(pushed.status, 201, pushed.text);
+    driver.failNextBlobRead = true;
+    const failed = await call(`${base}/v2/${repo}/blobs/${sha256(blob)}`);
+    assertError(failed, 500, 'UNSUPPORTED');
+    assert.match(failed.text, /the registry's storage reported an I\/O error \(EIO\) while reading; what it holds may be damaged\. Check the disk and the registry log, then try again/);
+    assert.doesNotMatch(failed.text, /nothing this request sent was stored/);
+    assert.match(String(serverErrors.at(-1)), /EIO/, 'the disk error is logged as a server error');
+    const pulled = await call(`${base}/v2/${repo}/blobs/${sha256(blob)}`);
+    assert.equal(pulled.status, 200);
+    assert.equal(sha256(pulled.body), sha256(blob));
+  });
 });
