@@ -217,6 +217,9 @@ export function activate(context: vscode.ExtensionContext): void {
     if (choice === 'Show Logs') registryLog.show(true);
   }));
 
+  // In the background: removes the workspace files older Browse Files left behind (logs, never throws).
+  workspaceFolders.prune().catch((e: unknown) => logger.warn(`Could not remove old Browse Files workspaces: ${e instanceof Error ? e.message : String(e)}`));
+  subs.push(workspaceFolders.keepOpenWorkspaceFresh());
   // Finishes a Browse Files that reloaded this window (brings the explorer forward, restarts the registry).
   workspaceFolders.resume().catch((e: unknown) => logger.error(`Could not finish opening an image's files after the reload: ${e instanceof Error ? e.message : String(e)}`));
 

@@ -9,6 +9,7 @@
  * nothing to race. The extension host that made the switch dies with it (and the local registry it
  * ran), so what the next one needs to finish the job is handed over in global state.
  */
+import { isAbsolute, relative, sep } from 'node:path';
 
 export interface FolderRef {
   /** The folder's URI as the extension host sees it (`file:` for a local folder). */
@@ -60,6 +61,61 @@ export function workspaceFilePath(label: string, nowMs: number): [folder: string
   return [nowMs.toString(36), `${base}.code-workspace`];
 }
 
+/** The folder under the extension's global storage that holds the workspace folders. */
+export const WORKSPACES_FOLDER = 'workspaces';
+/** A workspace folder unused (unmodified, not opened) for longer than this is removed on activation. */
+export const WORKSPACE_RETENTION_MS = 7 * 24 * 60 * 60_000;
+/** How often a window renews the workspace it has open, well within the retention (laptops sleep). */
+export const WORKSPACE_RENEW_INTERVAL_MS = 6 * 60 * 60_000;
+/** The names `workspaceFilePath` gives, and nothing else: what is not Berth's is left alone. */
+const WORKSPACE_FOLDER_NAME = /^[0-9a-z]{1,12}$/;
+const WORKSPACE_FILE_NAME = /^[A-Za-z0-9._ -]{1,80}\.code-workspace$/;
+
+/** One entry of the workspaces folder, as `lstat` sees it: a symlink is neither a folder nor a file. */
+export interface WorkspaceEntry {
+  name: string;
+  isDirectory: boolean;
+  mtimeMs: number;
+  /** What a folder holds; empty for anything else. */
+  contents: Array<{ name: string; isFile: boolean; mtimeMs: number }>;
+}
+
+export interface PruneInput {
+  /** The workspaces folder's path. */
+  dir: string;
+  entries: readonly WorkspaceEntry[];
+  nowMs: number;
+  retentionMs: number;
+  /** Paths of workspace files in use: the one the window has open, the one a pending handoff names. */
+  inUse: ReadonlyArray<string | undefined>;
+}
+
+/** The name of the entry directly under `dir` that holds `file`, when `file` is inside `dir`. */
+export function workspaceEntryOf(dir: string, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  const rel = relative(dir, file);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return rel.split(sep)[0];
+}
+
+function isWorkspaceFolder(e: WorkspaceEntry): boolean {
+  // Empty is what an open that failed between making the folder and writing the file leaves.
+  return e.isDirectory && WORKSPACE_FOLDER_NAME.test(e.name) && e.contents.length <= 1
+    && e.contents.every((c) => c.isFile && WORKSPACE_FILE_NAME.test(c.name));
+}
+
+/**
+ * The workspace folders to remove: Berth's own (named as `workspaceFilePath` names them, holding at
+ * most its one workspace file), last modified longer than the retention ago, and not in use. The
+ * names compare without case, so a path spelled in another case (Windows, macOS) still protects
+ * its folder.
+ */
+export function workspacesToPrune(input: PruneInput): WorkspaceEntry[] {
+  const inUse = new Set(input.inUse.map((f) => workspaceEntryOf(input.dir, f)?.toLowerCase()));
+  return input.entries.filter((e) => isWorkspaceFolder(e) && !inUse.has(e.name.toLowerCase())
+    && input.nowMs - Math.max(e.mtimeMs, ...e.contents.map((c) => c.mtimeMs)) > input.retentionMs);
+}
+
 /** What the extension host after the switch needs to finish it. */
 export interface FolderHandoff {
   /** The workspace file the window is meant to come back with. */
@@ -80,6 +136,13 @@ export interface StateStore {
 export const HANDOFF_KEY = 'berth.folderHandoff';
 /** A handoff older than this was never picked up (the window was closed instead): drop it. */
 export const HANDOFF_MAX_AGE_MS = 10 * 60_000;
+
+/** The workspace file a handoff waits for, read without taking it (another window may be about to). */
+export function pendingWorkspaceFile(state: StateStore): string | undefined {
+  const stored = state.get<unknown>(HANDOFF_KEY);
+  const file = typeof stored === 'object' && stored !== null ? (stored as { workspaceFile?: unknown }).workspaceFile : undefined;
+  return typeof file === 'string' ? file : undefined;
+}
 
 export async function rememberHandoff(state: StateStore, handoff: FolderHandoff): Promise<void> {
   await state.update(HANDOFF_KEY, handoff);

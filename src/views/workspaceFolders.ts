@@ -5,7 +5,12 @@
  */
 import * as vscode from 'vscode';
 import type { Log } from '../app/ports';
-import { planAddFolder, rememberHandoff, resumePlan, takeHandoff, workspaceFilePath, workspaceFileText, type FolderRef, type StateStore, type WindowFolders } from '../app/folderHandoff';
+import { join } from 'node:path';
+import {
+  WORKSPACE_RENEW_INTERVAL_MS, WORKSPACE_RETENTION_MS, WORKSPACES_FOLDER, pendingWorkspaceFile, planAddFolder, rememberHandoff, resumePlan, takeHandoff, workspaceFilePath, workspaceFileText,
+  type FolderRef, type StateStore, type WindowFolders,
+} from '../app/folderHandoff';
+import { pruneWorkspaces, renewWorkspace } from '../app/workspacePrune';
 
 export interface WorkspaceFoldersDeps {
   state: StateStore;
@@ -22,6 +27,12 @@ function currentFolders(): WindowFolders {
     uri: f.uri.toString(), name: f.name, ...(f.uri.scheme === 'file' ? { path: f.uri.fsPath } : {}),
   }));
   return { folders, workspaceFile: vscode.workspace.workspaceFile?.toString() };
+}
+
+/** A local file's path; other schemes (an untitled workspace, a remote one) are not Berth's files. */
+function asPath(uri: vscode.Uri | string | undefined): string | undefined {
+  const parsed = typeof uri === 'string' ? vscode.Uri.parse(uri) : uri;
+  return parsed?.scheme === 'file' ? parsed.fsPath : undefined;
 }
 
 function append(folders: readonly FolderRef[]): void {
@@ -54,7 +65,7 @@ export class WorkspaceFolders {
         return;
       case 'open-workspace': {
         const [unique, fileName] = workspaceFilePath(name, handoff.atMs);
-        const dir = vscode.Uri.joinPath(this.deps.storageUri, 'workspaces', unique);
+        const dir = vscode.Uri.joinPath(this.deps.storageUri, WORKSPACES_FOLDER, unique);
         const file = vscode.Uri.joinPath(dir, fileName);
         await vscode.workspace.fs.createDirectory(dir);
         await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(workspaceFileText(plan.folders)));
@@ -80,5 +91,37 @@ export class WorkspaceFolders {
     if (plan.startRegistry) void this.deps.startRegistry();
     if (plan.missing.length > 0) append(plan.missing);
     await vscode.commands.executeCommand('workbench.view.explorer');
+  }
+
+  /**
+   * On activation, in the background: removes the workspace folders earlier opens left behind once
+   * unused for the retention, keeping this window's and one a handoff still waits for.
+   */
+  async prune(): Promise<string[]> {
+    const dir = this.workspacesDir();
+    if (dir === undefined) return [];
+    return pruneWorkspaces({
+      dir,
+      openWorkspaceFile: asPath(vscode.workspace.workspaceFile),
+      pendingWorkspaceFile: asPath(pendingWorkspaceFile(this.deps.state)),
+      nowMs: Date.now(),
+      retentionMs: WORKSPACE_RETENTION_MS,
+      log: this.deps.log,
+    });
+  }
+
+  /** While this window stays open, keeps the workspace it has open (if Berth wrote it) from being pruned. */
+  keepOpenWorkspaceFresh(): vscode.Disposable {
+    const timer = setInterval(() => {
+      const dir = this.workspacesDir();
+      if (dir !== undefined) void renewWorkspace(dir, asPath(vscode.workspace.workspaceFile), Date.now(), this.deps.log);
+    }, WORKSPACE_RENEW_INTERVAL_MS);
+    timer.unref();
+    return new vscode.Disposable(() => clearInterval(timer));
+  }
+
+  private workspacesDir(): string | undefined {
+    // Global storage is on the extension host's disk; anything else is not Berth's to clean.
+    return this.deps.storageUri.scheme === 'file' ? join(this.deps.storageUri.fsPath, WORKSPACES_FOLDER) : undefined;
   }
 }

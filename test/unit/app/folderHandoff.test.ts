@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import {
-  HANDOFF_KEY, HANDOFF_MAX_AGE_MS, planAddFolder, rememberHandoff, resumePlan, takeHandoff, workspaceFilePath, workspaceFileText,
-  type FolderHandoff, type FolderRef, type StateStore, type WindowFolders,
+  HANDOFF_KEY, HANDOFF_MAX_AGE_MS, WORKSPACE_RENEW_INTERVAL_MS, WORKSPACE_RETENTION_MS, pendingWorkspaceFile, planAddFolder, rememberHandoff, resumePlan, takeHandoff,
+  workspaceEntryOf, workspaceFilePath, workspaceFileText, workspacesToPrune,
+  type FolderHandoff, type FolderRef, type PruneInput, type StateStore, type WindowFolders, type WorkspaceEntry,
 } from '../../../src/app/folderHandoff';
 
 /** VS Code's global state as the extension sees it: a key-value store. */
@@ -105,4 +106,79 @@ describe('the handoff across the reload', () => {
       assert.deepEqual(resumePlan(h, { folders, workspaceFile: h.workspaceFile }, running), expected);
     });
   }
+});
+
+describe('pruning the workspace folders Browse Files left behind', () => {
+  const DIR = '/home/me/.config/Code/User/globalStorage/berth.berth/workspaces';
+  const now = 1_800_000_000_000;
+  const DAY_MS = 24 * 60 * 60_000;
+  const old = now - 8 * DAY_MS;
+  const fresh = now - DAY_MS;
+  const [unique, fileName] = workspaceFilePath('Local registry: e2e/insight:v1', old);
+  /** A folder as Browse Files writes it, its folder and file last modified at `mtimeMs`. */
+  const made = (name: string, mtimeMs: number, over: Partial<WorkspaceEntry> = {}): WorkspaceEntry => ({
+    name, isDirectory: true, mtimeMs, contents: [{ name: fileName, isFile: true, mtimeMs }], ...over,
+  });
+  const fileIn = (name: string): string => `${DIR}/${name}/${fileName}`;
+
+  const table: Array<[string, WorkspaceEntry[], Partial<PruneInput>, string[]]> = [
+    ['removes a folder it made that was last modified before the retention', [made(unique, old)], {}, [unique]],
+    ['keeps one modified within the retention', [made('m1', fresh)], {}, []],
+    ['keeps one exactly at the retention’s edge', [made('m1', now - WORKSPACE_RETENTION_MS)], {}, []],
+    ['keeps an old folder whose workspace file changed recently (folders added to it)', [made('m1', old, { contents: [{ name: fileName, isFile: true, mtimeMs: fresh }] })], {}, []],
+    ['keeps an old folder renewed recently (opened again)', [made('m1', fresh, { contents: [{ name: fileName, isFile: true, mtimeMs: old }] })], {}, []],
+    ['keeps one dated in the future (a clock set back)', [made('m1', now + DAY_MS)], {}, []],
+    ['removes an old empty folder (an open that failed before writing its file)', [made('m1', old, { contents: [] })], {}, ['m1']],
+    ['keeps the workspace this window has open, however old', [made('m1', old), made('m2', old)], { inUse: [fileIn('m1')] }, ['m2']],
+    ['keeps the workspace a pending handoff waits for', [made('m1', old), made('m2', old)], { inUse: [undefined, fileIn('m2')] }, ['m1']],
+    ['keeps the open workspace spelled in another case', [made('m1', old)], { inUse: [`${DIR}/M1/${fileName}`] }, []],
+    ['an open workspace outside the folder protects nothing', [made('m1', old)], { inUse: ['/home/me/project/m1/x.code-workspace', `${DIR}/../m1`] }, ['m1']],
+    ['leaves a folder not named as Berth names them', [made('My-Stuff', old), made('m1.bak', old), made('', old)], {}, []],
+    ['leaves a file or a symlink (to a folder or not) named like a folder it made', [made('m1', old, { isDirectory: false, contents: [] })], {}, []],
+    ['leaves a folder holding anything but its one workspace file', [
+      made('m1', old, { contents: [{ name: fileName, isFile: true, mtimeMs: old }, { name: 'notes.txt', isFile: true, mtimeMs: old }] }),
+      made('m2', old, { contents: [{ name: 'notes.txt', isFile: true, mtimeMs: old }] }),
+      made('m3', old, { contents: [{ name: fileName, isFile: false, mtimeMs: old }] }),
+    ], {}, []],
+  ];
+  for (const [name, entries, over, expected] of table) {
+    it(name, () => {
+      const input: PruneInput = { dir: DIR, entries, nowMs: now, retentionMs: WORKSPACE_RETENTION_MS, inUse: [], ...over };
+      assert.deepEqual(workspacesToPrune(input).map((e) => e.name), expected);
+    });
+  }
+
+  it('an open window renews its workspace many times within the retention (a missed renewal, a sleeping laptop, costs nothing)', () => {
+    assert.ok(WORKSPACE_RETENTION_MS / WORKSPACE_RENEW_INTERVAL_MS >= 7 * 4);
+  });
+
+  it('recognises every name the writer gives as its own', () => {
+    for (const label of ['Local registry: e2e/insight:v1', 'ghcr.io: acme/app@sha256:abc', '::://', 'x'.repeat(300)]) {
+      const [folder, file] = workspaceFilePath(label, now);
+      const entry: WorkspaceEntry = { name: folder, isDirectory: true, mtimeMs: old, contents: [{ name: file, isFile: true, mtimeMs: old }] };
+      assert.deepEqual(workspacesToPrune({ dir: DIR, entries: [entry], nowMs: now, retentionMs: WORKSPACE_RETENTION_MS, inUse: [] }), [entry], label);
+    }
+  });
+
+  const entryOf: Array<[string | undefined, string | undefined]> = [
+    [`${DIR}/m1/${fileName}`, 'm1'],
+    [`${DIR}/m1`, 'm1'],
+    [DIR, undefined],
+    [`${DIR}-other/m1/x.code-workspace`, undefined],
+    ['/elsewhere/x.code-workspace', undefined],
+    [undefined, undefined],
+  ];
+  for (const [file, expected] of entryOf) {
+    it(`finds the workspace folder holding ${file ?? 'no file'}: ${expected ?? 'none'}`, () => assert.equal(workspaceEntryOf(DIR, file), expected));
+  }
+
+  it('reads the pending handoff’s workspace file without taking it', async () => {
+    const state = new MemoryState();
+    assert.equal(pendingWorkspaceFile(state), undefined);
+    await rememberHandoff(state, { workspaceFile: WS, folders: [image], registryWasRunning: false, atMs: now });
+    assert.equal(pendingWorkspaceFile(state), WS);
+    assert.equal(state.values.has(HANDOFF_KEY), true);
+    state.values.set(HANDOFF_KEY, { workspaceFile: 42 });
+    assert.equal(pendingWorkspaceFile(state), undefined);
+  });
 });
