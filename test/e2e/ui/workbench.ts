@@ -240,16 +240,27 @@ export class Workbench {
 
   /**
    * Searches the Extensions view as a person types into its search box, and returns what the view shows
-   * once it has answered (rows or a message).
+   * once it has answered (rows or a message), or undefined when it drew no sections in time: code-server
+   * without a gallery now and then leaves a search unanswered, with the query in the box.
    */
-  async searchExtensions(query: string, timeoutMs = 30_000): Promise<string> {
+  async searchExtensions(query: string, timeoutMs = 30_000): Promise<string | undefined> {
     await this.openViewContainer('Extensions');
     const viewlet = this.page.locator(SEL.extensionsViewlet);
-    await this.page.locator(SEL.extensionsSearch).click();
-    await this.page.keyboard.type(query);
-    await this.page.keyboard.press('Enter');
+    const box = this.page.locator(SEL.extensionsSearch);
+    // Keys typed while the view is still settling can land elsewhere, or in the box before the view
+    // listens to it (the query shows, no search runs): type it again until the view draws its sections.
+    const tries = 3;
+    for (let attempt = 1; ; attempt++) {
+      await box.click();
+      await this.page.keyboard.press('Control+A');
+      await this.page.keyboard.press('Backspace');
+      await this.page.keyboard.type(query);
+      await this.page.keyboard.press('Enter');
+      const answered = await viewlet.locator(SEL.paneHeader).first().waitFor({ timeout: timeoutMs / tries }).then(() => true, () => false);
+      if (answered) break;
+      if (attempt === tries) return undefined;
+    }
     // Answered: its sections are drawn and none of them is still loading.
-    await viewlet.locator(SEL.paneHeader).first().waitFor({ timeout: timeoutMs });
     await viewlet.locator(SEL.progressActive).first().waitFor({ state: 'hidden', timeout: timeoutMs });
     return (await viewlet.innerText()).trim();
   }
