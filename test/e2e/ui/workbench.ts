@@ -184,15 +184,36 @@ export class Workbench {
   }
 
   /**
-   * Right-clicks `row` and picks `item` from its context menu. A redraw of the tree while the menu
-   * opens can leave the click unanswered; the menu then stays open, so close it and try again.
+   * Right-clicks `row` until its context menu shows `entry`. A redraw of the tree while the menu
+   * opens (a refresh just asked for, a registry event) can close the menu, open it on the row that
+   * was there a moment before, or leave the click unanswered; then close what is open and right-click
+   * again, as a person would, until the entry shows or `timeoutMs` has passed.
    */
-  async contextMenu(row: Locator, item: string | RegExp, attempts = 3): Promise<void> {
-    const menu = this.page.locator(SEL.contextMenu);
-    for (let attempt = 1; ; attempt++) {
+  private async openContextMenu(row: Locator, entry: Locator, what: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
       await row.click({ button: 'right' });
-      const entry = this.page.locator(SEL.contextMenuItem, { hasText: typeof item === 'string' ? new RegExp(escape(item)) : item }).filter({ visible: true }).first();
-      await entry.waitFor({ timeout: 15_000 });
+      if (await entry.waitFor({ timeout: Math.max(1000, Math.min(10_000, deadline - Date.now())) }).then(() => true, () => false)) return;
+      const shown = (await this.page.locator(SEL.contextMenuItem).filter({ visible: true }).allInnerTexts().catch(() => []))
+        .map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+      if (Date.now() >= deadline) {
+        throw new Error(`the context menu of "${await row.innerText().catch(() => '?')}" never offered ${what} within ${timeoutMs} ms (it showed: ${shown.join(' | ') || 'no menu'})`);
+      }
+      await this.closeContextMenu();
+    }
+  }
+
+  private async closeContextMenu(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.locator(SEL.contextMenu).filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+  }
+
+  /** Right-clicks `row` and picks `item` from its context menu; a menu that ignores the click is closed and opened again. */
+  async contextMenu(row: Locator, item: string | RegExp, attempts = 3, timeoutMs = 45_000): Promise<void> {
+    const menu = this.page.locator(SEL.contextMenu);
+    const entry = this.page.locator(SEL.contextMenuItem, { hasText: typeof item === 'string' ? new RegExp(escape(item)) : item }).filter({ visible: true }).first();
+    for (let chosen = 1; ; chosen++) {
+      await this.openContextMenu(row, entry, String(item), timeoutMs);
       // A menu ignores a click that lands while it is still settling under the pointer: hover first,
       // then press and release like a hand would.
       const target = entry.locator(SEL.contextMenuAction).first();
@@ -200,19 +221,17 @@ export class Workbench {
       await this.page.waitForTimeout(200);
       await target.click({ delay: 60 });
       if (await menu.filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false)) return;
-      if (attempt >= attempts) throw new Error(`the context menu stayed open after choosing ${String(item)}`);
+      if (chosen >= attempts) throw new Error(`the context menu stayed open after choosing ${String(item)}`);
       await this.page.keyboard.press('Escape');
     }
   }
 
   /** The entries of `row`'s context menu, in order (the menu is closed again). */
-  async contextMenuItems(row: Locator): Promise<string[]> {
-    await row.click({ button: 'right' });
+  async contextMenuItems(row: Locator, timeoutMs = 45_000): Promise<string[]> {
     const items = this.page.locator(SEL.contextMenuItem).filter({ visible: true });
-    await items.first().waitFor({ timeout: 15_000 });
+    await this.openContextMenu(row, items.first(), 'any entry', timeoutMs);
     const texts = (await items.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
-    await this.page.keyboard.press('Escape');
-    await this.page.locator(SEL.contextMenu).filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    await this.closeContextMenu();
     return texts;
   }
 
