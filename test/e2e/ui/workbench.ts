@@ -194,13 +194,17 @@ export class Workbench {
     for (;;) {
       await row.click({ button: 'right' });
       if (await entry.waitFor({ timeout: Math.max(1000, Math.min(10_000, deadline - Date.now())) }).then(() => true, () => false)) return;
-      const shown = (await this.page.locator(SEL.contextMenuItem).filter({ visible: true }).allInnerTexts().catch(() => []))
-        .map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
       if (Date.now() >= deadline) {
+        const shown = await this.contextMenuTexts().catch(() => []);
         throw new Error(`the context menu of "${await row.innerText().catch(() => '?')}" never offered ${what} within ${timeoutMs} ms (it showed: ${shown.join(' | ') || 'no menu'})`);
       }
       await this.closeContextMenu();
     }
+  }
+
+  /** The entries of the open context menu, in order, each on one line. */
+  private async contextMenuTexts(): Promise<string[]> {
+    return (await this.page.locator(SEL.contextMenuItem).filter({ visible: true }).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
   }
 
   private async closeContextMenu(): Promise<void> {
@@ -228,9 +232,8 @@ export class Workbench {
 
   /** The entries of `row`'s context menu, in order (the menu is closed again). */
   async contextMenuItems(row: Locator, timeoutMs = 45_000): Promise<string[]> {
-    const items = this.page.locator(SEL.contextMenuItem).filter({ visible: true });
-    await this.openContextMenu(row, items.first(), 'any entry', timeoutMs);
-    const texts = (await items.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+    await this.openContextMenu(row, this.page.locator(SEL.contextMenuItem).filter({ visible: true }).first(), 'any entry', timeoutMs);
+    const texts = await this.contextMenuTexts();
     await this.closeContextMenu();
     return texts;
   }
